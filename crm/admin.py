@@ -1,0 +1,198 @@
+"""Django admin as the CRM. Thin: reads, and actions that call services."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from crm.models import (
+    AgentMetric,
+    ChannelConfig,
+    Conversation,
+    Customer,
+    CustomerIdentifier,
+    KnowledgeArticle,
+    KnowledgeChunk,
+    Message,
+    OutboxEvent,
+    Ticket,
+    TicketEvent,
+)
+
+
+class IdentifierInline(admin.TabularInline):
+    model = CustomerIdentifier
+    extra = 0
+    fields = ("kind", "value", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "email", "company", "plan", "created_at")
+    search_fields = ("name", "email", "identifiers__value", "company")
+    list_filter = ("plan",)
+    inlines = [IdentifierInline]
+    readonly_fields = ("created_at", "updated_at", "ticket_list")
+
+    @admin.display(description="Tickets")
+    def ticket_list(self, obj: Customer) -> str:
+        tickets = obj.tickets.order_by("-created_at")[:20]
+        return format_html_join(
+            "", '<div><a href="/admin/crm/ticket/{}/change/">{}</a> — {} — {}</div>',
+            ((t.pk, t.reference, t.get_status_display(), t.subject or "(no subject)") for t in tickets),
+        ) or "—"
+
+
+def transcript_html(messages: QuerySet[Message] | list[Message]) -> str:
+    """A read-only transcript; content is escaped, never rendered as HTML."""
+    rows = format_html_join(
+        "",
+        '<div class="fte-msg fte-{}"><div class="fte-meta"><strong>{}</strong> · {} · {}{}</div>'
+        '<div style="white-space:pre-wrap">{}</div></div>',
+        (
+            (
+                m.author,
+                m.get_author_display() + (f" ({m.staff_user})" if m.staff_user_id else ""),
+                m.get_channel_display(),
+                m.created_at.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                f" · {m.get_delivery_status_display()}" if m.delivery_status else "",
+                m.content,
+            )
+            for m in messages
+        ),
+    )
+    style = format_html(
+        "<style>.fte-msg{{border-left:3px solid #ccc;margin:6px 0;padding:4px 8px;max-width:60em}}"
+        ".fte-customer{{border-color:#2a7ae2}}.fte-agent{{border-color:#28a745}}.fte-staff{{border-color:#d97706}}"
+        ".fte-meta{{color:#666;font-size:11px}}</style>"
+    )
+    return style + (rows or "—")
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "channel", "author", "content", "delivery_status", "processing_state")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ("id", "customer", "initial_channel", "status", "started_at", "last_message_at")
+    list_filter = ("status", "initial_channel")
+    list_select_related = ("customer",)
+    search_fields = ("customer__email", "customer__identifiers__value", "customer__name")
+    raw_id_fields = ("customer",)
+    readonly_fields = ("transcript",)
+    fields = ("customer", "initial_channel", "status", "sentiment", "resolution_type", "started_at",
+              "last_message_at", "ended_at", "email_thread_id", "transcript")
+
+    @admin.display(description="Transcript")
+    def transcript(self, obj: Conversation) -> str:
+        return transcript_html(obj.messages.select_related("staff_user").order_by("created_at", "id"))
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Conversations are a record of what was said: readable, not editable.
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "channel", "direction", "author", "short_content", "processing_state",
+                    "delivery_status", "latency_ms")
+    list_filter = ("channel", "direction", "author", "processing_state", "delivery_status")
+    list_select_related = ("conversation", "ticket")
+    search_fields = ("content", "provider_id", "ticket__reference")
+    raw_id_fields = ("conversation", "ticket", "staff_user")
+
+    @admin.display(description="Content")
+    def short_content(self, obj: Message) -> str:
+        return obj.content[:80]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class TicketEventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "data")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class EscalatedFilter(admin.SimpleListFilter):
+    title = "escalated"
+    parameter_name = "escalated"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return (("yes", "Escalated at some point"), ("no", "Never escalated"))
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        if self.value() == "yes":
+            return queryset.filter(escalated_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(escalated_at__isnull=True)
+        return queryset
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ("reference", "customer", "source_channel", "priority", "status", "escalation_reason",
+                    "assignee", "created_at")
+    list_filter = ("status", "source_channel", "priority", EscalatedFilter, "escalation_reason")
+    list_select_related = ("customer", "assignee")
+    search_fields = ("reference", "customer__email", "customer__identifiers__value", "subject")
+    raw_id_fields = ("customer", "conversation", "assignee")
+    readonly_fields = ("reference", "status", "escalated_at", "sla_due_at", "sla_breached_at", "first_response_at",
+                       "resolved_at", "closed_at", "created_at", "updated_at")
+    inlines = [TicketEventInline]
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "category", "updated_at")
+    list_filter = ("category",)
+    search_fields = ("title", "slug", "body")
+    prepopulated_fields = {"slug": ("title",)}
+
+
+@admin.register(KnowledgeChunk)
+class KnowledgeChunkAdmin(admin.ModelAdmin):
+    list_display = ("article", "position", "heading", "embedding_model")
+    list_select_related = ("article",)
+    search_fields = ("heading", "text", "article__slug")
+    exclude = ("embedding",)
+    raw_id_fields = ("article",)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # chunks are derived from articles by ingestion
+
+
+@admin.register(ChannelConfig)
+class ChannelConfigAdmin(admin.ModelAdmin):
+    list_display = ("channel", "enabled", "max_words", "max_chars", "updated_at")
+
+
+@admin.register(AgentMetric)
+class AgentMetricAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "channel", "outcome", "escalation_reason", "latency_ms", "tokens_used",
+                    "model_name")
+    list_filter = ("channel", "outcome", "escalation_reason")
+    raw_id_fields = ("message", "ticket")
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "topic", "key", "created_at", "published_at", "attempts", "last_error")
+    list_filter = ("topic",)

@@ -1,0 +1,62 @@
+"""Reads of the CRM. No writes here."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from crm.models import Author, Customer, Message, Ticket, TicketStatus
+
+
+def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """The customer's messages on every channel, newest first, at most ``limit``."""
+    limit = min(limit or settings.HISTORY_LIMIT, 200)
+    messages = (
+        Message.objects.filter(conversation__customer_id=customer_id)
+        .select_related("ticket")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        {
+            "message_id": m.pk,
+            "conversation_id": m.conversation_id,
+            "ticket": m.ticket.reference if m.ticket else None,
+            "ticket_status": m.ticket.status if m.ticket else None,
+            "channel": m.channel,
+            "direction": m.direction,
+            "author": m.author,
+            "subject": m.subject,
+            "content": m.content[:2000],
+            "created_at": m.created_at.isoformat(),
+        }
+        for m in messages
+    ]
+
+
+def customer_tickets(*, customer_id: int, limit: int = 20) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(customer_id=customer_id).order_by("-created_at")[:limit]
+
+
+def customer_get(*, customer_id: int) -> Customer | None:
+    return Customer.objects.prefetch_related("identifiers").filter(pk=customer_id).first()
+
+
+def ticket_by_reference(*, reference: str) -> Ticket | None:
+    return Ticket.objects.select_related("customer").filter(reference=reference.strip().upper()).first()
+
+
+def ticket_public_messages(*, ticket: Ticket) -> list[dict[str, Any]]:
+    """What the customer may see of a ticket: their messages and the replies, in order."""
+    messages = Message.objects.filter(ticket=ticket, author__in=[Author.CUSTOMER, Author.AGENT, Author.STAFF]).order_by(
+        "created_at", "id"
+    )
+    return [
+        {"author": m.author, "channel": m.channel, "content": m.content, "created_at": m.created_at.isoformat()}
+        for m in messages
+    ]
+
+
+def human_owns_conversation(*, conversation_id: int) -> bool:
+    """True while an escalated ticket in the conversation is with staff: the AI stays out."""
+    return Ticket.objects.filter(conversation_id=conversation_id, status=TicketStatus.ESCALATED).exists()
