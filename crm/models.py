@@ -139,6 +139,9 @@ class Message(models.Model):
     direction = models.CharField(max_length=10, choices=Direction.choices)
     author = models.CharField(max_length=10, choices=Author.choices)
     staff_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # The inbound message an AI reply answers: one AI reply per inbound message, so a
+    # retried task finds its earlier reply instead of writing a second one.
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies")
     subject = models.CharField(max_length=300, blank=True)
     content = models.TextField(blank=True)
     # The provider's id (Gmail message id, Twilio MessageSid, web-form submission key):
@@ -165,6 +168,9 @@ class Message(models.Model):
                 fields=["channel", "provider_id"],
                 condition=Q(provider_id__isnull=False),
                 name="message_provider_id_unique_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["reply_to", "author"], condition=Q(author="agent"), name="one_ai_reply_per_inbound"
             ),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="message_channel_valid"),
             models.CheckConstraint(condition=Q(direction__in=Direction.values), name="message_direction_valid"),

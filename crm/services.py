@@ -269,8 +269,13 @@ def outbound_message_record(
     """Record a reply before it is sent, so a crash after sending can never lose it.
 
     The sender later moves ``delivery_status`` on through ``message_delivery_update``.
+    An AI reply to an inbound message is written once: asking again returns the first.
     """
     _check_channel(channel)
+    if reply_to is not None and author == Author.AGENT:
+        earlier = Message.objects.filter(reply_to=reply_to, author=Author.AGENT).first()
+        if earlier is not None:
+            return earlier
     if author not in (Author.AGENT, Author.STAFF, Author.SYSTEM):
         raise InvalidInput(f"An outbound message cannot be written by {author!r}.", field="author")
     if not content.strip():
@@ -285,7 +290,8 @@ def outbound_message_record(
         subject=subject[:300],
         content=content,
         delivery_status=DeliveryStatus.PENDING,
-        metadata={**(metadata or {}), **({"in_reply_to_message": reply_to.pk} if reply_to else {})},
+        reply_to=reply_to,
+        metadata=metadata or {},
     )
     if ticket.first_response_at is None:
         Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=message.created_at)
@@ -389,6 +395,45 @@ def message_record_error(*, message_id: int, error: str) -> None:
     """Remember why an attempt failed and release the claim, so the retry can claim it."""
     Message.objects.filter(pk=message_id, processing_state=ProcessingState.PROCESSING).update(
         last_error=error[:5000], processing_state=ProcessingState.RECEIVED, claimed_until=None
+    )
+
+
+@transaction.atomic
+def message_fail(*, message_id: int, error: str, dlq_record: dict[str, Any] | None = None) -> Message | None:
+    """Give up on an inbound message after its retries: mark it failed, dead-letter it,
+    and hand its ticket to a human so the customer is not left waiting."""
+    message = Message.objects.select_for_update().select_related("ticket", "conversation").filter(
+        pk=message_id).first()
+    if message is None:
+        return None
+    message.processing_state = ProcessingState.FAILED
+    message.claimed_until = None
+    message.last_error = error[:5000]
+    message.processed_at = timezone.now()
+    message.save(update_fields=["processing_state", "claimed_until", "last_error", "processed_at"])
+    outbox_add(topic=Topic.DLQ, key=str(message.conversation.customer_id),
+               payload=dlq_record or {"stage": "task", "message_id": message_id, "error": error[:2000]})
+    ticket = message.ticket
+    if ticket is None:
+        ticket, _ = ticket_for_conversation(conversation=message.conversation, channel=message.channel)
+        Message.objects.filter(pk=message_id).update(ticket=ticket)
+    if ticket.status != TicketStatus.CLOSED:
+        ticket_escalate(
+            ticket=ticket,
+            reason=EscalationReason.PROCESSING_FAILED,
+            urgency=Urgency.HIGH,
+            summary=f"Automatic processing failed after retries; the customer has no answer yet. Error: {error[:500]}",
+            packet={"failed_message_id": message_id},
+        )
+    return message
+
+
+def message_requeue(*, message_id: int) -> bool:
+    """Put a failed inbound message back in the queue (DLQ replay). True if it was failed."""
+    return bool(
+        Message.objects.filter(pk=message_id, processing_state=ProcessingState.FAILED).update(
+            processing_state=ProcessingState.RECEIVED, claimed_until=None
+        )
     )
 
 

@@ -64,3 +64,20 @@ def secret(name: str, default: str = "") -> str:
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE={file_name!r} cannot be read: {exc}") from None
     return direct or default
+
+
+def load_env_files(*paths: Path) -> None:
+    """Read ``KEY=VALUE`` lines into the environment without overriding what is set.
+
+    For development only: ``make run`` keeps its generated secrets in
+    ``var/dev-secrets.env`` so that ``manage.py`` in another shell sees the same ones.
+    """
+    for path in paths:
+        if not path.is_file():
+            continue
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))

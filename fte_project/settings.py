@@ -10,9 +10,11 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fte_project.env import env, envbool, envfloat, envint, envlist, secret
+from fte_project.env import env, envbool, envfloat, envint, envlist, load_env_files, secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+if not envbool("FTE_NO_ENV_FILES", False):
+    load_env_files(BASE_DIR / ".env", BASE_DIR / "var" / "dev-secrets.env")
 
 DEBUG = envbool("DEBUG", False)
 # Development mode is what `make run` and the tests use; it is the only place where a

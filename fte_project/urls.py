@@ -1,9 +1,18 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from fte_project import health
+
+admin.site.site_header = "Customer Success FTE"
+admin.site.site_title = "Customer Success FTE"
+admin.site.index_title = "Support desk"
 
 urlpatterns = [
     path("health", health.health_view, name="health"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]), name="api-docs"),
+    path("", include("channels_app.urls")),
+    path("", include("reporting.urls")),
 ]

@@ -224,7 +224,9 @@ def test_ticket_reference_is_random_and_quotable():
 
 def test_ticket_lifecycle_through_services_records_events():
     staff = UserFactory()
-    ticket = TicketFactory()
+    customer = CustomerFactory()
+    conversation = services.conversation_for(customer=customer, channel="web_form")
+    ticket = services.ticket_open(customer=customer, conversation=conversation, channel="web_form")
     services.ticket_start(ticket=ticket)
     ticket = services.ticket_escalate(ticket=ticket, reason="refund_request", urgency="high",
                                       summary="Wants a refund for last month.")

@@ -1,0 +1,50 @@
+"""Celery tasks of the agent. They take ids, claim their row, and are safe to run twice."""
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from crm import services
+
+log = logging.getLogger(__name__)
+
+
+def retry_countdown(retries: int) -> float:
+    """Exponential back-off with jitter, capped: 2, 4, 8, … seconds up to the cap."""
+    base = min(settings.CELERY_RETRY_BACKOFF_CAP, 2 ** (retries + 1))
+    return base * random.uniform(0.75, 1.25)
+
+
+@shared_task(bind=True, name="agent_app.process_inbound", acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)
+def process_inbound(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Run the agent for one inbound message, exactly once in effect.
+
+    A duplicate delivery (Kafka redelivery, replay, a second bridge) finds the message
+    already claimed or done and returns at once. A worker that dies mid-task leaves a
+    lease that runs out, so the redelivered task claims it again.
+    """
+    from agent_app.pipeline import process_message
+
+    if not services.message_claim(message_id=message_id):
+        return "duplicate"
+    try:
+        outcome = process_message(message_id=message_id)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        if self.request.retries >= settings.CELERY_TASK_MAX_RETRIES:
+            log.error("message %s failed after %s retries: %s", message_id, self.request.retries, error)
+            services.message_fail(
+                message_id=message_id,
+                error=error,
+                dlq_record={"stage": "task", "message_id": message_id, "error": error[:2000],
+                            "task": self.name, "retries": self.request.retries},
+            )
+            return "failed"
+        services.message_record_error(message_id=message_id, error=error)
+        log.warning("message %s attempt %s failed (%s); retrying", message_id, self.request.retries + 1, error)
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+    return outcome

@@ -1,0 +1,148 @@
+"""Kafka through kafka-python: topic creation, a safe producer, consumers and DLQ records.
+
+The producer is configured for no loss and per-key order: ``acks="all"`` waits for
+every in-sync replica, retries cover a broker that blinks, and one request in flight
+per connection keeps a retried batch from overtaking the next one. Records are keyed
+by customer, so one customer's messages land in one partition, in order.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from django.conf import settings
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from crm.events import Topic, physical_topic
+
+log = logging.getLogger(__name__)
+
+_producer: KafkaProducer | None = None
+_producer_lock = threading.Lock()
+
+
+def kafka_enabled() -> bool:
+    return bool(settings.KAFKA_BOOTSTRAP_SERVERS)
+
+
+def bootstrap_servers() -> list[str]:
+    return [s.strip() for s in settings.KAFKA_BOOTSTRAP_SERVERS.split(",") if s.strip()]
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+def new_producer(**overrides: Any) -> KafkaProducer:
+    options: dict[str, Any] = dict(
+        bootstrap_servers=bootstrap_servers(),
+        acks="all",
+        retries=5,
+        max_in_flight_requests_per_connection=1,
+        linger_ms=2,
+        request_timeout_ms=10_000,
+        max_block_ms=10_000,
+        key_serializer=lambda k: k.encode() if isinstance(k, str) else k,
+        value_serializer=_json,
+        client_id="fte-producer",
+    )
+    options.update(overrides)
+    return KafkaProducer(**options)
+
+
+def shared_producer() -> KafkaProducer:
+    """One producer per process (it is thread-safe and keeps connections warm)."""
+    global _producer
+    with _producer_lock:
+        if _producer is None:
+            _producer = new_producer()
+        return _producer
+
+
+def reset_shared_producer() -> None:
+    """Drop the shared producer, e.g. after its broker was unreachable for long."""
+    global _producer
+    with _producer_lock:
+        if _producer is not None:
+            try:
+                _producer.close(timeout=2)
+            except Exception:  # closing a broken producer may fail; we are discarding it
+                log.debug("closing the old producer failed", exc_info=True)
+        _producer = None
+
+
+def publish(topic: str, *, key: str, value: dict[str, Any], timeout: float = 10.0) -> None:
+    """Send one record and wait until the broker has it (acks=all)."""
+    shared_producer().send(physical_topic(topic), key=key, value=value).get(timeout=timeout)
+
+
+def new_consumer(*topics: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
+    options: dict[str, Any] = dict(
+        bootstrap_servers=bootstrap_servers(),
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=100,
+        max_poll_interval_ms=300_000,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+        client_id="fte-consumer",
+    )
+    options.update(overrides)
+    consumer = KafkaConsumer(**options)
+    if topics:
+        consumer.subscribe([physical_topic(t) for t in topics])
+    return consumer
+
+
+def create_topics(*, names: Iterable[str] = Topic.ALL, partitions: int | None = None,
+                  replication: int | None = None) -> dict[str, str]:
+    """Create the topics that are missing. Returns ``{name: "created" | "exists"}``."""
+    partitions = partitions or settings.KAFKA_TOPIC_PARTITIONS
+    replication = replication or settings.KAFKA_REPLICATION_FACTOR
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(), client_id="fte-admin", request_timeout_ms=15_000)
+    try:
+        existing = set(admin.list_topics())
+        result: dict[str, str] = {}
+        wanted = []
+        for name in names:
+            physical = physical_topic(name)
+            if physical in existing:
+                result[name] = "exists"
+            else:
+                # The DLQ keeps records for a month: they wait for a human to replay them.
+                config = {"retention.ms": str(30 * 24 * 3600 * 1000)} if name == Topic.DLQ else {}
+                wanted.append(NewTopic(physical, num_partitions=partitions, replication_factor=replication,
+                                       topic_configs=config))
+                result[name] = "created"
+        if wanted:
+            try:
+                admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # another process won the race; that is the state we want
+        return result
+    finally:
+        admin.close()
+
+
+def dlq_record(*, stage: str, error: str, source_topic: str = "", partition: int | None = None,
+               offset: int | None = None, key: str | None = None, value: Any = None,
+               message_id: int | None = None) -> dict[str, Any]:
+    """The shape of a dead-letter record: enough to understand it and to replay it."""
+    return {
+        "stage": stage,  # "bridge" (could not be handed to Celery) or "task" (failed after retries)
+        "error": error[:2000],
+        "source_topic": source_topic,
+        "partition": partition,
+        "offset": offset,
+        "key": key,
+        "value": value,
+        "message_id": message_id,
+        "failed_at": datetime.now(timezone.utc).isoformat(),
+    }

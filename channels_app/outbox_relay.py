@@ -1,0 +1,175 @@
+"""The outbox relay: publishes committed outbox rows, in order, until each is delivered.
+
+Why it runs where it runs: as its own small process (``manage.py run_outbox_relay``),
+not in the web request and not in a Celery task.
+- Not in the request, because the request must answer 2xx as soon as the message is
+  stored, even while Kafka is down; publishing there would either block the customer
+  on Kafka or lose the event when the process dies after the commit.
+- Not in Celery, because the relay is also how events *reach* Celery when Kafka is not
+  configured, and because order matters: one loop, holding a PostgreSQL advisory lock
+  so exactly one relay is active, publishes rows strictly by id. Extra replicas wait
+  on the lock as hot standbys and take over within a second if the active one dies.
+
+Delivery is at-least-once: a crash between "Kafka has it" and "row marked published"
+publishes that row again, and every consumer is idempotent on the message id.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from channels_app import kafka_io
+from channels_app.enqueue import enqueue_inbound
+from crm.events import Topic
+from crm.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+ADVISORY_LOCK_ID = 7_340_001  # any constant unique to this relay
+NOTIFY_CHANNEL = "fte_outbox"
+
+
+class Publisher:
+    """Where the relay sends events."""
+
+    name = "publisher"
+
+    def publish(self, event: OutboxEvent) -> None:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Block until everything handed to ``publish`` is durably accepted."""
+
+
+class KafkaPublisher(Publisher):
+    name = "kafka"
+
+    def __init__(self) -> None:
+        self._futures: list = []
+
+    def publish(self, event: OutboxEvent) -> None:
+        producer = kafka_io.shared_producer()
+        value = {**event.payload, "outbox_id": event.pk}
+        self._futures.append(producer.send(kafka_io.physical_topic(event.topic), key=event.key, value=value))
+
+    def flush(self) -> None:
+        futures, self._futures = self._futures, []
+        for future in futures:
+            future.get(timeout=15)
+
+
+class DirectPublisher(Publisher):
+    """Without Kafka: hand incoming messages straight to Celery.
+
+    The other topics (audit copies, escalations, metrics) have no consumer without
+    Kafka; their rows are marked published and stay readable in the outbox until pruned.
+    """
+
+    name = "celery-direct"
+
+    def publish(self, event: OutboxEvent) -> None:
+        if event.topic == Topic.TICKETS_INCOMING:
+            enqueue_inbound(int(event.payload["message_id"]))
+
+
+def default_publisher() -> Publisher:
+    return KafkaPublisher() if kafka_io.kafka_enabled() else DirectPublisher()
+
+
+def relay_batch(publisher: Publisher, *, batch_size: int = 200) -> int:
+    """Publish the oldest unpublished rows. Returns how many were published.
+
+    Stops at the first failure so that nothing overtakes an earlier row; the failure
+    is recorded on that row and raised for the caller's back-off.
+    """
+    rows = list(OutboxEvent.objects.filter(published_at__isnull=True).order_by("id")[:batch_size])
+    if not rows:
+        return 0
+    sent: list[int] = []
+    try:
+        for row in rows:
+            publisher.publish(row)
+            sent.append(row.pk)
+        publisher.flush()
+    except Exception as exc:
+        failed = rows[len(sent)] if len(sent) < len(rows) else rows[0]
+        OutboxEvent.objects.filter(pk=failed.pk).update(
+            attempts=failed.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    OutboxEvent.objects.filter(pk__in=sent).update(published_at=timezone.now())
+    return len(sent)
+
+
+def prune_published(*, older_than_hours: int | None = None) -> int:
+    hours = older_than_hours if older_than_hours is not None else settings.OUTBOX_RETENTION_HOURS
+    cutoff = timezone.now() - timedelta(hours=hours)
+    deleted, _ = OutboxEvent.objects.filter(published_at__lt=cutoff).delete()
+    return deleted
+
+
+@dataclass
+class RelayLoop:
+    publisher: Publisher
+    interval: float = field(default_factory=lambda: settings.OUTBOX_RELAY_INTERVAL)
+    should_stop: Callable[[], bool] = lambda: False
+    max_backoff: float = 30.0
+    prune_every: float = 600.0
+
+    def _acquire_leadership(self) -> None:
+        with connection.cursor() as cursor:
+            while not self.should_stop():
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_ID])
+                if cursor.fetchone()[0]:
+                    log.info("outbox relay is active (publisher: %s)", self.publisher.name)
+                    cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    return
+                time.sleep(1.0)
+
+    def _wait_for_work(self) -> None:
+        # Woken at once by the insert trigger's NOTIFY; the timeout is a safety net.
+        pg = connection.connection
+        if pg is None:
+            time.sleep(self.interval)
+            return
+        for _ in pg.notifies(timeout=max(self.interval, 0.05), stop_after=1):
+            pass
+
+    def run(self) -> None:
+        backoff = 0.0
+        last_prune = 0.0
+        # The advisory lock lives on this connection: keep it for the process's life.
+        self._acquire_leadership()
+        while not self.should_stop():
+            try:
+                published = relay_batch(self.publisher)
+                if backoff:
+                    log.info("outbox relay recovered; publishing again")
+                backoff = 0.0
+                if time.monotonic() - last_prune > self.prune_every:
+                    pruned = prune_published()
+                    last_prune = time.monotonic()
+                    if pruned:
+                        log.info("pruned %d published outbox rows", pruned)
+                if published == 0:
+                    self._wait_for_work()
+            except Exception as exc:
+                backoff = min(self.max_backoff, max(0.5, backoff * 2)) * random.uniform(0.8, 1.2)
+                log.warning("outbox relay could not publish (%s: %s); retrying in %.1fs",
+                            type(exc).__name__, exc, backoff)
+                if isinstance(self.publisher, KafkaPublisher):
+                    kafka_io.reset_shared_producer()
+                end = time.monotonic() + backoff
+                while time.monotonic() < end and not self.should_stop():
+                    time.sleep(0.1)
+                if connection.connection is None or not connection.is_usable():
+                    close_old_connections()
+                    self._acquire_leadership()
