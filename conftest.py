@@ -2,4 +2,6 @@
 import os
 
 os.environ.setdefault("FTE_DEV_MODE", "1")
+# Tests are hermetic: no developer .env or make-run secrets leak in.
+os.environ.setdefault("FTE_NO_ENV_FILES", "1")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
