@@ -440,3 +440,12 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+
+class EscalatedTicket(Ticket):
+    """The human desk's view of tickets: the escalation queue in admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "escalated ticket"
+        verbose_name_plural = "escalation queue"

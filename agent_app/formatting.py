@@ -1,0 +1,168 @@
+"""``format_for_channel``: the only place a reply takes its channel's shape.
+
+Every message a customer receives, from the AI or from staff, passes through here:
+email gets a greeting and a signature and stays under 500 words; WhatsApp gets plain
+text, split into numbered parts above 1,600 characters (Twilio's limit per message);
+the web form gets a readable reply under 300 words. Markdown never reaches a
+customer raw: links become "text (url)", emphasis and headings are dropped.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SIGNATURE_NAME = "Loomline Support"
+PART_SEPARATOR = "\n\f\n"  # senders split WhatsApp parts on this
+
+
+@dataclass(frozen=True)
+class ChannelStyle:
+    max_words: int | None
+    max_chars: int | None
+    preferred_chars: int | None
+    greeting: bool
+    signature: bool
+
+
+STYLES = {
+    "email": ChannelStyle(max_words=500, max_chars=None, preferred_chars=None, greeting=True, signature=True),
+    "whatsapp": ChannelStyle(max_words=None, max_chars=1600, preferred_chars=300, greeting=False, signature=False),
+    "web_form": ChannelStyle(max_words=300, max_chars=None, preferred_chars=None, greeting=True, signature=True),
+}
+
+_LINK = re.compile(r"!?\[([^\]]+)\]\((\S+?)\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
+_CODE_FENCE = re.compile(r"^```[^\n]*\n?", re.MULTILINE)
+_INLINE_CODE = re.compile(r"`([^`]+)`")
+_BULLET = re.compile(r"^\s*[*+]\s+", re.MULTILINE)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^\n]*\n+", re.IGNORECASE)
+_SIGNOFF = re.compile(r"\n+(best( regards)?|kind regards|regards|cheers|thanks|thank you)[,!.]?\s*\n.*$",
+                      re.IGNORECASE | re.DOTALL)
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown and stray HTML to plain text a phone or mail client shows as meant."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CODE_FENCE.sub("", text)
+    text = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
+    text = _HEADING.sub("", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _INLINE_CODE.sub(r"\1", text)
+    text = _BULLET.sub("- ", text)
+    text = _HTML_TAG.sub("", text)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def _first_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name or "@" in name:
+        return ""
+    return name.split()[0][:40]
+
+
+def _truncate_words(text: str, limit: int) -> str:
+    """Cut at a sentence boundary at or before ``limit`` words, never mid-word."""
+    words = text.split()
+    if len(words) <= limit:
+        return text
+    budget = limit - 12  # room for the pointer sentence
+    kept: list[str] = []
+    count = 0
+    for paragraph in text.split("\n"):
+        n = len(paragraph.split())
+        if count + n <= budget:
+            kept.append(paragraph)
+            count += n
+            continue
+        sentences = re.split(r"(?<=[.!?])\s+", paragraph)
+        partial = []
+        for sentence in sentences:
+            m = len(sentence.split())
+            if count + m > budget:
+                break
+            partial.append(sentence)
+            count += m
+        if partial:
+            kept.append(" ".join(partial))
+        elif not kept:
+            kept.append(" ".join(paragraph.split()[:budget]) + " …")
+        break
+    return "\n".join(kept).rstrip() + "\n\nReply if you would like the rest of the details."
+
+
+def _split_parts(text: str, limit: int) -> list[str]:
+    """Split into parts of at most ``limit`` characters, numbered "(1/3)", on paragraph,
+    then sentence, then word boundaries."""
+    if len(text) <= limit:
+        return [text]
+    room = limit - 8  # "(12/12) "
+    pieces: list[str] = []
+    for unit in re.split(r"(?<=\n)\n|(?<=[.!?])\s+", text):
+        unit = unit.strip()
+        if not unit:
+            continue
+        while len(unit) > room:
+            cut = unit.rfind(" ", 0, room)
+            cut = cut if cut > room // 2 else room
+            pieces.append(unit[:cut].strip())
+            unit = unit[cut:].strip()
+        pieces.append(unit)
+    parts: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current} {piece}".strip() if current else piece
+        if len(candidate) <= room:
+            current = candidate
+        else:
+            parts.append(current)
+            current = piece
+    if current:
+        parts.append(current)
+    total = len(parts)
+    return [f"({i}/{total}) {part}" for i, part in enumerate(parts, 1)]
+
+
+def format_for_channel(
+    text: str, *, channel: str, customer_name: str | None = None, ticket_reference: str | None = None,
+    signer: str = SIGNATURE_NAME,
+) -> str:
+    """Shape ``text`` for ``channel``. The result is what the customer receives."""
+    if channel not in STYLES:
+        raise ValueError(f"Unknown channel {channel!r}")
+    style = STYLES[channel]
+    body = strip_markdown(text)
+    # The model may add its own greeting or sign-off; the channel's own replace them.
+    body = _GREETING.sub("", body, count=1).strip()
+    body = _SIGNOFF.sub("", body).strip()
+    if not body:
+        raise ValueError("Nothing to send after formatting")
+
+    first = _first_name(customer_name)
+    if channel == "whatsapp":
+        body = re.sub(r"\n{2,}", "\n", body)
+        return PART_SEPARATOR.join(_split_parts(body, style.max_chars or 1600))
+
+    if style.max_words:
+        reserve = 25  # greeting, signature, reference
+        body = _truncate_words(body, style.max_words - reserve)
+    greeting = f"Hi {first}," if first else "Hello,"
+    lines = [greeting, "", body]
+    if channel == "email":
+        if ticket_reference:
+            lines += ["", f"Your reference: {ticket_reference}"]
+        lines += ["", "Best regards,", signer]
+    else:
+        lines += ["", f"— {signer}"]
+    return "\n".join(lines)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def parts_of(formatted: str) -> list[str]:
+    return formatted.split(PART_SEPARATOR)

@@ -1,0 +1,122 @@
+"""Guardrails: prompt injection on the way in, the hard rules on the way out.
+
+``reply_problems`` is the output rule book, applied by ``send_response`` before any
+reply is recorded (the model is told what to fix) and again by the SDK output
+guardrail over everything the run recorded (a reply that slipped through trips the
+wire, and the pipeline withholds it and hands the ticket to a human).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agents import (
+    Agent,
+    GuardrailFunctionOutput,
+    RunContextWrapper,
+    TResponseInputItem,
+    input_guardrail,
+    output_guardrail,
+)
+
+from agent_app import policy
+from agent_app.context import AgentRunContext
+
+_PRICE = re.compile(
+    r"(?:[$€£]\s?\d)|(?:\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)|(?:\d+\s?(?:/|per)\s?(?:month|mo|year|yr|seat|user)\b)"
+    r"|(?:\b\d{1,3}\s?% (?:off|discount)\b)",
+    re.IGNORECASE,
+)
+_REFUND_PROMISE = re.compile(
+    r"(?:we(?:'ll| will| can| are going to)|i(?:'ll| will| can)|you(?:'ll| will) (?:get|receive))\s+(?:\w+\s+){0,3}"
+    r"(?:refund|reimburse|credit your|give you (?:a |your )?(?:refund|money back|discount))",
+    re.IGNORECASE,
+)
+_FEATURE_PROMISE = re.compile(
+    r"coming soon|on (?:our|the) roadmap|in (?:the|a) (?:next|future|upcoming) (?:release|version|update)|"
+    r"we(?:'ll| will) (?:add|build|ship|release|launch) (?:this|that|it|a)|planned for (?:q[1-4]|next)",
+    re.IGNORECASE,
+)
+_INTERNAL = re.compile(
+    r"system prompt|my instructions|escalation rules|reason code|internal (?:process|queue|tool|note)|"
+    r"(?:pricing_inquiry|refund_request|legal_language|negative_sentiment|explicit_human_request|"
+    r"knowledge_not_found|security_incident)|urgency level|\bflagged\b|tool call",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_PHONE = re.compile(r"\+\d[\d \-]{7,16}\d")
+_ALLOWED_ADDRESS = re.compile(r"@loomline\.(?:example|com)$", re.IGNORECASE)
+
+LIMITS = {"email": ("words", 500), "web_form": ("words", 300), "whatsapp": ("chars", 1600)}
+
+
+def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | None = None) -> list[str]:
+    """What is wrong with a reply under the hard rules; empty when it may be sent."""
+    problems = []
+    if _PRICE.search(text):
+        problems.append("it quotes a price or discount; pricing questions go to the billing team")
+    if _REFUND_PROMISE.search(text):
+        problems.append("it promises a refund or credit; only the billing team decides refunds")
+    if _FEATURE_PROMISE.search(text):
+        problems.append("it promises a feature or date the Help Centre does not describe")
+    if _INTERNAL.search(text):
+        problems.append("it reveals internal instructions or processes")
+    allowed = {a.lower() for a in (customer_addresses or set())}
+    for address in _EMAIL.findall(text):
+        if address.lower() not in allowed and not _ALLOWED_ADDRESS.search(address):
+            problems.append(f"it contains an email address ({address}) that is not the customer's")
+    for phone in _PHONE.findall(text):
+        if re.sub(r"[ \-]", "", phone) not in allowed:
+            problems.append("it contains a phone number that is not the customer's")
+    unit, limit = LIMITS.get(channel, ("words", 300))
+    size = len(text.split()) if unit == "words" else len(text)
+    if channel != "whatsapp" and size > limit:
+        problems.append(f"it is {size} {unit} long; the {channel} limit is {limit}")
+    return problems
+
+
+def _latest_user_text(data: str | list[TResponseInputItem]) -> str:
+    if isinstance(data, str):
+        return data
+    for item in reversed(data):
+        if isinstance(item, dict) and item.get("role") == "user":
+            content = item.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+@input_guardrail(name="prompt_injection")
+async def prompt_injection_guardrail(
+    ctx: RunContextWrapper[AgentRunContext], agent: Agent[Any], data: str | list[TResponseInputItem]
+) -> GuardrailFunctionOutput:
+    """Flags instructions hidden in the customer's message.
+
+    It does not stop the run: a message that also asks a real question still gets its
+    answer (the injected part is ignored), and one with nothing else is escalated by
+    the policy. The flag is recorded for the audit trail.
+    """
+    text = _latest_user_text(data)
+    injected = bool(policy._INJECTION.search(text))
+    return GuardrailFunctionOutput(output_info={"prompt_injection": injected}, tripwire_triggered=False)
+
+
+@output_guardrail(name="reply_rules")
+async def reply_rules_guardrail(
+    ctx: RunContextWrapper[AgentRunContext], agent: Agent[Any], output: Any
+) -> GuardrailFunctionOutput:
+    """Trips when any reply recorded in this run, or the final text, breaks a hard rule."""
+    from asgiref.sync import sync_to_async
+
+    from crm.models import Message
+
+    def load() -> list[str]:
+        return list(Message.objects.filter(pk__in=ctx.context.reply_ids).values_list("content", flat=True))
+
+    texts = await sync_to_async(load)() if ctx.context.reply_ids else []
+    problems = []
+    for text in texts:
+        problems += reply_problems(text, channel="whatsapp" if ctx.context.channel == "whatsapp" else "email")
+    return GuardrailFunctionOutput(output_info={"problems": problems}, tripwire_triggered=bool(problems))

@@ -1,0 +1,220 @@
+"""Processing one inbound message: the agent run, governance, delivery and metrics.
+
+Order matters for exactly-once effects:
+1. If an AI reply to this message was already recorded (a retry after a crash), the
+   agent is not run again: only the unsent replies are delivered.
+2. The agent runs outside any transaction (LLM calls are slow and can fail); each tool
+   commits its own small transaction.
+3. Governance: hard triggers escalate whatever the model did; replies the model
+   recorded in that case are withdrawn before anything was sent.
+4. Replies are delivered through the channel's sender, outside any transaction.
+5. The outcome, metric and ``fte.metrics`` event are written in one transaction.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from agents import Agent, ModelSettings, OutputGuardrailTripwireTriggered, RunConfig, Runner
+from agents.exceptions import MaxTurnsExceeded
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from agent_app import compose, policy, prompts, providers
+from agent_app.context import AgentRunContext
+from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
+from agent_app.tools import ALL_TOOLS, record_reply
+from crm import selectors, services
+from crm.events import Topic
+from crm.models import AgentMetric, Author, DeliveryStatus, Message, Outcome, ProcessingState, Ticket, TicketStatus
+
+log = logging.getLogger(__name__)
+
+
+def build_agent() -> Agent[AgentRunContext]:
+    return Agent[AgentRunContext](
+        name="Loomline Support",
+        instructions=prompts.system_prompt(),
+        tools=ALL_TOOLS,
+        input_guardrails=[prompt_injection_guardrail],
+        output_guardrails=[reply_rules_guardrail],
+        model_settings=ModelSettings(temperature=0.2, parallel_tool_calls=False),
+    )
+
+
+@dataclass
+class RunOutcome:
+    tokens: int = 0
+    error: str = ""
+    guardrail_tripped: list[str] | None = None
+
+
+async def _run_agent(context: AgentRunContext, user_input: str) -> RunOutcome:
+    config = RunConfig(model_provider=providers.ConfiguredModelProvider(),
+                       tracing_disabled=not providers.configure_tracing(),
+                       workflow_name="customer-success-fte")
+    outcome = RunOutcome()
+    try:
+        result = await Runner.run(build_agent(), user_input, context=context, max_turns=settings.AGENT_MAX_TURNS,
+                                  run_config=config)
+        outcome.tokens = sum(r.usage.total_tokens for r in result.raw_responses)
+    except OutputGuardrailTripwireTriggered as tripped:
+        info = tripped.guardrail_result.output.output_info or {}
+        outcome.guardrail_tripped = list(info.get("problems", []))
+    except MaxTurnsExceeded as exc:
+        outcome.error = f"the agent did not finish within {settings.AGENT_MAX_TURNS} turns: {exc}"
+    return outcome
+
+
+def _withdraw_replies(context: AgentRunContext, why: str) -> None:
+    """Delete AI replies of this run that were recorded but not yet sent."""
+    withdrawn = Message.objects.filter(pk__in=context.reply_ids, delivery_status=DeliveryStatus.PENDING)
+    ids = list(withdrawn.values_list("pk", flat=True))
+    withdrawn.delete()
+    context.reply_ids = [i for i in context.reply_ids if i not in ids]
+    context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True,
+                               "result": {"withdrawn_replies": ids, "why": why}, "ms": 0})
+
+
+def _ensure_ticket(context: AgentRunContext, message: Message) -> Ticket:
+    if context.ticket_id:
+        return Ticket.objects.get(pk=context.ticket_id)
+    ticket, _ = services.ticket_for_conversation(conversation=message.conversation, channel=message.channel,
+                                                 subject=message.subject)
+    Message.objects.filter(pk=message.pk).update(ticket=ticket)
+    context.ticket_id, context.ticket_reference = ticket.pk, ticket.reference
+    context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True,
+                               "result": {"ticket_opened_by_pipeline": ticket.reference}, "ms": 0})
+    return ticket
+
+
+def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None:
+    """Enforce the hard triggers and make sure the customer hears back exactly once."""
+    history = [h for h in selectors.customer_history(customer_id=context.customer_id)
+               if h["message_id"] != message.pk]
+    ticket = _ensure_ticket(context, message)
+    repeats = policy.repeat_contacts(history=history, text=message.content, ticket_reference=ticket.reference)
+    assessment = policy.assess(message.content, channel=message.channel, subject=message.subject,
+                               repeat_contacts=repeats)
+    searched_empty = len(context.searches) >= 2 and not any(s["hits"] for s in context.searches)
+
+    reason, urgency, why = None, "normal", ""
+    if run.guardrail_tripped:
+        reason, urgency, why = "knowledge_not_found", "normal", "reply withheld: " + "; ".join(run.guardrail_tripped)
+    elif run.error:
+        reason, urgency, why = "knowledge_not_found", "normal", run.error
+    elif assessment.must_escalate:
+        reason, urgency, why = assessment.reason, assessment.urgency, "; ".join(assessment.evidence())
+    elif searched_empty:
+        reason, why = "knowledge_not_found", "no relevant Help Centre article after two searches"
+    elif not context.reply_ids and not context.escalation:
+        reason, why = "knowledge_not_found", "the model gave no reply"
+
+    if reason and not context.escalation:
+        _withdraw_replies(context, why)
+        found = ", ".join(s["slug"] for s in context.sources) or "none"
+        summary = (f"Customer wants: {' '.join(message.content.split())[:300] or '(empty message)'}\n"
+                   f"Why a person is needed: {why}\nArticles found: {found}.")
+        ticket = services.ticket_escalate(
+            ticket=ticket, reason=reason, urgency=urgency, summary=summary,
+            packet={"tried": [c["tool"] for c in context.tool_calls], "sources": context.sources,
+                    "searches": [{"query": s["query"], "hits": [h["slug"] for h in s["hits"]]}
+                                 for s in context.searches],
+                    "enforced_by": "policy", "message_id": message.pk},
+        )
+        context.escalation = {"reason": reason, "urgency": urgency, "summary": summary, "enforced": True}
+    if context.escalation and not context.reply_ids:
+        ticket.refresh_from_db()
+        notice = compose.compose_escalation_notice(
+            reason=context.escalation["reason"], channel=message.channel, kind=assessment.kind,
+            due_iso=ticket.sla_due_at.isoformat() if ticket.sla_due_at else None)
+        record_reply(context, ticket=ticket, message=notice, channel=message.channel)
+
+
+def _deliver(reply_ids: list[int]) -> list[str]:
+    from channels_app.delivery import deliver_message
+
+    return [deliver_message(message_id=reply_id) for reply_id in reply_ids]
+
+
+def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency_ms: int, tokens: int,
+            model_name: str, sentiment: float | None) -> None:
+    with transaction.atomic():
+        services.message_finish(message_id=message.pk, state=ProcessingState.PROCESSED if outcome != "skipped"
+                                else ProcessingState.SKIPPED, latency_ms=latency_ms, tokens_used=tokens,
+                                tool_calls=context.tool_calls)
+        ticket = Ticket.objects.filter(pk=context.ticket_id).first() if context.ticket_id else None
+        if ticket and outcome == Outcome.ANSWERED and ticket.status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
+            services.ticket_resolve(ticket=ticket, by_ai=True)
+        if sentiment is not None:
+            message.conversation.__class__.objects.filter(pk=message.conversation_id).update(sentiment=sentiment)
+        first_reply = Message.objects.filter(pk__in=context.reply_ids).order_by("sent_at").first()
+        end_to_end = None
+        if first_reply and first_reply.sent_at:
+            end_to_end = int((first_reply.sent_at - message.created_at).total_seconds() * 1000)
+        metric, created = AgentMetric.objects.get_or_create(message=message, defaults=dict(
+            ticket=ticket, channel=message.channel, outcome=outcome,
+            escalation_reason=(context.escalation or {}).get("reason", ""), model_name=model_name,
+            latency_ms=latency_ms, end_to_end_ms=end_to_end, tokens_used=tokens,
+            tool_call_count=len(context.tool_calls),
+            knowledge_hits=sum(len(s["hits"]) for s in context.searches),
+            top_score=max((h["score"] for s in context.searches for h in s["hits"]), default=None),
+            sentiment=sentiment,
+        ))
+        if created:
+            services.outbox_add(topic=Topic.METRICS, key=str(context.customer_id), payload={
+                "event": "message.processed", "message_id": message.pk, "ticket": context.ticket_reference,
+                "channel": message.channel, "outcome": outcome, "escalation_reason": metric.escalation_reason,
+                "latency_ms": latency_ms, "end_to_end_ms": end_to_end, "tokens_used": tokens,
+                "model": model_name, "at": timezone.now().isoformat(),
+            })
+
+
+def process_message(*, message_id: int) -> str:
+    """Process one claimed inbound message. Returns the outcome ("answered", "escalated", "skipped")."""
+    started = time.monotonic()
+    message = Message.objects.select_related("conversation__customer", "ticket").get(pk=message_id)
+    customer = message.conversation.customer
+    context = AgentRunContext(message_id=message.pk, customer_id=customer.pk, conversation_id=message.conversation_id,
+                              channel=message.channel, customer_name=customer.name, subject=message.subject)
+    model_name = providers.model_name()
+
+    # A person owns this conversation: the AI stays out; the message joins their ticket.
+    if selectors.human_owns_conversation(conversation_id=message.conversation_id):
+        ticket = Ticket.objects.filter(conversation_id=message.conversation_id, status=TicketStatus.ESCALATED).first()
+        Message.objects.filter(pk=message.pk, ticket__isnull=True).update(ticket=ticket)
+        context.ticket_id, context.ticket_reference = ticket.pk, ticket.reference
+        _finish(message=message, context=context, outcome=Outcome.SKIPPED, model_name=model_name, tokens=0,
+                latency_ms=int((time.monotonic() - started) * 1000), sentiment=None)
+        return Outcome.SKIPPED
+
+    earlier = list(Message.objects.filter(reply_to=message, author=Author.AGENT).select_related("ticket"))
+    tokens = 0
+    sentiment = None
+    if earlier:
+        # A retry after a crash: the answer exists; only delivery may be missing.
+        context.reply_ids = [m.pk for m in earlier]
+        context.ticket_id = earlier[0].ticket_id
+        context.ticket_reference = earlier[0].ticket.reference if earlier[0].ticket else ""
+        if earlier[0].ticket and earlier[0].ticket.status == TicketStatus.ESCALATED:
+            context.escalation = {"reason": earlier[0].ticket.escalation_reason}
+        context.tool_calls = list(message.tool_calls or [])
+    else:
+        meta = {"customer_id": customer.pk, "channel": message.channel, "customer_name": customer.name,
+                "subject": message.subject, "message_id": message.pk}
+        run = async_to_sync(_run_agent)(context, prompts.user_input(meta=meta, content=message.content))
+        tokens = run.tokens
+        _govern(context, message, run)
+        sentiment = policy.sentiment_score(message.content)
+        # Record the audit trail now, so a retry after a delivery failure can reuse it.
+        Message.objects.filter(pk=message.pk).update(tool_calls=context.tool_calls, tokens_used=tokens)
+
+    _deliver(context.reply_ids)
+    outcome = Outcome.ESCALATED if context.escalation else Outcome.ANSWERED
+    _finish(message=message, context=context, outcome=outcome, model_name=model_name, tokens=tokens,
+            latency_ms=int((time.monotonic() - started) * 1000), sentiment=sentiment)
+    return outcome

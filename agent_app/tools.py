@@ -1,0 +1,243 @@
+"""The agent's five tools. Each validates its input (pydantic, from the signature),
+returns JSON, catches its own failures and tells the model what went wrong, and
+records itself on the message's audit trail.
+
+The tools are async because the SDK runs in an event loop; the Django ORM is not, so
+each tool's body runs through ``sync_to_async``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from agents import RunContextWrapper, function_tool
+from asgiref.sync import sync_to_async
+from pydantic import Field
+
+from agent_app import guardrails
+from agent_app.context import AgentRunContext
+from agent_app.formatting import format_for_channel
+from crm import selectors, services
+from crm.errors import CRMError
+from crm.models import Author, Customer, Message, Ticket
+
+log = logging.getLogger(__name__)
+
+ChannelName = Literal["email", "whatsapp", "web_form"]
+PriorityName = Literal["low", "medium", "high", "urgent"]
+ReasonCode = Literal["pricing_inquiry", "refund_request", "legal_language", "negative_sentiment",
+                     "explicit_human_request", "knowledge_not_found", "security_incident"]
+UrgencyName = Literal["low", "normal", "high", "urgent"]
+
+
+class ToolRefusal(Exception):
+    """A tool refuses the call; the message goes back to the model."""
+
+
+async def _run(ctx: RunContextWrapper[AgentRunContext], name: str, arguments: dict[str, Any],
+               body: Callable[[], dict[str, Any]]) -> str:
+    started = time.monotonic()
+    try:
+        result = await sync_to_async(body)()
+    except (ToolRefusal, CRMError, ValueError) as exc:
+        result = {"error": getattr(exc, "message", str(exc))}
+    except Exception as exc:  # the model gets a readable error; the log gets the traceback
+        log.exception("tool %s failed", name)
+        result = {"error": f"{name} failed: {type(exc).__name__}. Try again or escalate to a human."}
+    ctx.context.record(name, arguments, result, started)
+    return json.dumps(result, default=str)
+
+
+def _own_customer(context: AgentRunContext, customer_id: int) -> None:
+    # The model must never read or act on another customer's data.
+    if customer_id != context.customer_id:
+        raise ToolRefusal(f"customer_id {customer_id} is not the customer in this conversation "
+                          f"(use {context.customer_id}).")
+
+
+def _own_ticket(context: AgentRunContext, ticket_id: str) -> Ticket:
+    ticket = Ticket.objects.select_related("customer").filter(reference=str(ticket_id).strip().upper()).first()
+    if ticket is None and str(ticket_id).isdigit():
+        ticket = Ticket.objects.select_related("customer").filter(pk=int(ticket_id)).first()
+    if ticket is None or ticket.customer_id != context.customer_id:
+        raise ToolRefusal(f"Ticket {ticket_id} not found for this customer. Call create_ticket first.")
+    return ticket
+
+
+@function_tool
+async def search_knowledge_base(
+    ctx: RunContextWrapper[AgentRunContext],
+    query: Annotated[str, Field(min_length=1, max_length=2000)],
+    max_results: Annotated[int, Field(ge=1, le=10)] = 5,
+    category: str | None = None,
+) -> str:
+    """Search the Loomline Help Centre. Returns the most relevant passages with their article slug,
+    title, relevance score (0-1) and text. An empty result means nothing relevant was found: try once
+    more with other keywords, then escalate with reason knowledge_not_found.
+
+    Args:
+        query: The customer's question or keywords.
+        max_results: How many passages to return (1-10).
+        category: Optional help-centre category to restrict to (account, team, billing, data,
+            notifications, integrations, mobile, performance, limits, security, troubleshooting).
+    """
+    from agent_app.knowledge import search_knowledge
+
+    def body() -> dict[str, Any]:
+        hits = [h.as_dict() for h in search_knowledge(query, k=max_results, category=category or None)]
+        results = [{"slug": h["slug"], "title": h["title"], "heading": h["heading"],
+                    "score": round(h["score"], 3), "text": h["text"]} for h in hits]
+        ctx.context.searches.append({"query": query, "hits": results})
+        return {"results": results, "note": "" if results else "No relevant article found."}
+
+    return await _run(ctx, "search_knowledge_base",
+                      {"query": query, "max_results": max_results, "category": category}, body)
+
+
+@function_tool
+async def create_ticket(
+    ctx: RunContextWrapper[AgentRunContext],
+    customer_id: int,
+    issue: Annotated[str, Field(min_length=1, max_length=300)],
+    priority: PriorityName,
+    channel: ChannelName,
+) -> str:
+    """Open the ticket for this conversation (or return the one already open). Call this first.
+
+    Args:
+        customer_id: The customer's id from the message context.
+        issue: A one-line description of the customer's issue.
+        priority: low, medium, high or urgent.
+        channel: The channel the customer wrote on.
+    """
+
+    def body() -> dict[str, Any]:
+        c = ctx.context
+        _own_customer(c, customer_id)
+        message = Message.objects.select_related("ticket", "conversation").get(pk=c.message_id)
+        if message.ticket is not None and message.ticket.status != "closed":
+            ticket, created = message.ticket, False
+            if ticket.status == "resolved":
+                ticket, created = services.ticket_for_conversation(conversation=message.conversation,
+                                                                   channel=channel)
+        else:
+            ticket, created = services.ticket_for_conversation(
+                conversation=message.conversation, channel=channel, subject=c.subject or issue, priority=priority)
+            Message.objects.filter(pk=message.pk).update(ticket=ticket)
+        c.ticket_id, c.ticket_reference = ticket.pk, ticket.reference
+        return {"ticket_id": ticket.reference, "status": ticket.status, "created": created}
+
+    return await _run(ctx, "create_ticket",
+                      {"customer_id": customer_id, "issue": issue, "priority": priority, "channel": channel}, body)
+
+
+@function_tool
+async def get_customer_history(ctx: RunContextWrapper[AgentRunContext], customer_id: int) -> str:
+    """Read the customer's recent messages on every channel (newest first) and their tickets.
+
+    Args:
+        customer_id: The customer's id from the message context.
+    """
+
+    def body() -> dict[str, Any]:
+        c = ctx.context
+        _own_customer(c, customer_id)
+        customer = Customer.objects.get(pk=customer_id)
+        history = [h for h in selectors.customer_history(customer_id=customer_id) if h["message_id"] != c.message_id]
+        tickets = [{"ticket_id": t.reference, "status": t.status, "subject": t.subject,
+                    "created_at": t.created_at.isoformat()}
+                   for t in selectors.customer_tickets(customer_id=customer_id, limit=10)]
+        c.history_read = True
+        return {"customer": {"name": customer.name, "plan": customer.plan, "company": customer.company},
+                "history": history, "tickets": tickets}
+
+    return await _run(ctx, "get_customer_history", {"customer_id": customer_id}, body)
+
+
+@function_tool
+async def escalate_to_human(
+    ctx: RunContextWrapper[AgentRunContext],
+    ticket_id: str,
+    reason: ReasonCode,
+    urgency: UrgencyName,
+    summary: Annotated[str, Field(min_length=10, max_length=4000)],
+) -> str:
+    """Hand the ticket to the human support team. Afterwards, still call send_response to tell the
+    customer a person will follow up (the reply must not mention reasons or internal details).
+
+    Args:
+        ticket_id: The ticket reference from create_ticket (e.g. TKT-7F3K2Q8A).
+        reason: The canonical escalation reason code.
+        urgency: low, normal, high or urgent.
+        summary: For the human: what the customer wants, what was tried, what was found.
+    """
+
+    def body() -> dict[str, Any]:
+        c = ctx.context
+        ticket = _own_ticket(c, ticket_id)
+        packet = {
+            "tried": [call["tool"] for call in c.tool_calls],
+            "searches": [{"query": s["query"], "hits": [h["slug"] for h in s["hits"]]} for s in c.searches],
+            "sources": c.sources,
+            "message_id": c.message_id,
+        }
+        ticket = services.ticket_escalate(ticket=ticket, reason=reason, urgency=urgency, summary=summary,
+                                          packet=packet)
+        c.escalation = {"reason": reason, "urgency": urgency, "summary": summary}
+        due = ticket.sla_due_at.isoformat() if ticket.sla_due_at else None
+        return {"escalated": True, "ticket_id": ticket.reference, "reason": reason, "follow_up_by": due}
+
+    return await _run(ctx, "escalate_to_human",
+                      {"ticket_id": ticket_id, "reason": reason, "urgency": urgency, "summary": summary}, body)
+
+
+def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, channel: str) -> dict[str, Any]:
+    """Format, check and record one reply. Shared by the tool and by the pipeline's
+    own escalation notice, so both obey the same rules."""
+    inbound = Message.objects.select_related("conversation__customer").get(pk=context.message_id)
+    customer = inbound.conversation.customer
+    addresses = set(customer.identifiers.values_list("value", flat=True))
+    problems = guardrails.reply_problems(message, channel=channel, customer_addresses=addresses)
+    if problems:
+        raise ToolRefusal("Reply not sent: " + "; ".join(problems) + ". Rewrite it, or escalate to a human.")
+    formatted = format_for_channel(message, channel=channel, customer_name=customer.name,
+                                   ticket_reference=ticket.reference)
+    reply = services.outbound_message_record(
+        ticket=ticket, channel=channel, content=formatted, author=Author.AGENT, reply_to=inbound,
+        subject=f"Re: {inbound.subject}" if inbound.subject and channel == "email" else inbound.subject,
+    )
+    if reply.pk not in context.reply_ids:
+        context.reply_ids.append(reply.pk)
+    return {"sent": True, "reply_id": reply.pk, "characters": len(formatted)}
+
+
+@function_tool
+async def send_response(
+    ctx: RunContextWrapper[AgentRunContext],
+    ticket_id: str,
+    message: Annotated[str, Field(min_length=1, max_length=8000)],
+    channel: ChannelName,
+) -> str:
+    """Send the reply to the customer. This is the ONLY way to answer the customer. The text is
+    formatted for the channel (greeting, signature, length) automatically; write plain prose.
+
+    Args:
+        ticket_id: The ticket reference from create_ticket.
+        message: The reply text, grounded in the Help Centre.
+        channel: The customer's channel (reply on the channel they wrote on).
+    """
+
+    def body() -> dict[str, Any]:
+        c = ctx.context
+        ticket = _own_ticket(c, ticket_id)
+        if channel != c.channel:
+            raise ToolRefusal(f"Reply on the customer's channel ({c.channel}), not {channel}.")
+        return record_reply(c, ticket=ticket, message=message, channel=channel)
+
+    return await _run(ctx, "send_response", {"ticket_id": ticket_id, "message": message, "channel": channel}, body)
+
+
+ALL_TOOLS = [create_ticket, get_customer_history, search_knowledge_base, escalate_to_human, send_response]
