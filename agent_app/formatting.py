@@ -52,6 +52,7 @@ def strip_markdown(text: str) -> str:
     text = _INLINE_CODE.sub(r"\1", text)
     text = _BULLET.sub("- ", text)
     text = _HTML_TAG.sub("", text)
+    text = re.sub(r"(?<!\w)[*_~]{2,}(?!\w)", "", text)  # emphasis markers left with nothing inside
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()

@@ -17,6 +17,7 @@ from typing import Any
 from agents.items import ModelResponse, TResponseInputItem
 from agents.models.interface import Model, ModelProvider
 from agents.usage import Usage
+from django.conf import settings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 from agent_app import compose, policy
@@ -45,6 +46,17 @@ def keywords(text: str, limit: int = 10) -> str:
         if word not in seen:
             seen.append(word)
     return " ".join(seen[:limit])
+
+
+def answers_question(hit: dict[str, Any], question: str) -> bool:
+    """Whether a passage plausibly answers the question: semantically close enough, and
+    sharing at least one of the question's content words (not just the product name)."""
+    if hit.get("similarity", hit.get("score", 0)) < settings.AGENT_ANSWER_MIN_SIMILARITY:
+        return False
+    asked = set(keywords(question, limit=30).split()) - {"loomline"}
+    found = set(keywords(f"{hit.get('title', '')} {hit.get('heading', '')} {hit.get('text', '')}", limit=400).split())
+    stems = {w[:5] for w in found}
+    return not asked or any(w in found or w[:5] in stems for w in asked)
 
 
 class OfflineSupportModel(Model):
@@ -150,6 +162,10 @@ class OfflineSupportModel(Model):
         if not hits:
             return self._escalate(ticket, "knowledge_not_found", "normal",
                                   "No relevant Help Centre article after two searches.", content, searches, step)
+        if not answers_question(hits[0], policy.question_text(content, subject=subject)):
+            return self._escalate(ticket, "knowledge_not_found", "normal",
+                                  f"The closest article ({hits[0]['slug']}) does not answer the question.",
+                                  content, searches, step)
         answer = compose.compose_answer(hits=hits, question=content, channel=channel,
                                         sentiment=assessment.sentiment)
         return self._call("send_response", {"ticket_id": ticket, "message": answer, "channel": channel}, step)

@@ -132,7 +132,11 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
         notice = compose.compose_escalation_notice(
             reason=context.escalation["reason"], channel=message.channel, kind=assessment.kind,
             due_iso=ticket.sla_due_at.isoformat() if ticket.sla_due_at else None)
-        record_reply(context, ticket=ticket, message=notice, channel=message.channel)
+        started = time.monotonic()
+        result = record_reply(context, ticket=ticket, message=notice, channel=message.channel)
+        # The same path as the send_response tool; the audit trail says who called it.
+        context.record("send_response", {"ticket_id": ticket.reference, "channel": message.channel,
+                                         "by": "governance"}, result, started)
 
 
 def _deliver(reply_ids: list[int]) -> list[str]:

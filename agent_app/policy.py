@@ -103,6 +103,11 @@ _ONE_WORD_HUMAN = re.compile(
     re.IGNORECASE,
 )
 
+_ROADMAP = _rx(
+    r"when will (?:you|loomline) (?:add|support|release|launch|ship|have|get)", r"\broadmap\b",
+    r"(?:do|are) you (?:plan|planning) (?:to|on)", r"any plans? (?:to|for)", r"release date",
+    r"(?:upcoming|future|next) (?:release|version|feature)s?",
+)
 _STRONG_NEGATIVE = _rx(
     r"unacceptable", r"absolutely (?:useless|terrible|awful|ridiculous)", r"\buseless\b", r"\bterrible\b",
     r"\bawful\b", r"\bhorrible\b", r"\bpathetic\b", r"\bdisgrace", r"\bdisaster\b", r"worst", r"\bjoke\b",
@@ -236,6 +241,9 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     human = _first_match(_HUMAN, cleaned) or (_first_match(_ONE_WORD_HUMAN, full.strip()))
     if human:
         result.triggers.append(Trigger("explicit_human_request", "normal", human))
+    roadmap = _first_match(_ROADMAP, cleaned)
+    if roadmap:
+        result.triggers.append(Trigger("knowledge_not_found", "normal", f"asks about unreleased features: {roadmap}"))
     if repeat_contacts >= 2:
         result.triggers.append(Trigger("knowledge_not_found", "normal",
                                        f"third contact about the same issue within 24 hours"))

@@ -89,7 +89,8 @@ async def search_knowledge_base(
     def body() -> dict[str, Any]:
         hits = [h.as_dict() for h in search_knowledge(query, k=max_results, category=category or None)]
         results = [{"slug": h["slug"], "title": h["title"], "heading": h["heading"],
-                    "score": round(h["score"], 3), "text": h["text"]} for h in hits]
+                    "score": round(h["score"], 3), "similarity": round(h["vector_score"], 3), "text": h["text"]}
+                   for h in hits]
         ctx.context.searches.append({"query": query, "hits": results})
         return {"results": results, "note": "" if results else "No relevant article found."}
 

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+
+from agent_app.formatting import PART_SEPARATOR, format_for_channel, parts_of, strip_markdown, word_count
+
+LONG = " ".join(f"Sentence number {i} explains one more detail about exporting your workspace." for i in range(200))
+MARKDOWN = ("## Export\n**Go to** Settings → Data and click [Export workspace](https://help.loomline.example/export).\n"
+            "* Choose CSV\n* Click `Start`\n\n<b>Done</b>")
+
+
+def test_email_has_greeting_signature_reference_and_word_limit():
+    text = format_for_channel(LONG, channel="email", customer_name="Ada Lovelace", ticket_reference="TKT-ABCDEFGH")
+    assert text.startswith("Hi Ada,\n")
+    assert text.rstrip().endswith("Best regards,\nLoomline Support")
+    assert "TKT-ABCDEFGH" in text
+    assert word_count(text) <= 500
+    assert "Reply if you would like the rest" in text
+
+
+def test_email_without_name_says_hello():
+    assert format_for_channel("Here is how.", channel="email").startswith("Hello,\n")
+
+
+def test_web_form_is_at_most_300_words_and_signed():
+    text = format_for_channel(LONG, channel="web_form", customer_name="Grace")
+    assert word_count(text) <= 300
+    assert text.startswith("Hi Grace,") and text.rstrip().endswith("— Loomline Support")
+
+
+def test_whatsapp_is_plain_and_split_into_numbered_parts_above_1600():
+    text = format_for_channel(LONG, channel="whatsapp", customer_name="Sam")
+    parts = parts_of(text)
+    assert len(parts) > 1
+    assert all(len(p) <= 1600 for p in parts)
+    assert parts[0].startswith("(1/") and parts[-1].startswith(f"({len(parts)}/{len(parts)})")
+    assert not text.startswith("Hi")
+
+
+def test_whatsapp_short_reply_is_one_part():
+    text = format_for_channel("Open Settings → Security.", channel="whatsapp")
+    assert PART_SEPARATOR not in text and text == "Open Settings → Security."
+
+
+@pytest.mark.parametrize("channel", ["email", "whatsapp", "web_form"])
+def test_markdown_and_links_become_plain_text(channel):
+    text = format_for_channel(MARKDOWN, channel=channel, customer_name="Ada")
+    assert "**" not in text and "##" not in text and "`" not in text and "<b>" not in text
+    assert "Export workspace (https://help.loomline.example/export)" in text
+    assert "- Choose CSV" in text
+
+
+def test_models_own_greeting_and_signoff_are_replaced():
+    text = format_for_channel("Hi there!\n\nDo this.\n\nBest regards,\nBot", channel="email", customer_name="Ada")
+    assert text.count("Hi") == 1 and "Bot" not in text
+
+
+def test_unknown_channel_and_empty_text_are_errors():
+    with pytest.raises(ValueError):
+        format_for_channel("x", channel="fax")
+    with pytest.raises(ValueError):
+        format_for_channel("  **  ", channel="email")
+
+
+def test_strip_markdown_keeps_bare_urls():
+    assert strip_markdown("[https://x.example](https://x.example)") == "https://x.example"
