@@ -51,12 +51,15 @@ def keywords(text: str, limit: int = 10) -> str:
 def answers_question(hit: dict[str, Any], question: str) -> bool:
     """Whether a passage plausibly answers the question: semantically close enough, and
     sharing at least one of the question's content words (not just the product name)."""
-    if hit.get("similarity", hit.get("score", 0)) < settings.AGENT_ANSWER_MIN_SIMILARITY:
+    similarity = hit.get("similarity", hit.get("score", 0))
+    if similarity < settings.AGENT_ANSWER_MIN_SIMILARITY:
         return False
-    asked = set(keywords(question, limit=30).split()) - {"loomline"}
-    found = set(keywords(f"{hit.get('title', '')} {hit.get('heading', '')} {hit.get('text', '')}", limit=400).split())
+    asked = set(keywords(question, limit=40).split()) - {"loomline"}
+    found = set(keywords(f"{hit.get('title', '')} {hit.get('heading', '')} {hit.get('text', '')}", limit=600).split())
     stems = {w[:5] for w in found}
-    return not asked or any(w in found or w[:5] in stems for w in asked)
+    shared = {w for w in asked if w in found or w[:5] in stems}
+    # Very close passages need one shared word; weaker ones must share more of the question.
+    return similarity >= settings.AGENT_ANSWER_MIN_SIMILARITY + 0.1 and bool(shared) or len(shared) >= 2
 
 
 class OfflineSupportModel(Model):
@@ -162,11 +165,15 @@ class OfflineSupportModel(Model):
         if not hits:
             return self._escalate(ticket, "knowledge_not_found", "normal",
                                   "No relevant Help Centre article after two searches.", content, searches, step)
-        if not answers_question(hits[0], policy.question_text(content, subject=subject)):
+        question = policy.question_text(content, subject=subject)
+        answering = [h for h in hits[:3] if answers_question(h, question)]
+        if not answering:
             return self._escalate(ticket, "knowledge_not_found", "normal",
-                                  f"The closest article ({hits[0]['slug']}) does not answer the question.",
-                                  content, searches, step)
-        answer = compose.compose_answer(hits=hits, question=content, channel=channel,
+                                  f"The closest articles ({', '.join(h['slug'] for h in hits[:3])}) do not "
+                                  "answer the question.", content, searches, step)
+        best = answering[0]["slug"]
+        ordered = [h for h in hits if h["slug"] == best] + [h for h in hits if h["slug"] != best]
+        answer = compose.compose_answer(hits=ordered, question=content, channel=channel,
                                         sentiment=assessment.sentiment)
         return self._call("send_response", {"ticket_id": ticket, "message": answer, "channel": channel}, step)
 

@@ -219,7 +219,7 @@ EMBEDDING_BACKEND = env("EMBEDDING_BACKEND", "local")  # local | openai
 EMBEDDING_MODEL = env("EMBEDDING_MODEL", "text-embedding-3-small")
 EMBEDDING_DIMENSION = envint("EMBEDDING_DIMENSION", 384)
 # The offline model answers only from a passage at least this similar to the question.
-AGENT_ANSWER_MIN_SIMILARITY = envfloat("AGENT_ANSWER_MIN_SIMILARITY", 0.5)
+AGENT_ANSWER_MIN_SIMILARITY = envfloat("AGENT_ANSWER_MIN_SIMILARITY", 0.38)
 KB_MIN_RELEVANCE = envfloat("KB_MIN_RELEVANCE", 0.35)
 KB_HNSW_EF_SEARCH = envint("KB_HNSW_EF_SEARCH", 80)
 

@@ -1,0 +1,158 @@
+"""Evaluating the agent on any dataset in the sample-ticket format.
+
+Every case goes through the real pipeline (intake service, Agents SDK run with the
+configured model, tools, knowledge search, governance, sandbox delivery). The whole
+run happens inside one transaction that is rolled back, so the database is left as
+it was and runs do not see each other; cases within a run do see earlier cases, as
+follow-ups need.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.test import override_settings
+
+from crm import services
+from crm.models import Message
+
+VALID_CHANNELS = {"email", "whatsapp", "web_form"}
+
+
+class DatasetError(ValueError):
+    pass
+
+
+def load_dataset(path: str | Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+    except ValueError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, list):
+        raise DatasetError(f"{path}: expected a JSON array of cases")
+    for i, case in enumerate(data):
+        if not isinstance(case, dict) or case.get("channel") not in VALID_CHANNELS or "content" not in case:
+            raise DatasetError(f"{path}: case {i} needs a channel (email, whatsapp, web_form) and content")
+        if case.get("expected_action") not in ("resolve", "escalate"):
+            raise DatasetError(f"{path}: case {case.get('id', i)} needs expected_action resolve or escalate")
+    return data
+
+
+@dataclass
+class CaseResult:
+    id: str
+    expected_action: str
+    action: str
+    expected_reason: str | None
+    reason: str | None
+    expected_article: str | None
+    articles: list[str]
+    ms: float
+    error: str = ""
+
+
+@dataclass
+class Report:
+    results: list[CaseResult] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        ok = [r for r in self.results if not r.error]
+        tp = sum(1 for r in ok if r.action == "escalate" and r.expected_action == "escalate")
+        fp = sum(1 for r in ok if r.action == "escalate" and r.expected_action == "resolve")
+        fn = sum(1 for r in ok if r.action != "escalate" and r.expected_action == "escalate")
+        with_reason = [r for r in ok if r.expected_action == "escalate" and r.action == "escalate"
+                       and r.expected_reason]
+        with_article = [r for r in ok if r.expected_article]
+        times = sorted(r.ms for r in ok)
+
+        def pct(q: float) -> float:
+            if not times:
+                return 0.0
+            return round(times[min(len(times) - 1, int(round(q * (len(times) - 1))))], 1)
+
+        return {
+            "cases": len(self.results),
+            "escalation_precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
+            "escalation_recall": round(tp / (tp + fn), 3) if tp + fn else 1.0,
+            "escalation_rate": round(sum(1 for r in ok if r.action == "escalate") / len(ok), 3) if ok else 0.0,
+            "reason_accuracy": round(sum(1 for r in with_reason if r.reason == r.expected_reason)
+                                     / len(with_reason), 3) if with_reason else 1.0,
+            "resolved_without_human": round(sum(1 for r in ok if r.action == "resolve") / len(ok), 3) if ok else 0.0,
+            "article_hit_at_3": round(sum(1 for r in with_article if r.expected_article in r.articles[:3])
+                                      / len(with_article), 3) if with_article else 1.0,
+            "p50_ms": pct(0.5),
+            "p95_ms": pct(0.95),
+            "mean_ms": round(statistics.fmean(times), 1) if times else 0.0,
+            "errors": len(self.results) - len(ok),
+        }
+
+    def mistakes(self) -> list[dict[str, Any]]:
+        return [r.__dict__ for r in self.results if r.error or r.action != r.expected_action
+                or (r.expected_action == "escalate" and r.expected_reason and r.reason != r.expected_reason)]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _run_case(case: dict[str, Any], run_id: str) -> CaseResult:
+    from agent_app.pipeline import process_message
+
+    email = case.get("customer_email") or None
+    phone = case.get("customer_phone") or None
+    if not email and not phone:
+        email = f"eval-{case.get('id', uuid.uuid4().hex)}@eval.invalid".lower()
+    started = time.monotonic()
+    accepted = services.inbound_message_accept(
+        channel=case["channel"], provider_id=f"eval-{run_id}-{case.get('id', uuid.uuid4().hex)}",
+        content=case.get("content") or "", subject=case.get("subject") or "", name=case.get("customer_name") or "",
+        email=email, phone=phone)
+    services.message_claim(message_id=accepted.message.pk)
+    outcome = process_message(message_id=accepted.message.pk)
+    elapsed = (time.monotonic() - started) * 1000
+    message = Message.objects.select_related("ticket").get(pk=accepted.message.pk)
+    searches = [c for c in message.tool_calls if c["tool"] == "search_knowledge_base" and c.get("ok")]
+    articles: list[str] = []
+    for search in searches[:1]:
+        for hit in search["result"].get("results", []):
+            if hit["slug"] not in articles:
+                articles.append(hit["slug"])
+    escalated = outcome in ("escalated", "skipped") and message.ticket is not None and message.ticket.escalated_at
+    return CaseResult(
+        id=str(case.get("id", "")), expected_action=case["expected_action"],
+        action="escalate" if escalated else "resolve", expected_reason=case.get("escalation_reason"),
+        reason=message.ticket.escalation_reason if escalated else None,
+        expected_article=case.get("expected_article"), articles=articles, ms=elapsed)
+
+
+def evaluate(cases: list[dict[str, Any]], *, progress: Any = None) -> Report:
+    report = Report()
+    run_id = uuid.uuid4().hex[:8]
+    # Sandbox senders only: an evaluation never messages real customers.
+    with override_settings(TWILIO_ACCOUNT_SID="", GMAIL_CREDENTIALS_FILE="", GMAIL_API_ENDPOINT=""):
+        try:
+            with transaction.atomic():
+                for case in cases:
+                    try:
+                        with transaction.atomic():
+                            report.results.append(_run_case(case, run_id))
+                    except Exception as exc:  # one broken case must not stop the evaluation
+                        report.results.append(CaseResult(
+                            id=str(case.get("id", "")), expected_action=case["expected_action"], action="error",
+                            expected_reason=case.get("escalation_reason"), reason=None,
+                            expected_article=case.get("expected_article"), articles=[], ms=0.0,
+                            error=f"{type(exc).__name__}: {exc}"))
+                    if progress is not None:
+                        progress.update(1)
+                raise _Rollback
+        except _Rollback:
+            pass
+    return report
