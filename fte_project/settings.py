@@ -208,6 +208,12 @@ CELERY_RETRY_BACKOFF_CAP = envint("CELERY_RETRY_BACKOFF_CAP", 300)
 # killed can be claimed again by the redelivered task.
 PROCESSING_LEASE_SECONDS = envint("PROCESSING_LEASE_SECONDS", 300)
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # Breached SLAs are marked, staff notified and urgency raised within a minute.
+    "mark-sla-breaches": {"task": "crm.mark_sla_breaches", "schedule": envfloat("SLA_CHECK_SECONDS", 60.0)},
+    # Gmail's watch lapses after 7 days; renewing daily keeps a margin for failures.
+    "renew-gmail-watch": {"task": "channels_app.gmail_watch_renew", "schedule": 24 * 3600.0},
+}
 
 # --- Agent and models ------------------------------------------------------------------
 OPENAI_API_KEY = secret("OPENAI_API_KEY")
