@@ -230,8 +230,9 @@ def test_two_bridges_in_one_group_share_the_partitions(backbone):
     def both_members_stable():
         admin = KafkaAdminClient(bootstrap_servers=kafka_io.bootstrap_servers())
         try:
-            [description] = admin.describe_consumer_groups([group])
-            return description.state == "Stable" and len(description.members) == 2
+            description = admin.describe_groups([group])[group]
+            state = description.get("group_state") or description.get("state")
+            return state == "Stable" and len(description.get("members", [])) == 2
         finally:
             admin.close()
 
