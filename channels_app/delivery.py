@@ -1,0 +1,124 @@
+"""Delivering one recorded outbound message through its channel's sender.
+
+The reply is stored first (``crm.services.outbound_message_record``, status
+"pending"), then ``deliver_message`` sends it — outside any transaction, because a
+network call inside one would hold row locks for as long as Twilio or Gmail take —
+and records what happened with ``crm.services.message_delivery_update``.
+
+- Idempotent: a message that is no longer "pending" is not sent again; its status is
+  returned. Two workers delivering the same message at once are kept apart by a
+  PostgreSQL advisory lock held for the send (a session lock, so no transaction stays
+  open); the loser returns without sending.
+- Permanent failure: the message is marked failed and the ticket goes to a human with
+  reason ``delivery_failed`` (urgency high), so the customer is not left waiting.
+- Transient failure: ``SendError(permanent=False)`` propagates for the Celery caller to
+  retry with back-off; the message stays "pending".
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+from channels_app.senders import SendError, get_sender
+from crm import services
+from crm.errors import InvalidInput
+from crm.models import URGENCY_RANK, DeliveryStatus, Direction, EscalationReason, Message, TicketStatus, Urgency
+
+log = logging.getLogger(__name__)
+
+_LOCK_NAMESPACE = 7_340_100  # advisory lock: (namespace, message id)
+
+
+@contextmanager
+def _delivery_lock(message_id: int) -> Iterator[bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, message_id % 2**31])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, message_id % 2**31])
+
+
+def deliver_message(*, message_id: int) -> str:
+    """Send one pending outbound message; returns its delivery status afterwards.
+
+    Raises ``SendError(permanent=False)`` on a transient failure (retry later) and
+    ``InvalidInput`` for a message that is not outbound.
+    """
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        raise InvalidInput(f"Message {message_id} does not exist.", field="message_id")
+    if message.direction != Direction.OUTBOUND:
+        raise InvalidInput(f"Message {message_id} is not an outbound message.", field="message_id")
+    if message.delivery_status != DeliveryStatus.PENDING:
+        return message.delivery_status
+    with _delivery_lock(message.pk) as acquired:
+        if not acquired:
+            log.info("message %s is being delivered by another worker", message_id)
+            return DeliveryStatus.PENDING
+        # Re-read under the lock: the other worker may have finished just before.
+        message = Message.objects.select_related("ticket", "conversation__customer").get(pk=message_id)
+        if message.delivery_status != DeliveryStatus.PENDING:
+            return message.delivery_status
+        sender = get_sender(message.channel)
+        try:
+            result = sender.send(message)
+        except SendError as exc:
+            if not exc.permanent:
+                log.warning("message %s: transient %s failure: %s", message_id, sender.name, exc)
+                services.message_delivery_update(
+                    message=message, status=DeliveryStatus.PENDING,
+                    metadata={"last_send_error": str(exc)[:500], "last_send_error_code": exc.code},
+                )
+                raise
+            log.error("message %s: permanent %s failure: %s", message_id, sender.name, exc)
+            delivery_failed(message=message, error=exc.message, code=exc.code or "permanent")
+            return DeliveryStatus.FAILED
+        services.message_delivery_update(
+            message=message,
+            status=result.status,
+            provider_id=result.provider_id or None,
+            metadata={**result.metadata, "sender": sender.name},
+        )
+        return result.status
+
+
+def delivery_failed(*, message: Message, error: str, code: str, status: str = DeliveryStatus.FAILED) -> None:
+    """Mark an outbound message failed (or undelivered) and hand its ticket to a human.
+
+    An already escalated ticket keeps its original reason (the human still needs to
+    know why it was escalated); the failure is added to its summary and packet.
+    """
+    services.message_delivery_update(
+        message=message, status=status, error_code=code,
+        metadata={"delivery_error": error[:1000]},
+    )
+    ticket = message.ticket
+    if ticket is None:
+        return
+    ticket.refresh_from_db()
+    if ticket.status == TicketStatus.CLOSED:
+        return
+    note = (f"The {message.get_channel_display()} reply (message #{message.pk}) could not be delivered: "
+            f"{error[:300]} [{code}]. Contact the customer another way.")
+    failure = {"message_id": message.pk, "channel": message.channel, "error": error[:1000], "error_code": code}
+    if ticket.status == TicketStatus.ESCALATED:
+        urgency = ticket.urgency if URGENCY_RANK.get(ticket.urgency, 9) <= URGENCY_RANK[Urgency.HIGH] \
+            else Urgency.HIGH
+        packet = dict(ticket.escalation_packet or {})
+        packet.setdefault("delivery_failures", []).append(failure)
+        services.ticket_escalate(
+            ticket=ticket, reason=ticket.escalation_reason or EscalationReason.DELIVERY_FAILED, urgency=urgency,
+            summary=f"{ticket.escalation_summary}\n\n{note}".strip(), packet=packet,
+        )
+        return
+    services.ticket_escalate(
+        ticket=ticket, reason=EscalationReason.DELIVERY_FAILED, urgency=Urgency.HIGH, summary=note,
+        packet={"delivery_failures": [failure]},
+    )

@@ -1,0 +1,304 @@
+"""Turning a raw RFC 5322 message into what the agent should read.
+
+- MIME multipart is walked; ``text/plain`` is preferred, ``text/html`` is turned into
+  text when it is the only body. Attachments are recorded (name, type, size), never
+  inlined.
+- Charsets: the declared charset is used; an unknown or lying one falls back to UTF-8
+  and then Latin-1 with replacement, so a badly encoded mail never fails the sync.
+- Quoted replies ("On … wrote:", "> …", Outlook's "From: … Sent: …" block) and
+  signatures ("-- ", "Sent from my iPhone") are stripped, but never down to nothing:
+  if stripping would leave no text we keep the original.
+- Auto-replies and bounces are recognised (RFC 3834 ``Auto-Submitted``, the
+  ``X-Autoreply`` family, ``Precedence: bulk|junk|auto_reply``, delivery status
+  reports, mailer-daemons) so that the agent never answers a robot — two robots
+  answering each other is how mail loops start.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+MAX_TEXT_CHARS = 50_000
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass
+class ParsedEmail:
+    from_address: str
+    from_name: str
+    to: list[str]
+    reply_to: str
+    subject: str
+    message_id: str
+    in_reply_to: str
+    references: list[str]
+    date: str
+    text: str  # what the customer wrote this time: quotes and signature stripped
+    full_text: str  # the whole text body, for staff
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    auto_reason: str = ""  # non-empty: an auto-reply or a bounce, and why
+
+    @property
+    def is_automatic(self) -> bool:
+        return bool(self.auto_reason)
+
+
+class UnparseableEmail(ValueError):
+    """The bytes are not a mail we can attribute to a sender."""
+
+
+def _header(msg: Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:  # a malformed header the parser chokes on is treated as absent
+        return ""
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def _decode_part(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        return ""
+    if isinstance(payload, str):  # pragma: no cover - decode=True gives bytes
+        return payload
+    charset = part.get_content_charset() or "utf-8"
+    for candidate in (charset, "utf-8"):
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1", errors="replace")
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML mail: block elements become lines, links keep their URL."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "head", "title", "meta"]):
+        tag.decompose()
+    # Gmail and Apple Mail put the quoted thread in these; it is history, not the message.
+    for quoted in soup.select("blockquote, div.gmail_quote, div.gmail_extra, #appendonsend, div#divRplyFwdMsg"):
+        quoted.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for link in soup.find_all("a"):
+        href = (link.get("href") or "").strip()
+        label = link.get_text(" ", strip=True)
+        if href.startswith(("http://", "https://")) and href != label:
+            link.replace_with(f"{label} ({href})" if label else href)
+    for block in soup.find_all(["p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table"]):
+        block.insert_before("\n")
+        block.insert_after("\n")
+    text = soup.get_text()
+    text = re.sub(r"[ \t\xa0]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get_content_disposition() or "").lower()
+    return disposition == "attachment" or (disposition != "inline" and bool(part.get_filename())) or (
+        disposition == "inline" and bool(part.get_filename()) and part.get_content_maintype() != "text"
+    )
+
+
+def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[dict[str, Any]]]:
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[dict[str, Any]] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        if _is_attachment(part) or ctype not in ("text/plain", "text/html"):
+            if ctype.startswith("multipart/"):
+                continue
+            payload = part.get_payload(decode=True) or b""
+            attachments.append({
+                "name": (part.get_filename() or "")[:255] or "(unnamed)",
+                "type": ctype,
+                "size": len(payload),
+            })
+            continue
+        (plain if ctype == "text/plain" else html).append(_decode_part(part))
+    return "\n\n".join(plain), "\n\n".join(html), attachments
+
+
+# Lines that start the quoted history in the common mail clients.
+_QUOTE_HEADERS = [
+    re.compile(r"^\s*On\b.{0,200}\bwrote:\s*$", re.IGNORECASE),  # Gmail, Apple Mail, Thunderbird
+    re.compile(r"^\s*Am\b.{0,200}\bschrieb\b.{0,100}:\s*$", re.IGNORECASE),  # German clients
+    re.compile(r"^\s*Le\b.{0,200}\ba écrit\s*:\s*$", re.IGNORECASE),  # French clients
+    re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*Forwarded message\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above "From: … Sent: …"
+    re.compile(r"^\s*From:\s.+$", re.IGNORECASE),  # only when followed by Sent:/Date: (checked below)
+]
+_SIGNATURE_STARTS = [
+    re.compile(r"^--\s?$"),  # RFC 3676 signature delimiter
+    re.compile(r"^\s*Sent from my (iPhone|iPad|Android|mobile device|Galaxy|BlackBerry)\b.*$", re.IGNORECASE),
+    re.compile(r"^\s*Get Outlook for (iOS|Android)\s*$", re.IGNORECASE),
+]
+
+
+def strip_quotes_and_signature(text: str) -> str:
+    """The new part of a reply: cut at the first quote header, ``>`` block or signature."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = len(lines)
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(">"):
+            # A quoted block; a single ">" line inside the customer's own text is rare,
+            # and everything after the first quote is almost always history.
+            cut = index
+            break
+        matched = False
+        for pattern in _QUOTE_HEADERS:
+            if pattern.match(line):
+                if pattern.pattern.startswith(r"^\s*From:"):
+                    following = "\n".join(lines[index + 1:index + 5])
+                    if not re.search(r"^\s*(Sent|Date):", following, re.IGNORECASE | re.MULTILINE):
+                        continue
+                matched = True
+                break
+        # Gmail wraps a long "On … wrote:" over two lines.
+        if not matched and index + 1 < len(lines) and re.match(r"^\s*On\b", line, re.IGNORECASE) and re.match(
+            r"^.{0,200}\bwrote:\s*$", lines[index + 1]
+        ):
+            matched = True
+        if matched:
+            cut = index
+            break
+        if any(p.match(line) for p in _SIGNATURE_STARTS):
+            cut = index
+            break
+    kept = "\n".join(lines[:cut]).strip()
+    return kept if kept else text.strip()
+
+
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?reply|out of (the )?office|abwesenheit|automatische antwort|réponse automatique|"
+    r"undeliverable|undelivered mail|delivery status notification|mail delivery (failed|subsystem)|"
+    r"returned mail|failure notice)\b",
+    re.IGNORECASE,
+)
+
+
+def _automatic_reason(msg: Message, from_address: str, subject: str) -> str:
+    auto_submitted = _header(msg, "Auto-Submitted").lower()
+    if auto_submitted and auto_submitted != "no":
+        return f"Auto-Submitted: {auto_submitted}"
+    # (X-Auto-Response-Suppress is deliberately not here: it asks *others* not to
+    # auto-reply and is set by Outlook on ordinary mail.)
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
+        value = _header(msg, name)
+        if value:
+            return f"{name}: {value}"
+    precedence = _header(msg, "Precedence").lower()
+    if precedence in ("bulk", "junk", "auto_reply", "list"):
+        return f"Precedence: {precedence}"
+    if msg.get_content_type() == "multipart/report":
+        return "delivery status report"
+    local = from_address.split("@", 1)[0]
+    if local in ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"):
+        return f"sent by {local}"
+    if _header(msg, "Return-Path") == "<>":
+        return "null return path (a bounce)"
+    if _AUTO_SUBJECT.match(subject):
+        return f"subject: {subject[:80]}"
+    return ""
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Parse one raw message. Raises ``UnparseableEmail`` when no sender can be found."""
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as exc:  # the stdlib parser is lenient; this is a last resort
+        raise UnparseableEmail(f"not a mail message: {exc}") from None
+
+    from_name, from_address = parseaddr(_header(msg, "From"))
+    from_address = from_address.strip().lower()
+    if "@" not in from_address:
+        raise UnparseableEmail("the message has no usable From address")
+    _, reply_to = parseaddr(_header(msg, "Reply-To"))
+    subject = _header(msg, "Subject")[:300]
+    message_id_match = _MSGID.search(_header(msg, "Message-ID"))
+    in_reply_to_match = _MSGID.search(_header(msg, "In-Reply-To"))
+
+    plain, html, attachments = _bodies_and_attachments(msg)
+    full = plain.strip() or (html_to_text(html) if html.strip() else "")
+    full = full.replace("\x00", "")[:MAX_TEXT_CHARS]
+    text = strip_quotes_and_signature(full) if full else ""
+    return ParsedEmail(
+        from_address=from_address,
+        from_name=_clean_display_name(from_name),
+        to=[addr.lower() for _, addr in getaddresses([_header(msg, "To")]) if addr],
+        reply_to=reply_to.strip().lower() if "@" in reply_to else "",
+        subject=subject,
+        message_id=message_id_match.group(0) if message_id_match else "",
+        in_reply_to=in_reply_to_match.group(0) if in_reply_to_match else "",
+        references=_MSGID.findall(_header(msg, "References"))[-20:],
+        date=_header(msg, "Date"),
+        text=text,
+        full_text=full,
+        attachments=attachments,
+        auto_reason=_automatic_reason(msg, from_address, subject),
+    )
+
+
+def _clean_display_name(name: str) -> str:
+    name = " ".join((name or "").split()).strip("\"' ")
+    return "" if "@" in name else name[:200]
+
+
+def build_text_email(
+    *,
+    from_name: str,
+    from_address: str,
+    to_address: str,
+    to_name: str = "",
+    subject: str,
+    body: str,
+    message_id: str,
+    in_reply_to: str = "",
+    references: list[str] | None = None,
+    extra_headers: dict[str, str] | None = None,
+    date: str | None = None,
+) -> EmailMessage:
+    """A plain-text UTF-8 message with proper threading headers."""
+    from email.utils import formatdate
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = Address(display_name=from_name, addr_spec=from_address)
+    msg["To"] = Address(display_name=to_name, addr_spec=to_address) if to_name else to_address
+    msg["Subject"] = subject
+    msg["Date"] = date or formatdate(usegmt=True)
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    refs = [r for r in (references or []) if r]
+    if refs:
+        msg["References"] = " ".join(refs)
+    for name, value in (extra_headers or {}).items():
+        msg[name] = value
+    msg.set_content(body, subtype="plain", charset="utf-8")
+    return msg
+
+
+def reply_subject(subject: str) -> str:
+    """``Re: <subject>``, without piling up prefixes."""
+    subject = " ".join((subject or "").split())
+    if not subject:
+        return "Re: your support request"
+    if re.match(r"^(re|aw|sv|antw)\s*:", subject, re.IGNORECASE):
+        return subject
+    return f"Re: {subject}"

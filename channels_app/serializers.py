@@ -1,0 +1,83 @@
+"""Input and output shapes of the public web-form API (mirrored by frontend/src/validation.js)."""
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from channels_app.webform import CATEGORIES, PRIORITIES
+from crm.errors import InvalidInput
+from crm.identity import normalise_email, normalise_phone
+
+# Markup in a name or subject is never legitimate; in the message it may be (a customer
+# pasting an embed code), so the message keeps it — stored and returned as plain text.
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|<\s*/?\s*(script|iframe|img|svg|style)\b", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_markup(value: str, noun: str) -> str:
+    if _TAG.search(value):
+        raise serializers.ValidationError(f"{noun} cannot contain HTML.")
+    if _CONTROL.search(value):
+        raise serializers.ValidationError(f"{noun} contains invalid characters.")
+    return value
+
+
+class SupportSubmissionInput(serializers.Serializer):
+    name = serializers.CharField(min_length=1, max_length=120, trim_whitespace=True)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40, trim_whitespace=True)
+    subject = serializers.CharField(min_length=3, max_length=200, trim_whitespace=True)
+    category = serializers.ChoiceField(choices=CATEGORIES)
+    priority = serializers.ChoiceField(choices=PRIORITIES, required=False, default="medium")
+    message = serializers.CharField(min_length=10, max_length=5000, trim_whitespace=True)
+
+    def validate_name(self, value: str) -> str:
+        return _no_markup(value, "Name")
+
+    def validate_subject(self, value: str) -> str:
+        return _no_markup(value, "Subject")
+
+    def validate_email(self, value: str) -> str:
+        try:
+            return normalise_email(value)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message) from None
+
+    def validate_phone(self, value: str) -> str:
+        if not value:
+            return ""
+        try:
+            return normalise_phone(value)
+        except InvalidInput:
+            raise serializers.ValidationError(
+                "Enter an international phone number, e.g. +1 555 123 4567."
+            ) from None
+
+    def validate_message(self, value: str) -> str:
+        # Keep newlines and tabs; drop other control characters a browser never sends.
+        return _CONTROL.sub("", value)
+
+
+class SupportSubmissionOutput(serializers.Serializer):
+    ticket_id = serializers.CharField(help_text="The ticket reference, e.g. TKT-7KQ2M9XD")
+
+
+class TicketMessageOutput(serializers.Serializer):
+    author = serializers.ChoiceField(choices=["customer", "agent", "staff"])
+    channel = serializers.CharField()
+    content = serializers.CharField(help_text="Plain text; render it as text, never as HTML")
+    created_at = serializers.DateTimeField()
+
+
+class TicketStatusOutput(serializers.Serializer):
+    ticket_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["open", "in_progress", "escalated", "resolved", "closed"])
+    subject = serializers.CharField()
+    messages = TicketMessageOutput(many=True)
+
+
+class ErrorOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    retry_after = serializers.IntegerField(required=False)

@@ -1,0 +1,173 @@
+"""Staff replies from the human desk: format, record, then deliver.
+
+The order is the same as for AI replies: the reply is recorded first (one transaction,
+delivery status "pending"), and only after that transaction has committed is it sent
+through its channel's sender — outside any transaction, because a Gmail or Twilio call
+must not hold the ticket's row lock.
+
+Replying claims the ticket for the replying member of staff when nobody holds it, and
+refuses when someone else does: two people answering one customer at once is exactly
+what the atomic claim exists to prevent. The ticket stays escalated, so the AI keeps
+out of the conversation (``crm.selectors.human_owns_conversation``) until staff resolve
+it or hand it back.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from agent_app.formatting import SIGNATURE_NAME, format_for_channel
+from channels_app.delivery import deliver_message
+from channels_app.senders import SendError
+from crm import services
+from crm.errors import IllegalTransition, InvalidInput
+from crm.models import Author, Channel, DeliveryStatus, Direction, IdentifierKind, Message, Ticket, TicketStatus
+from fte_project.celery import app as celery_app
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 10_000
+
+
+def staff_signer(user: AbstractBaseUser) -> str:
+    """How a staff reply is signed: "Maya from Loomline Support", or the team name alone."""
+    first = (getattr(user, "first_name", "") or "").strip().split()
+    return f"{first[0][:40]} from {SIGNATURE_NAME}" if first else SIGNATURE_NAME
+
+
+def _last_inbound(ticket: Ticket, channel: str | None = None) -> Message | None:
+    inbound = Message.objects.filter(conversation_id=ticket.conversation_id, direction=Direction.INBOUND)
+    if channel:
+        inbound = inbound.filter(channel=channel)
+    return inbound.order_by("-created_at", "-id").first()
+
+
+def reply_channels(*, ticket: Ticket) -> list[str]:
+    """The channels a reply on this ticket can reach the customer on.
+
+    The channels the customer wrote on in this conversation, the ticket's own channel,
+    and email whenever we know their address (email reaches them from anywhere).
+    """
+    used = set(
+        Message.objects.filter(conversation_id=ticket.conversation_id, direction=Direction.INBOUND)
+        .values_list("channel", flat=True)
+        .distinct()
+    )
+    used.add(ticket.source_channel)
+    if ticket.customer.email or ticket.customer.identifiers.filter(kind=IdentifierKind.EMAIL).exists():
+        used.add(Channel.EMAIL)
+    return [c for c in Channel.values if c in used]
+
+
+def default_reply_channel(*, ticket: Ticket) -> str:
+    """Where the customer last wrote in this conversation; the ticket's channel otherwise."""
+    last = _last_inbound(ticket)
+    return last.channel if last else ticket.source_channel
+
+
+DELIVER_TASK = "channels_app.deliver_message"
+RETRY_AFTER_SECONDS = 30
+
+
+def _deliver_after_commit(message_id: int) -> None:
+    """Send now, so the member of staff sees the outcome on the page they are on.
+
+    The reply is stored whatever happens here. A transient failure (Gmail or Twilio
+    unreachable) leaves it "pending" and hands it to the ``channels_app.deliver_message``
+    task, which retries with back-off; if even the broker is down, the desk shows the
+    pending reply with a "Retry sending" button.
+    """
+    try:
+        deliver_message(message_id=message_id)
+    except SendError as exc:
+        log.warning("staff reply %s: transient delivery failure (%s); retrying in the background", message_id, exc)
+        try:
+            celery_app.send_task(DELIVER_TASK, args=[message_id], countdown=RETRY_AFTER_SECONDS)
+        except Exception:
+            log.exception("staff reply %s: could not queue the retry; it stays pending", message_id)
+    except Exception:
+        log.exception("staff reply %s: delivery did not complete; it stays pending", message_id)
+
+
+def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, channel: str | None = None) -> Message:
+    """Send a staff member's reply to the customer of an escalated ticket.
+
+    Formats ``text`` for the channel (``format_for_channel``, signed with the staff
+    member's first name), records it as a staff message, claims the ticket for ``user``
+    if it is unassigned, and after the commit delivers it through the channel's sender.
+    ``channel`` defaults to where the customer last wrote.
+
+    Raises ``InvalidInput`` (empty reply, unreachable channel), ``IllegalTransition``
+    (the ticket is not escalated) or ``AlreadyClaimed`` (another member of staff holds it).
+    Returns the message, refreshed after the delivery attempt when there was no outer
+    transaction.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("Write a reply before sending.", field="text")
+    if len(text) > MAX_REPLY_CHARS:
+        raise InvalidInput(f"The reply is longer than {MAX_REPLY_CHARS} characters.", field="text")
+
+    with transaction.atomic():
+        # Lock the ticket (not its customer) so a concurrent claim or reassignment waits.
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
+        if ticket.status != TicketStatus.ESCALATED:
+            raise IllegalTransition(
+                f"Ticket {ticket.reference} is {ticket.get_status_display().lower()}: staff reply from the desk only "
+                "while a ticket is escalated (a human owns it).",
+                field="status",
+            )
+        if ticket.assignee_id != user.pk:
+            # Unassigned: this claims it. Someone else's: AlreadyClaimed, nothing written.
+            services.ticket_assign(ticket=ticket, assignee=user, actor=user)
+
+        channel = channel or default_reply_channel(ticket=ticket)
+        if channel not in reply_channels(ticket=ticket):
+            raise InvalidInput(f"The customer cannot be reached on {channel!r} for this ticket.", field="channel")
+        try:
+            formatted = format_for_channel(
+                text,
+                channel=channel,
+                customer_name=ticket.customer.name,
+                ticket_reference=ticket.reference,
+                signer=staff_signer(user),
+            )
+        except ValueError as exc:
+            raise InvalidInput(f"Nothing left to send after formatting: {exc}.", field="text") from None
+
+        answered = _last_inbound(ticket, channel)
+        metadata = {"in_reply_to_message": answered.pk} if answered else {}
+        message = services.outbound_message_record(
+            ticket=ticket,
+            channel=channel,
+            content=formatted,
+            author=Author.STAFF,
+            staff_user=user,
+            subject=answered.subject if answered and channel == Channel.EMAIL else "",
+            metadata=metadata,
+        )
+        message_id = message.pk
+        transaction.on_commit(lambda: _deliver_after_commit(message_id))
+    message.refresh_from_db()
+    return message
+
+
+def staff_reply_retry(*, ticket: Ticket) -> dict[int, str]:
+    """Try again to deliver the ticket's staff replies that are still pending.
+
+    ``deliver_message`` is idempotent and locked per message, so a reply already on
+    its way is not sent twice. Returns each message's status afterwards.
+    """
+    pending = Message.objects.filter(
+        ticket_id=ticket.pk, author=Author.STAFF, direction=Direction.OUTBOUND, delivery_status=DeliveryStatus.PENDING
+    ).order_by("created_at", "id").values_list("pk", flat=True)
+    results: dict[int, str] = {}
+    for message_id in list(pending):
+        try:
+            results[message_id] = deliver_message(message_id=message_id)
+        except Exception as exc:
+            log.warning("staff reply %s: retry failed: %s", message_id, exc)
+            results[message_id] = DeliveryStatus.PENDING
+    return results

@@ -1,0 +1,54 @@
+"""Fixtures for the channel tests: local fake providers and signed-request helpers."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from channels_app.tests.fakes.gmail_api import FakeGmail
+from channels_app.tests.fakes.google_oidc import FakeGoogleCerts
+from channels_app.tests.fakes.twilio_api import FakeTwilio
+from channels_app.tests.helpers import TEST_ACCOUNT_SID
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Throttle counters live in the cache; every test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> Client:
+    return Client(REMOTE_ADDR="203.0.113.10")
+
+
+@pytest.fixture
+def fake_twilio(settings) -> Iterator[FakeTwilio]:  # type: ignore[no-untyped-def]
+    fake = FakeTwilio(account_sid=TEST_ACCOUNT_SID, auth_token=settings.TWILIO_AUTH_TOKEN).start()
+    settings.TWILIO_ACCOUNT_SID = TEST_ACCOUNT_SID
+    settings.TWILIO_API_BASE_URL = fake.url
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_gmail(settings) -> Iterator[FakeGmail]:  # type: ignore[no-untyped-def]
+    fake = FakeGmail(address=settings.GMAIL_ADDRESS).start()
+    settings.GMAIL_API_ENDPOINT = fake.url
+    settings.GMAIL_CREDENTIALS_FILE = ""
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def google_certs(settings) -> Iterator[FakeGoogleCerts]:  # type: ignore[no-untyped-def]
+    fake = FakeGoogleCerts().start()
+    settings.GMAIL_PUSH_AUDIENCE = "https://support.loomline.example/webhooks/gmail"
+    settings.GMAIL_PUSH_SERVICE_ACCOUNT = "gmail-push@loomline-prod.iam.gserviceaccount.com"
+    settings.GMAIL_PUSH_CERTS_URL = fake.certs_url
+    yield fake
+    fake.stop()

@@ -1,0 +1,91 @@
+"""deliver_message: the contract the agent and the staff desk rely on."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from channels_app import delivery
+from channels_app.delivery import deliver_message
+from channels_app.senders import WebFormSender, get_sender
+from channels_app.tasks import deliver_message_task
+from crm import services
+from crm.errors import InvalidInput
+from crm.models import Channel, DeliveryStatus, TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _web_form_reply():  # type: ignore[no-untyped-def]
+    inbound = services.inbound_message_accept(channel=Channel.WEB_FORM, provider_id="wf-1",
+                                              content="Where are my invoices?", email="ana@example.com").message
+    ticket, _ = services.ticket_for_conversation(conversation=inbound.conversation, channel=Channel.WEB_FORM)
+    return services.outbound_message_record(ticket=ticket, channel=Channel.WEB_FORM, content="Under Billing.",
+                                            reply_to=inbound)
+
+
+def test_a_web_form_reply_is_delivered_by_being_stored() -> None:
+    assert isinstance(get_sender(Channel.WEB_FORM), WebFormSender)
+    reply = _web_form_reply()
+
+    assert deliver_message(message_id=reply.pk) == DeliveryStatus.DELIVERED
+    reply.refresh_from_db()
+    assert reply.delivery_status == DeliveryStatus.DELIVERED
+    assert reply.provider_id == f"webform-reply-{reply.pk}"
+    # idempotent
+    assert deliver_message(message_id=reply.pk) == DeliveryStatus.DELIVERED
+
+
+def test_inbound_or_missing_messages_are_refused() -> None:
+    reply = _web_form_reply()
+    inbound_id = reply.reply_to_id
+    with pytest.raises(InvalidInput):
+        deliver_message(message_id=inbound_id)
+    with pytest.raises(InvalidInput):
+        deliver_message(message_id=999_999)
+
+
+def test_a_message_another_worker_is_delivering_is_left_alone(fake_twilio) -> None:  # type: ignore[no-untyped-def]
+    inbound = services.inbound_message_accept(channel=Channel.WHATSAPP, provider_id="SMx", content="hi",
+                                              phone="+14155550123", metadata={"from": "whatsapp:+14155550123"}).message
+    ticket, _ = services.ticket_for_conversation(conversation=inbound.conversation, channel=Channel.WHATSAPP)
+    reply = services.outbound_message_record(ticket=ticket, channel=Channel.WHATSAPP, content="Hello")
+
+    other = connection.copy()  # a second session, like a second worker
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [delivery._LOCK_NAMESPACE, reply.pk])
+        assert deliver_message(message_id=reply.pk) == DeliveryStatus.PENDING
+        assert fake_twilio.sent == []
+    finally:
+        other.close()
+    assert deliver_message(message_id=reply.pk) == DeliveryStatus.QUEUED
+    assert len(fake_twilio.sent) == 1
+
+
+def test_the_celery_task_gives_up_after_its_retries_and_hands_the_ticket_to_a_human(fake_twilio, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CELERY_TASK_MAX_RETRIES = 0
+    inbound = services.inbound_message_accept(channel=Channel.WHATSAPP, provider_id="SMy", content="hi",
+                                              phone="+14155550123", metadata={"from": "whatsapp:+14155550123"}).message
+    ticket, _ = services.ticket_for_conversation(conversation=inbound.conversation, channel=Channel.WHATSAPP)
+    reply = services.outbound_message_record(ticket=ticket, channel=Channel.WHATSAPP, content="Hello")
+    fake_twilio.failures = [(503, 20503, "Service unavailable")]
+
+    assert deliver_message_task.apply(args=[reply.pk]).get() == "failed"
+
+    reply.refresh_from_db()
+    ticket.refresh_from_db()
+    assert reply.delivery_status == DeliveryStatus.FAILED
+    assert ticket.status == TicketStatus.ESCALATED and ticket.escalation_reason == "delivery_failed"
+
+
+def test_a_closed_ticket_is_not_reopened_by_a_failed_delivery(fake_twilio) -> None:  # type: ignore[no-untyped-def]
+    inbound = services.inbound_message_accept(channel=Channel.WHATSAPP, provider_id="SMz", content="hi",
+                                              phone="+14155550123", metadata={"from": "whatsapp:+14155550123"}).message
+    ticket, _ = services.ticket_for_conversation(conversation=inbound.conversation, channel=Channel.WHATSAPP)
+    reply = services.outbound_message_record(ticket=ticket, channel=Channel.WHATSAPP, content="Hello")
+    services.ticket_close(ticket=ticket)
+    fake_twilio.failures = [(400, 21610, "Unsubscribed")]
+
+    assert deliver_message(message_id=reply.pk) == DeliveryStatus.FAILED
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED

@@ -1,0 +1,167 @@
+"""MIME parsing: what the agent reads out of a raw mail."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from channels_app.email_parsing import UnparseableEmail, html_to_text, parse_email, reply_subject, \
+    strip_quotes_and_signature
+
+
+def _mail(**headers: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = headers.pop("From", "Ana Díaz <Ana.Diaz@Example.com>")
+    msg["To"] = "support@loomline.example"
+    msg["Subject"] = headers.pop("Subject", "Reset link")
+    msg["Message-ID"] = "<m1@example.com>"
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    return msg
+
+
+def test_plain_text_is_preferred_over_html() -> None:
+    msg = _mail()
+    msg.set_content("Plain version.")
+    msg.add_alternative("<p>HTML version.</p>", subtype="html")
+
+    parsed = parse_email(msg.as_bytes())
+
+    assert parsed.text == "Plain version."
+    assert (parsed.from_address, parsed.from_name) == ("ana.diaz@example.com", "Ana Díaz")
+    assert parsed.message_id == "<m1@example.com>"
+
+
+def test_html_only_mail_becomes_readable_text() -> None:
+    msg = _mail()
+    msg.set_content(
+        "<html><head><style>p{color:red}</style><script>evil()</script></head><body>"
+        "<p>Hello,</p><p>The <b>timeline</b> view is empty.<br>Since Monday.</p>"
+        '<ul><li>Chrome</li><li>Firefox</li></ul><p>See <a href="https://app.loomline.example/p/1">the board</a>.</p>'
+        '<div class="gmail_quote">On Mon, Support wrote: old stuff</div></body></html>',
+        subtype="html",
+    )
+    text = parse_email(msg.as_bytes()).text
+
+    assert "Hello," in text and "The timeline view is empty.\nSince Monday." in text
+    assert "Chrome" in text and "Firefox" in text
+    assert "the board (https://app.loomline.example/p/1)" in text
+    assert "evil" not in text and "color:red" not in text and "old stuff" not in text
+
+
+@pytest.mark.parametrize("charset, sample", [("iso-8859-1", "Grüße aus Köln"), ("windows-1252", "Prix: 5 € — merci"),
+                                             ("utf-8", "Привет, 你好"), ("shift_jis", "こんにちは")])
+def test_declared_charsets_are_decoded(charset, sample) -> None:  # type: ignore[no-untyped-def]
+    raw = (f"From: a@example.com\r\nTo: support@loomline.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+           f"Content-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").encode() + \
+        sample.encode(charset) + b"\r\n"
+    assert parse_email(raw).text == sample
+
+
+def test_a_lying_or_unknown_charset_never_fails_the_parse() -> None:
+    raw = (b"From: a@example.com\r\nSubject: x\r\nContent-Type: text/plain; charset=x-unknown-42\r\n"
+           b"Content-Transfer-Encoding: 8bit\r\n\r\nCaf\xe9 ok\r\n")
+    assert parse_email(raw).text.startswith("Caf")
+    raw = (b"From: a@example.com\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: 8bit\r\n\r\nCaf\xe9 \xff ok\r\n")
+    assert "ok" in parse_email(raw).text
+
+
+def test_encoded_headers_are_decoded() -> None:
+    raw = (b"From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.de>\r\n"
+           b"Subject: =?utf-8?b?UHLDvGZ1bmcgZGVyIFJlY2hudW5n?=\r\nContent-Type: text/plain\r\n\r\nHallo\r\n")
+    parsed = parse_email(raw)
+    assert parsed.from_name == "Jürgen Müller" and parsed.subject == "Prüfung der Rechnung"
+
+
+def test_attachments_are_recorded_not_inlined() -> None:
+    msg = _mail()
+    msg.set_content("Screenshot attached.")
+    msg.add_attachment(b"\x89PNG" + b"0" * 2000, maintype="image", subtype="png", filename="screen shot.png")
+    msg.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="tasks.csv")
+
+    parsed = parse_email(msg.as_bytes())
+
+    assert parsed.text == "Screenshot attached."
+    assert parsed.attachments == [
+        {"name": "screen shot.png", "type": "image/png", "size": 2004},
+        {"name": "tasks.csv", "type": "text/csv", "size": 8},
+    ]
+
+
+def test_gmail_quote_is_stripped() -> None:
+    body = ("Still not working, sorry.\n\nOn Tue, 2 Dec 2025 at 10:14, Loomline Support <support@loomline.example>"
+            "\nwrote:\n> Try clearing the cache.\n> Best regards")
+    assert strip_quotes_and_signature(body) == "Still not working, sorry."
+
+
+def test_outlook_quote_block_is_stripped() -> None:
+    body = ("Thanks, that fixed it.\n\n________________________________\nFrom: Loomline Support\n"
+            "Sent: Tuesday, December 2, 2025 10:14\nTo: Ana\nSubject: Re: Reset link\n\nTry clearing the cache.")
+    assert strip_quotes_and_signature(body) == "Thanks, that fixed it."
+
+
+def test_a_from_line_in_the_customers_own_text_is_kept() -> None:
+    body = "From: the board view I cannot drag cards.\nIt started today."
+    assert strip_quotes_and_signature(body) == body
+
+
+@pytest.mark.parametrize("signature", ["-- \nAna Díaz\nHead of Ops", "Sent from my iPhone", "Get Outlook for iOS"])
+def test_signatures_are_stripped(signature) -> None:  # type: ignore[no-untyped-def]
+    assert strip_quotes_and_signature(f"Can I export to PDF?\n\n{signature}") == "Can I export to PDF?"
+
+
+def test_a_mail_that_is_only_a_quote_keeps_its_text() -> None:
+    body = "> quoted only"
+    assert strip_quotes_and_signature(body) == "> quoted only"
+
+
+@pytest.mark.parametrize("headers, reason", [
+    ({"Auto_Submitted": "auto-replied"}, "Auto-Submitted"),
+    ({"X_Autoreply": "yes"}, "X-Autoreply"),
+    ({"Precedence": "junk"}, "Precedence"),
+    ({"Subject": "Automatic reply: Reset link"}, "subject"),
+    ({"From": "MAILER-DAEMON@mx.example.com"}, "mailer-daemon"),
+])
+def test_auto_replies_and_bounces_are_recognised(headers, reason) -> None:  # type: ignore[no-untyped-def]
+    msg = _mail(**headers)
+    msg.set_content("I am away.")
+    parsed = parse_email(msg.as_bytes())
+    assert parsed.is_automatic and reason in parsed.auto_reason
+
+
+def test_a_normal_mail_is_not_automatic_even_with_outlooks_suppress_header() -> None:
+    msg = _mail(Auto_Submitted="no", X_Auto_Response_Suppress="All")
+    msg.set_content("Hello")
+    assert not parse_email(msg.as_bytes()).is_automatic
+
+
+def test_threading_headers_are_read() -> None:
+    raw = (b"From: a@example.com\r\nSubject: Re: x\r\nIn-Reply-To: <ours-1@loomline.example>\r\n"
+           b"References: <a@example.com>\r\n <ours-1@loomline.example>\r\n\r\nReply\r\n")  # folded header
+    parsed = parse_email(raw)
+    assert parsed.in_reply_to == "<ours-1@loomline.example>"
+    assert parsed.references == ["<a@example.com>", "<ours-1@loomline.example>"]
+
+
+def test_a_mail_without_a_sender_is_unparseable() -> None:
+    with pytest.raises(UnparseableEmail):
+        parse_email(b"Subject: no sender\r\n\r\nhello")
+    with pytest.raises(UnparseableEmail):
+        parse_email(b"\x00\x01\x02")
+
+
+def test_null_bytes_never_reach_the_database() -> None:
+    raw = b"From: a@example.com\r\nSubject: x\r\nContent-Type: text/plain\r\n\r\nhello\x00world\r\n"
+    assert "\x00" not in parse_email(raw).text
+
+
+def test_reply_subject() -> None:
+    assert reply_subject("Reset link") == "Re: Reset link"
+    assert reply_subject("RE: Reset link") == "RE: Reset link"
+    assert reply_subject("AW: Rechnung") == "AW: Rechnung"
+    assert reply_subject("") == "Re: your support request"
+
+
+def test_html_to_text_keeps_plain_links_once() -> None:
+    assert html_to_text('<a href="https://x.example">https://x.example</a>') == "https://x.example"

@@ -1,0 +1,308 @@
+"""POST /webhooks/gmail: push authentication, history sync through the Gmail API client, parsing."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from channels_app import gmail
+from channels_app.models import GmailMailbox
+from channels_app.tests.helpers import gmail_push, make_mail, push_body
+from crm.models import Channel, Conversation, Customer, Message
+
+pytestmark = pytest.mark.django_db
+
+SA = "gmail-push@loomline-prod.iam.gserviceaccount.com"
+AUDIENCE = "https://support.loomline.example/webhooks/gmail"
+
+
+@pytest.fixture
+def mailbox_at(fake_gmail):  # type: ignore[no-untyped-def]
+    """The mailbox has been watched: our stored history id is Gmail's current one."""
+    GmailMailbox.objects.create(address="support@loomline.example", history_id=fake_gmail.history_id)
+    return fake_gmail
+
+
+# --- Authentication -------------------------------------------------------------------------
+
+
+def test_shared_secret_push_stores_the_new_mail(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    mail = mailbox_at.deliver(make_mail())
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "fetched": 1, "stored": 1, "duplicates": 0, "ignored": 0,
+                               "full_sync": False}
+    message = Message.objects.get()
+    assert (message.channel, message.provider_id) == (Channel.EMAIL, mail.id)
+    assert message.subject == "Reset link never arrives"
+    assert message.content == "I asked for a reset link twice. Nothing arrives."
+    meta = message.metadata
+    assert meta["gmail_id"] == mail.id and meta["thread_id"] == mail.thread_id
+    assert meta["from"] == "ana.diaz@example.com" and meta["subject"] == "Reset link never arrives"
+    assert meta["message_id_header"].startswith("<") and meta["references"] == []
+    assert meta["attachments"] == []
+    assert message.conversation.email_thread_id == mail.thread_id
+    assert message.conversation.customer.name == "Ana Díaz"
+    assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
+
+
+def test_shared_secret_in_the_authorization_header_works_too(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    mailbox_at.deliver(make_mail())
+    response = gmail_push(api, push_body(mailbox_at.history_id), bearer=settings.GMAIL_PUSH_SHARED_SECRET)
+    assert response.status_code == 200
+
+
+def test_missing_token_is_401_and_wrong_token_is_403(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(make_mail())
+    missing = api.post("/webhooks/gmail", data=push_body(mailbox_at.history_id), content_type="application/json")
+    wrong = gmail_push(api, push_body(mailbox_at.history_id), token="guess")
+
+    assert (missing.status_code, wrong.status_code) == (401, 403)
+    assert "detail" in missing.json() and "detail" in wrong.json()
+    assert Message.objects.count() == 0
+    assert [r.path for r in mailbox_at.server.requests] == []  # nothing fetched for a stranger
+
+
+def test_a_valid_google_oidc_token_is_accepted(api, mailbox_at, google_certs) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(make_mail())
+    token = google_certs.token(audience=AUDIENCE, email=SA)
+    response = gmail_push(api, push_body(mailbox_at.history_id), bearer=token)
+    assert response.status_code == 200 and Message.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"audience": "https://someone-else.example/push", "email": SA},
+        {"audience": AUDIENCE, "email": "attacker@evil-project.iam.gserviceaccount.com"},
+        {"audience": AUDIENCE, "email": SA, "email_verified": False},
+        {"audience": AUDIENCE, "email": SA, "issuer": "https://evil.example"},
+        {"audience": AUDIENCE, "email": SA, "issued_at": 1_600_000_000},  # long expired: a replayed token
+    ],
+    ids=["audience", "service-account", "unverified", "issuer", "expired"],
+)
+def test_oidc_tokens_that_fail_a_check_are_403(api, mailbox_at, google_certs, claims) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(make_mail())
+    response = gmail_push(api, push_body(mailbox_at.history_id), bearer=google_certs.token(**claims))
+    assert response.status_code == 403
+    assert Message.objects.count() == 0
+
+
+def test_a_token_signed_with_another_key_is_403(api, mailbox_at, google_certs) -> None:  # type: ignore[no-untyped-def]
+    from channels_app.tests.fakes.google_oidc import FakeGoogleCerts
+
+    forger = FakeGoogleCerts()  # same key id, different private key
+    token = google_certs.token(audience=AUDIENCE, email=SA, signer=forger.signer)
+    assert gmail_push(api, push_body(1), bearer=token).status_code == 403
+
+
+def test_with_oidc_configured_the_shared_secret_is_not_enough(api, mailbox_at, google_certs) -> None:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    response = gmail_push(api, push_body(1), token=settings.GMAIL_PUSH_SHARED_SECRET)
+    assert response.status_code == 401
+    assert gmail_push(api, push_body(1), bearer="not.a.jwt").status_code == 403
+
+
+def test_unreachable_google_certificates_make_pubsub_retry(api, mailbox_at, google_certs, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GMAIL_PUSH_CERTS_URL = google_certs.certs_url.replace("/oauth2/v1/certs", "/missing")
+    response = gmail_push(api, push_body(1), bearer=google_certs.token(audience=AUDIENCE, email=SA))
+    assert response.status_code == 503
+
+
+# --- Idempotency and the sync ------------------------------------------------------------------
+
+
+def test_a_replayed_push_stores_nothing_new(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(make_mail())
+    body = push_body(mailbox_at.history_id)
+    assert gmail_push(api, body).status_code == 200
+    second = gmail_push(api, body)
+
+    assert second.status_code == 200 and second.json()["stored"] == 0
+    assert Message.objects.count() == 1
+
+
+def test_a_message_seen_in_two_syncs_is_stored_once(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    start = mailbox_at.history_id
+    mailbox_at.deliver(make_mail())
+    assert gmail_push(api, push_body(mailbox_at.history_id)).status_code == 200
+    # Another worker had not seen our history id move: it syncs from the old one.
+    GmailMailbox.objects.update(history_id=start)
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+    assert response.json()["duplicates"] == 1 and Message.objects.count() == 1
+
+
+def test_every_new_mail_since_the_stored_history_is_fetched_across_pages(api, mailbox_at, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GMAIL_HISTORY_PAGE_SIZE = 2
+    for i in range(5):  # three history.list pages
+        mailbox_at.deliver(make_mail(sender=f"customer{i}@example.com", name=f"Customer {i}"))
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+    assert response.json()["stored"] == 5
+    assert Customer.objects.count() == 5
+    assert sum(r.path.endswith("/history") for r in mailbox_at.server.requests) == 3
+
+
+def test_an_expired_history_id_triggers_a_bounded_full_sync(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(make_mail(sender="first@example.com"))
+    mailbox_at.deliver(make_mail(sender="second@example.com"))
+    mailbox_at.expire_history_before = mailbox_at.history_id + 1  # our stored id is now too old
+
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+
+    assert response.status_code == 200 and response.json()["full_sync"] is True
+    assert sorted(m.metadata["from"] for m in Message.objects.all()) == ["first@example.com", "second@example.com"]
+    mailbox = GmailMailbox.objects.get()
+    assert mailbox.history_id == mailbox_at.history_id and mailbox.last_full_sync_at is not None
+
+
+def test_the_first_push_without_a_stored_history_does_a_full_sync(api, fake_gmail) -> None:  # type: ignore[no-untyped-def]
+    fake_gmail.deliver(make_mail())
+    response = gmail_push(api, push_body(fake_gmail.history_id))
+    assert response.json()["full_sync"] is True and response.json()["stored"] == 1
+    assert GmailMailbox.objects.get().history_id == fake_gmail.history_id
+
+
+def test_a_gmail_outage_is_503_and_the_history_does_not_move(api, mailbox_at, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GMAIL_API_RETRIES = 0  # the client's own retries sleep; one failure is enough here
+    start = mailbox_at.history_id
+    mailbox_at.deliver(make_mail())
+    mailbox_at.failures = {"get": [(500, "backendError")]}
+
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+
+    assert response.status_code == 503 and response["Retry-After"]
+    assert GmailMailbox.objects.get().history_id == start
+    assert Message.objects.count() == 0
+    assert gmail_push(api, push_body(mailbox_at.history_id)).json()["stored"] == 1  # Pub/Sub's retry
+
+
+def test_a_push_for_another_mailbox_is_acknowledged_and_ignored(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    response = gmail_push(api, push_body(5, address="someone@else.example"))
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+    assert mailbox_at.server.requests == []
+
+
+# --- What is ignored ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mail",
+    [
+        make_mail(sender="support@loomline.example", name="Loomline Support"),
+        make_mail(subject="Out of office: back Monday", extra={"Auto-Submitted": "auto-replied"}),
+        make_mail(extra={"X-Autoreply": "yes"}),
+        make_mail(extra={"Precedence": "bulk"}),
+        make_mail(sender="MAILER-DAEMON@mx.example.com", name="Mail Delivery System",
+                  subject="Undelivered Mail Returned to Sender"),
+    ],
+    ids=["own-address", "auto-submitted", "x-autoreply", "bulk", "bounce"],
+)
+def test_robots_and_our_own_mail_are_not_stored(api, mailbox_at, mail) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(mail)
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+    assert response.status_code == 200 and response.json()["ignored"] == 1
+    assert Message.objects.count() == 0
+
+
+def test_a_delivery_status_report_is_not_stored(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    raw = (b"From: Mail Delivery Subsystem <postmaster@mx.example.com>\r\nTo: support@loomline.example\r\n"
+           b"Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <dsn1@mx.example.com>\r\n"
+           b'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+           b"--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+           b"--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n")
+    mailbox_at.deliver(raw)
+    assert gmail_push(api, push_body(mailbox_at.history_id)).json()["ignored"] == 1
+
+
+def test_garbage_in_the_mailbox_is_skipped_not_fatal(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(b"\x00\x01 this is not a mail")
+    mailbox_at.deliver(make_mail())
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+    assert response.json()["ignored"] == 1 and response.json()["stored"] == 1
+
+
+# --- Threading --------------------------------------------------------------------------------
+
+
+def test_a_reply_in_the_same_gmail_thread_continues_the_conversation(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    first = mailbox_at.deliver(make_mail(message_id="<first@example.com>"))
+    gmail_push(api, push_body(mailbox_at.history_id))
+    conversation = Message.objects.get().conversation
+    Conversation.objects.filter(pk=conversation.pk).update(status="closed")  # even after it was closed
+
+    mailbox_at.deliver(make_mail(subject="Re: Reset link never arrives", body="Still nothing.",
+                                 in_reply_to="<first@example.com>", references=["<first@example.com>"]),
+                       thread_id=first.thread_id)
+    gmail_push(api, push_body(mailbox_at.history_id))
+
+    second = Message.objects.get(content="Still nothing.")
+    assert second.conversation_id == conversation.pk
+    assert second.metadata["in_reply_to"] == "<first@example.com>"
+
+
+def test_in_reply_to_maps_a_reply_to_its_conversation_when_the_thread_id_is_new(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(make_mail(message_id="<first@example.com>"))
+    gmail_push(api, push_body(mailbox_at.history_id))
+    original = Message.objects.get()
+
+    # The customer's client broke Gmail's threading: a new threadId, but In-Reply-To names our thread.
+    mailbox_at.deliver(make_mail(body="Following up.", in_reply_to="<first@example.com>"), thread_id="brandnewthread")
+    gmail_push(api, push_body(mailbox_at.history_id))
+
+    follow_up = Message.objects.get(content="Following up.")
+    assert follow_up.conversation_id == original.conversation_id
+    assert follow_up.metadata["thread_id"] == "brandnewthread"
+
+
+# --- Malformed pushes -------------------------------------------------------------------------
+
+
+def _b64(value: object) -> str:
+    return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json at all",
+        b"\xff\xfe not utf-8",
+        b"[]",
+        json.dumps({"message": {}}).encode(),
+        json.dumps({"message": {"data": "%%% not base64 %%%"}}).encode(),
+        json.dumps({"message": {"data": base64.b64encode(b"not json").decode()}}).encode(),
+        json.dumps({"message": {"data": _b64({"emailAddress": "support@loomline.example"})}}).encode(),
+        json.dumps({"message": {"data": _b64({"emailAddress": "support@loomline.example",
+                                               "historyId": "<script>"})}}).encode(),
+        json.dumps({"message": {"data": _b64(["a", "list"])}}).encode(),
+    ],
+)
+def test_malformed_pushes_are_400_and_store_nothing(api, mailbox_at, body) -> None:  # type: ignore[no-untyped-def]
+    response = gmail_push(api, body)
+    assert response.status_code == 400
+    assert "detail" in response.json()
+    assert Message.objects.count() == 0
+
+
+def test_a_push_that_is_not_json_content_is_415(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    response = api.post(f"/webhooks/gmail?token={settings.GMAIL_PUSH_SHARED_SECRET}", data="x=1",
+                        content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+
+
+def test_a_huge_push_is_413(api, mailbox_at, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"message": {"data": "A" * 5000}}).encode()
+    assert gmail_push(api, body).status_code == 413
+
+
+def test_decode_push_accepts_urlsafe_base64() -> None:
+    data = base64.urlsafe_b64encode(json.dumps({"emailAddress": "a@b.example", "historyId": "9" * 5}).encode())
+    body = json.dumps({"message": {"data": data.decode().rstrip("=")}}).encode()
+    assert gmail.decode_push(body).history_id == 99999

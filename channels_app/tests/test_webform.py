@@ -1,0 +1,243 @@
+"""The web support form: POST /support/submit, GET /support/ticket/<id>, GET /support/."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crm import services
+from crm.models import Author, Channel, Message, OutboxEvent, Ticket, TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "name": "Ana Díaz",
+    "email": "Ana.Diaz@Example.com",
+    "subject": "Cannot reset my password",
+    "category": "account",
+    "priority": "high",
+    "message": "The reset email never arrives. I checked the spam folder too.",
+}
+
+
+def submit(client, payload=None, **extra):  # type: ignore[no-untyped-def]
+    body = json.dumps(VALID if payload is None else payload)
+    return client.post("/support/submit", data=body, content_type="application/json", **extra)
+
+
+def test_submission_opens_a_ticket_with_the_message(api) -> None:  # type: ignore[no-untyped-def]
+    response = submit(api)
+
+    assert response.status_code == 201
+    reference = response.json()["ticket_id"]
+    ticket = Ticket.objects.get(reference=reference)
+    assert (ticket.source_channel, ticket.category, ticket.priority, ticket.status) == (
+        "web_form", "account", "high", "open")
+    assert ticket.subject == "Cannot reset my password"
+    message = Message.objects.get(ticket=ticket)
+    assert message.channel == Channel.WEB_FORM and message.author == Author.CUSTOMER
+    assert message.content == VALID["message"]
+    assert ticket.customer.email == "ana.diaz@example.com" and ticket.customer.name == "Ana Díaz"
+    # The agent is queued through the outbox in the same transaction.
+    assert OutboxEvent.objects.filter(topic="fte.tickets.incoming", payload__message_id=message.pk).exists()
+
+
+def test_form_encoded_submission_works_too(api) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    response = api.post("/support/submit", data=urlencode(VALID), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201
+    # Multipart (file uploads) is not accepted: the form has no files.
+    assert api.post("/support/submit", data=VALID).status_code == 415
+
+
+def test_optional_phone_links_the_customer_across_channels(api) -> None:  # type: ignore[no-untyped-def]
+    response = submit(api, {**VALID, "phone": "+1 415 555 0123"})
+    assert response.status_code == 201
+    ticket = Ticket.objects.get(reference=response.json()["ticket_id"])
+    assert set(ticket.customer.identifiers.values_list("kind", "value")) == {
+        ("email", "ana.diaz@example.com"), ("phone", "+14155550123")}
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"name": ""}, "name"),
+        ({"subject": "hi"}, "subject"),
+        ({"message": "too short"}, "message"),
+        ({"message": "x" * 5001}, "message"),
+        ({"category": "pricing"}, "category"),
+        ({"priority": "urgent"}, "priority"),
+        ({"phone": "12"}, "phone"),
+        ({"name": "<script>alert(1)</script>"}, "name"),
+        ({"subject": 'Help <img src=x onerror="alert(1)">'}, "subject"),
+        ({"message": "Hello there \u0000 null byte inside"}, "message"),
+    ],
+)
+def test_invalid_fields_are_400_per_field_and_store_nothing(api, change, field) -> None:  # type: ignore[no-untyped-def]
+    response = submit(api, {**VALID, **change})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Some fields need attention."
+    assert field in body["fields"]
+    assert Message.objects.count() == 0 and Ticket.objects.count() == 0
+
+
+def test_missing_fields_are_listed(api) -> None:  # type: ignore[no-untyped-def]
+    response = submit(api, {})
+    assert response.status_code == 400
+    assert {"name", "email", "subject", "category", "message"} <= set(response.json()["fields"])
+
+
+@pytest.mark.parametrize(
+    "body, content_type, status",
+    [
+        (b'{"name": "Ana", "email": ', "application/json", 400),  # malformed JSON
+        (b"[1, 2, 3]", "application/json", 400),  # JSON, but not an object
+        (b'{"name": "\xff\xfe\xfa"}', "application/json", 400),  # not UTF-8
+        (json.dumps({**VALID, "message": "a lone surrogate \ud800 in a message"}).encode(), "application/json", 400),
+        (b"<xml/>", "application/xml", 415),
+        (b"name=Ana", "text/plain", 415),
+    ],
+)
+def test_hostile_bodies_get_4xx_json_and_store_nothing(api, body, content_type, status) -> None:  # type: ignore[no-untyped-def]
+    response = api.post("/support/submit", data=body, content_type=content_type)
+
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert "detail" in response.json()
+    assert Message.objects.count() == 0
+
+
+def test_a_body_over_the_limit_is_413(api, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = submit(api, {**VALID, "message": "x" * 20_000})
+
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"] or "larger" in response.json()["detail"]
+    assert Message.objects.count() == 0
+
+
+def test_html_in_the_message_is_stored_and_returned_as_text(api) -> None:  # type: ignore[no-untyped-def]
+    hostile = 'My embed shows <script>alert("x")</script> instead of the board <b>bold</b>'
+    reference = submit(api, {**VALID, "message": hostile}).json()["ticket_id"]
+
+    assert Message.objects.get().content == hostile  # stored verbatim, as text
+    response = api.get(f"/support/ticket/{reference}")
+    assert response["Content-Type"] == "application/json"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.json()["messages"][0]["content"] == hostile
+
+
+def test_idempotency_key_returns_the_same_ticket(api) -> None:  # type: ignore[no-untyped-def]
+    first = submit(api, HTTP_IDEMPOTENCY_KEY="3f1c2a7e-1111-4c1d-9d5e-123456789abc")
+    again = submit(api, HTTP_IDEMPOTENCY_KEY="3f1c2a7e-1111-4c1d-9d5e-123456789abc")
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Message.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+def test_the_same_idempotency_key_from_another_email_is_another_ticket(api) -> None:  # type: ignore[no-untyped-def]
+    first = submit(api, HTTP_IDEMPOTENCY_KEY="same-key")
+    other = submit(api, {**VALID, "email": "someone.else@example.com"}, HTTP_IDEMPOTENCY_KEY="same-key")
+
+    assert first.json()["ticket_id"] != other.json()["ticket_id"]
+    assert Ticket.objects.count() == 2
+
+
+def test_without_a_key_two_submissions_are_two_tickets(api) -> None:  # type: ignore[no-untyped-def]
+    submit(api)
+    submit(api)
+    assert Ticket.objects.count() == 2
+
+
+def test_a_malformed_idempotency_key_is_400(api) -> None:  # type: ignore[no-untyped-def]
+    response = submit(api, HTTP_IDEMPOTENCY_KEY="has spaces in it")
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["fields"]
+
+
+def test_throttled_per_ip_with_retry_after(api, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WEBFORM_RATE_PER_IP = "3/hour"
+    codes = [submit(api, {**VALID, "email": f"person{i}@example.com"}).status_code for i in range(4)]
+
+    assert codes == [201, 201, 201, 429]
+    response = submit(api, {**VALID, "email": "person9@example.com"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["retry_after"] == int(response["Retry-After"])
+    assert Ticket.objects.count() == 3
+
+
+def test_throttled_per_email_across_ips(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    settings.WEBFORM_RATE_PER_EMAIL = "2/hour"
+    codes = [submit(Client(REMOTE_ADDR=f"198.51.100.{i}")).status_code for i in range(3)]
+    assert codes == [201, 201, 429]
+    # Another address from the same machines is still welcome.
+    assert submit(Client(REMOTE_ADDR="198.51.100.1"), {**VALID, "email": "other@example.com"}).status_code == 201
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_ip_limit(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    settings.WEBFORM_RATE_PER_IP = "2/hour"
+    codes = [
+        submit(Client(REMOTE_ADDR="203.0.113.50"), {**VALID, "email": f"p{i}@example.com"},
+               HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
+        for i in range(3)
+    ]
+    assert codes == [201, 201, 429]
+
+
+def test_ticket_status_shows_customer_visible_messages(api) -> None:  # type: ignore[no-untyped-def]
+    reference = submit(api).json()["ticket_id"]
+    ticket = Ticket.objects.get(reference=reference)
+    services.outbound_message_record(ticket=ticket, channel="web_form", content="Hi Ana,\n\nTry this.")
+    services.outbound_message_record(ticket=ticket, channel="web_form", content="internal", author=Author.SYSTEM)
+
+    response = api.get(f"/support/ticket/{reference.lower()}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ticket_id"] == reference and body["status"] == TicketStatus.OPEN
+    assert [m["author"] for m in body["messages"]] == ["customer", "agent"]
+    assert set(body["messages"][0]) == {"author", "channel", "content", "created_at"}
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("reference", ["TKT-NOPE0000", "<script>", "x" * 40])
+def test_unknown_ticket_is_a_json_404(api, reference) -> None:  # type: ignore[no-untyped-def]
+    response = api.get(f"/support/ticket/{reference}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no ticket with this reference."}
+
+
+def test_the_api_ignores_session_cookies_so_csrf_cannot_block_it() -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = "whatever"
+    assert submit(client).status_code == 201
+
+
+def test_support_page_serves_the_bundle_mount_point(api) -> None:  # type: ignore[no-untyped-def]
+    response = api.get("/support/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<div id="fte-support-root" data-api-base=""' in html
+    assert "/static/support/support-form.js" in html and "/static/support/support-form.css" in html
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_openapi_schema_documents_the_support_api(api) -> None:  # type: ignore[no-untyped-def]
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/json")
+    schema = json.loads(response.content)
+    assert "/support/submit" in schema["paths"] and "/support/ticket/{ticket_id}" in schema["paths"]
+    post = schema["paths"]["/support/submit"]["post"]
+    assert {"201", "400", "413", "429"} <= set(post["responses"])

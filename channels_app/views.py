@@ -1,0 +1,285 @@
+"""HTTP entry points of the channels: the support page and its API, and the webhooks.
+
+Views are thin: check the request, call one function, shape the answer. Every refusal
+is JSON ``{"detail": ..., "fields": {...}?}`` with a 4xx status — never a 500 and never
+HTML — whatever the body: malformed JSON, the wrong content type, bad encodings, a body
+over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413), missing fields.
+
+The webhooks are plain Django views: public, CSRF-exempt, authenticated by the
+provider's signature (Twilio) or the push token (Gmail). They are not in the OpenAPI
+schema, which documents the API our own clients call; docs/channels.md describes them.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels_app import gmail, whatsapp
+from channels_app.delivery import delivery_failed
+from channels_app.models import GmailMailbox
+from channels_app.serializers import (
+    ErrorOutput,
+    SupportSubmissionInput,
+    SupportSubmissionOutput,
+    TicketStatusOutput,
+)
+from channels_app.throttles import TicketStatusThrottle, WebFormEmailThrottle, WebFormIPThrottle
+from channels_app.webform import webform_submit
+from crm import selectors
+from crm.errors import CRMError
+
+log = logging.getLogger(__name__)
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
+_REFERENCE = re.compile(r"^[A-Za-z0-9-]{1,20}$")
+
+
+def json_error(status_code: int, detail: str, *, fields: dict[str, list[str]] | None = None,
+               headers: dict[str, str] | None = None) -> JsonResponse:
+    body: dict[str, Any] = {"detail": detail}
+    if fields:
+        body["fields"] = fields
+    return JsonResponse(body, status=status_code, headers=headers)
+
+
+# --- The support page and its API -------------------------------------------------------------
+
+
+@never_cache
+def support_page(request: HttpRequest) -> HttpResponse:
+    """``GET /support/``: the page that mounts the React form from the static bundle."""
+    if request.method not in ("GET", "HEAD"):
+        return json_error(405, "Use GET.", headers={"Allow": "GET, HEAD"})
+    response = render(request, "channels_app/support.html", {"api_base": "", "support_email": settings.GMAIL_ADDRESS})
+    # The page runs only our own bundle; no inline script, no plugins.
+    response["Content-Security-Policy"] = "script-src 'self'; object-src 'none'; base-uri 'none'"
+    return response
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def _enforce_body_limit(request: Request) -> None:
+    """DRF reads JSON straight from the socket, bypassing Django's size check; reading the
+    body through Django first applies ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
+    try:
+        request._request.body  # noqa: B018 - read for its check
+    except RequestDataTooBig:
+        raise PayloadTooLarge(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB."
+        ) from None
+
+
+class PublicAPIView(APIView):
+    """Public JSON endpoints: no session (so no CSRF), no browsable HTML renderer."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method in ("POST", "PUT", "PATCH"):
+            _enforce_body_limit(request)
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class SupportSubmitView(PublicAPIView):
+    parser_classes = [JSONParser, FormParser]
+    throttle_classes = [WebFormIPThrottle, WebFormEmailThrottle]
+
+    @extend_schema(
+        operation_id="support_submit",
+        summary="Open a support ticket from the web form",
+        description=(
+            "Stores the message and opens a ticket in one transaction, then the AI agent answers it. "
+            "Send an `Idempotency-Key` header to make retries safe: the same key and email return the "
+            "same ticket. Limited per IP and per email address (429 with `Retry-After`). "
+            "HTML in the message is kept as plain text and never rendered."
+        ),
+        request=SupportSubmissionInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                                     description="Up to 200 printable ASCII characters, e.g. a UUID.")],
+        responses={
+            201: SupportSubmissionOutput,
+            400: OpenApiResponse(ErrorOutput, description="Some fields need attention (`fields`)."),
+            413: OpenApiResponse(ErrorOutput, description="Body too large."),
+            415: OpenApiResponse(ErrorOutput, description="Send JSON or a form."),
+            429: OpenApiResponse(ErrorOutput, description="Too many requests; see `Retry-After`."),
+        },
+        examples=[OpenApiExample("A question", request_only=True, value={
+            "name": "Ana Díaz", "email": "ana@example.com", "subject": "Cannot reset my password",
+            "category": "account", "priority": "medium",
+            "message": "The reset email never arrives. I checked spam too."})],
+        tags=["support"],
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if key and not _IDEMPOTENCY_KEY.match(key):
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": ["Use up to 200 printable ASCII characters without spaces."]})
+        form = SupportSubmissionInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            submission = webform_submit(**form.validated_data, idempotency_key=key or None)
+        except CRMError as exc:
+            raise exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]}) from None
+        return Response({"ticket_id": submission.ticket.reference}, status=status.HTTP_201_CREATED)
+
+
+class TicketStatusView(PublicAPIView):
+    throttle_classes = [TicketStatusThrottle]
+
+    @extend_schema(
+        operation_id="support_ticket_status",
+        summary="A ticket's status and the messages the customer may see",
+        description="Polled by the web form until the reply arrives. JSON only; message content is plain text.",
+        responses={200: TicketStatusOutput, 404: OpenApiResponse(ErrorOutput, description="No such ticket."),
+                   429: OpenApiResponse(ErrorOutput, description="Too many requests.")},
+        tags=["support"],
+    )
+    def get(self, request: Request, ticket_id: str) -> Response:
+        ticket = selectors.ticket_by_reference(reference=ticket_id) if _REFERENCE.match(ticket_id) else None
+        if ticket is None:
+            raise exceptions.NotFound("There is no ticket with this reference.")
+        return Response({
+            "ticket_id": ticket.reference,
+            "status": ticket.status,
+            "subject": ticket.subject,
+            "messages": selectors.ticket_public_messages(ticket=ticket),
+        })
+
+
+# --- Webhooks ------------------------------------------------------------------------------------
+
+
+def _form_params(request: HttpRequest) -> QueryDict | JsonResponse:
+    """The POSTed form, or the 4xx that explains why there is none."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return json_error(415, "Send application/x-www-form-urlencoded, as Twilio does.")
+    try:
+        body = request.body
+        for pair in body.split(b"&"):
+            # Refuse what is not UTF-8 instead of storing replacement characters.
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+        return request.POST
+    except RequestDataTooBig:
+        return json_error(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.")
+    except TooManyFieldsSent:
+        return json_error(400, "Too many fields.")
+    except UnicodeDecodeError:
+        return json_error(400, "The form is not valid UTF-8.")
+    except SuspiciousOperation as exc:
+        return json_error(400, f"Malformed request: {exc}")
+
+
+def _twiml() -> HttpResponse:
+    return HttpResponse(whatsapp.EMPTY_TWIML, content_type="text/xml; charset=utf-8")
+
+
+@csrf_exempt
+def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
+    """``POST /webhooks/whatsapp``: an inbound WhatsApp message from Twilio."""
+    if request.method != "POST":
+        return json_error(405, "Use POST.", headers={"Allow": "POST"})
+    params = _form_params(request)
+    if isinstance(params, JsonResponse):
+        return params
+    if not whatsapp.signature_valid(request, params):
+        return json_error(403, "The Twilio signature is missing or wrong.")
+    try:
+        result = whatsapp.inbound_accept(params)
+    except whatsapp.InvalidWebhook as exc:
+        return json_error(400, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
+    except CRMError as exc:
+        return json_error(400, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
+    if result is not None and not result.created:
+        log.info("WhatsApp %s delivered again; already stored as message %s", result.message.provider_id,
+                 result.message.pk)
+    return _twiml()
+
+
+@csrf_exempt
+def whatsapp_status_webhook(request: HttpRequest) -> HttpResponse:
+    """``POST /webhooks/whatsapp/status``: Twilio's delivery status of one of our messages."""
+    if request.method != "POST":
+        return json_error(405, "Use POST.", headers={"Allow": "POST"})
+    params = _form_params(request)
+    if isinstance(params, JsonResponse):
+        return params
+    if not whatsapp.signature_valid(request, params):
+        return json_error(403, "The Twilio signature is missing or wrong.")
+    try:
+        outcome = whatsapp.status_record(params)
+    except whatsapp.InvalidWebhook as exc:
+        return json_error(400, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
+    if outcome.newly_failed and outcome.message is not None:
+        code = (params.get("ErrorCode") or outcome.status)[:40]
+        delivery_failed(message=outcome.message, error=f"Twilio reported the message {outcome.status}", code=code,
+                        status=outcome.status)
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+def gmail_webhook(request: HttpRequest) -> HttpResponse:
+    """``POST /webhooks/gmail``: a Pub/Sub push saying the mailbox changed."""
+    if request.method != "POST":
+        return json_error(405, "Use POST.", headers={"Allow": "POST"})
+    try:
+        how = gmail.verify_push(authorization=request.headers.get("Authorization", ""),
+                                query_token=request.GET.get("token", ""))
+    except gmail.PushRejected as exc:
+        headers = {"WWW-Authenticate": 'Bearer realm="gmail-push"'} if exc.status == 401 else None
+        return json_error(exc.status, exc.message, headers=headers)
+    except gmail.GmailUnavailable as exc:
+        log.error("Gmail push could not be verified: %s", exc)
+        return json_error(503, "The push could not be verified right now; Pub/Sub will retry.",
+                          headers={"Retry-After": "30"})
+    if request.content_type != "application/json":
+        return json_error(415, "Send application/json, as Pub/Sub does.")
+    try:
+        notification = gmail.decode_push(request.body)
+    except RequestDataTooBig:
+        return json_error(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.")
+    except gmail.InvalidPush as exc:
+        return json_error(400, str(exc))
+    if notification.email_address != settings.GMAIL_ADDRESS.lower():
+        # Acknowledge: Pub/Sub would otherwise redeliver it for a week.
+        log.warning("Gmail push for %s ignored; this deployment serves %s", notification.email_address,
+                    settings.GMAIL_ADDRESS)
+        return JsonResponse({"status": "ignored", "detail": "Not this deployment's mailbox."})
+    try:
+        result = gmail.mailbox_sync(address=notification.email_address,
+                                    notified_history_id=notification.history_id)
+    except gmail.GmailUnavailable as exc:
+        log.error("Gmail sync failed (Pub/Sub will retry): %s", exc)
+        GmailMailbox.objects.filter(address=notification.email_address).update(last_error=str(exc)[:2000])
+        return json_error(503, "The mailbox could not be read right now; Pub/Sub will retry.",
+                          headers={"Retry-After": "30"})
+    log.info("Gmail push (%s, history %s): %s", how, notification.history_id, result.as_dict())
+    return JsonResponse({"status": "ok", **result.as_dict()})
