@@ -14,7 +14,7 @@ from fte_project.env import env, envbool, envfloat, envint, envlist, load_env_fi
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 if not envbool("FTE_NO_ENV_FILES", False):
-    load_env_files(BASE_DIR / ".env", BASE_DIR / "var" / "dev-secrets.env")
+    load_env_files(BASE_DIR / ".env", BASE_DIR / "var" / "dev-secrets.env", BASE_DIR / "var" / "run.env")
 
 DEBUG = envbool("DEBUG", False)
 # Development mode is what `make run` and the tests use; it is the only place where a
@@ -201,6 +201,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # longest task so a slow task is not run twice while alive.
     "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 600),
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # `make run` without a broker: kombu's filesystem transport, one folder as the queue.
+    _broker_dir = BASE_DIR / "var" / "celery-broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    })
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_MAX_RETRIES = envint("CELERY_TASK_MAX_RETRIES", 5)
 CELERY_RETRY_BACKOFF_CAP = envint("CELERY_RETRY_BACKOFF_CAP", 300)
