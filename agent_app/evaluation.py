@@ -103,13 +103,48 @@ class _Rollback(Exception):
     pass
 
 
-def _run_case(case: dict[str, Any], run_id: str) -> CaseResult:
+class Identities:
+    """Maps the dataset's emails and phone numbers to ones unique to this run.
+
+    The same person keeps the same stand-in across cases (follow-ups still link up),
+    but nobody in the database, real or from an earlier run, shares it, so existing
+    history or an open escalation can never leak into the evaluation.
+    """
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.phones: dict[str, str] = {}
+        self._next = 0
+
+    def email(self, email: str | None) -> str | None:
+        if not email:
+            return None
+        local, _, domain = email.partition("@")
+        return f"{local}.eval{self.run_id}@{domain or 'eval.invalid'}"
+
+    def phone(self, phone: str | None) -> str | None:
+        from crm.models import CustomerIdentifier
+
+        if not phone:
+            return None
+        if phone not in self.phones:
+            while True:
+                self._next += 1
+                # 555 numbers are valid in the plan but reserved for fiction: no real customer has one.
+                candidate = f"+1415555{(int(self.run_id, 16) + self._next) % 10000:04d}"
+                if not CustomerIdentifier.objects.filter(kind="phone", value=candidate).exists():
+                    break
+            self.phones[phone] = candidate
+        return self.phones[phone]
+
+
+def _run_case(case: dict[str, Any], run_id: str, identities: Identities) -> CaseResult:
     from agent_app.pipeline import process_message
 
-    email = case.get("customer_email") or None
-    phone = case.get("customer_phone") or None
+    email = identities.email(case.get("customer_email"))
+    phone = identities.phone(case.get("customer_phone"))
     if not email and not phone:
-        email = f"eval-{case.get('id', uuid.uuid4().hex)}@eval.invalid".lower()
+        email = f"eval-{case.get('id', uuid.uuid4().hex)}.{run_id}@eval.invalid".lower()
     started = time.monotonic()
     accepted = services.inbound_message_accept(
         channel=case["channel"], provider_id=f"eval-{run_id}-{case.get('id', uuid.uuid4().hex)}",
@@ -136,6 +171,7 @@ def _run_case(case: dict[str, Any], run_id: str) -> CaseResult:
 def evaluate(cases: list[dict[str, Any]], *, progress: Any = None) -> Report:
     report = Report()
     run_id = uuid.uuid4().hex[:8]
+    identities = Identities(run_id)
     # Sandbox senders only: an evaluation never messages real customers.
     with override_settings(TWILIO_ACCOUNT_SID="", GMAIL_CREDENTIALS_FILE="", GMAIL_API_ENDPOINT=""):
         try:
@@ -143,7 +179,7 @@ def evaluate(cases: list[dict[str, Any]], *, progress: Any = None) -> Report:
                 for case in cases:
                     try:
                         with transaction.atomic():
-                            report.results.append(_run_case(case, run_id))
+                            report.results.append(_run_case(case, run_id, identities))
                     except Exception as exc:  # one broken case must not stop the evaluation
                         report.results.append(CaseResult(
                             id=str(case.get("id", "")), expected_action=case["expected_action"], action="error",

@@ -43,7 +43,7 @@ _INTERNAL = re.compile(
     r"knowledge_not_found|security_incident)|urgency level|\bflagged\b|tool call",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d \-]{7,16}\d")
 _ALLOWED_ADDRESS = re.compile(r"@loomline\.(?:example|com)$", re.IGNORECASE)
 

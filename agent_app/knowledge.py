@@ -410,16 +410,18 @@ class IngestReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def __str__(self) -> str:
-        lines = [
+    def summary(self) -> str:
+        """One line: what changed."""
+        return (
             f"Ingested {len(self.files)} file(s) with {self.embedder}: "
             f"articles {self.articles_created} created, {self.articles_updated} updated, "
             f"{self.articles_unchanged} unchanged, {self.articles_deleted} deleted; "
             f"chunks {self.chunks_embedded} embedded, {self.chunks_reused} reused, "
             f"{self.chunks_deleted} deleted."
-        ]
-        lines += [f"warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        )
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary(), *(f"warning: {w}" for w in self.warnings)])
 
 
 @dataclass(frozen=True)
@@ -444,6 +446,10 @@ class _NeedVectors(Exception):
     def __init__(self, hashes: set[str]) -> None:
         super().__init__(f"{len(hashes)} chunk(s) need embeddings")
         self.hashes = hashes
+
+
+class _ArticleChanged(Exception):
+    """The article's text changed after we chunked it: chunk it again."""
 
 
 def _source_name(path: Path) -> str:
@@ -538,7 +544,7 @@ def _write_article(
             if article is None:
                 raise KnowledgeArticle.DoesNotExist(f"knowledge article {article_id} no longer exists")
             if expected_hash is not None and article_content_hash(title=article.title, body=article.body) != expected_hash:
-                raise _NeedVectors(set())  # edited again meanwhile: re-chunk and retry
+                raise _ArticleChanged  # edited again meanwhile
             created = False
         else:
             article = KnowledgeArticle.objects.select_for_update().filter(slug=parsed.slug).first()
@@ -668,8 +674,6 @@ def _sync_article(
                 article_id=article_id, expected_hash=expected_hash,
             )
         except _NeedVectors as need:
-            if not need.hashes:
-                raise
             texts = {c.content_hash(embedder_name=embedder.name): c.embed_text for c in parsed.chunks}
             vectors.update(
                 _embed_missing({h: texts[h] for h in need.hashes}, embedder=embedder, progress=progress)
@@ -785,8 +789,8 @@ def reembed_article(*, article_id: int, progress: bool = False) -> ArticleSyncRe
                     parsed=parsed, vectors=vectors, embedder=embedder, progress=progress,
                     article_id=article.pk, expected_hash=parsed.content_hash,
                 )
-            except _NeedVectors:
-                continue  # the article was edited after we read it: start over
+            except _ArticleChanged:
+                continue  # edited after we read it: start over with the new text
     raise RuntimeError(f"knowledge article {article_id} kept changing while it was being re-embedded")
 
 
@@ -858,19 +862,19 @@ def _vector_literal(vector: Sequence[float]) -> str:
 # dropped; if every word is common, all are kept.
 _SEARCH_SQL = """
 WITH
-common AS (
+common AS MATERIALIZED (
     SELECT coalesce(array_agg(m.elem), '{{}}') AS lexemes
     FROM pg_stats s,
          unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(elem, freq)
     WHERE s.schemaname = current_schema() AND s.tablename = 'crm_knowledgechunk'
       AND s.attname = 'search_vector' AND m.elem IS NOT NULL AND m.freq > %(common)s
 ),
-lex AS (
+lex AS MATERIALIZED (
     SELECT DISTINCT lexeme, lexeme <> ALL (common.lexemes) AS rare
     FROM unnest(to_tsvector('english', %(text)s)), common
     WHERE strpos(lexeme, E'\\\\') = 0  -- quote_literal would E'' it: not tsquery syntax
 ),
-tsq AS (
+tsq AS MATERIALIZED (
     SELECT (
         SELECT string_agg(quote_literal(lexeme), ' | ')
         FROM lex
@@ -951,6 +955,12 @@ def _search_rows(text: str, *, vector: Sequence[float], category: str | None) ->
         # SET LOCAL semantics: ends with this transaction, so a pooled
         # connection does not carry it to the next request.
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
+        # pgvector prices an HNSW scan by ef_search, and on a few thousand
+        # rows the planner then prefers an exact sequential scan that is 10-20
+        # times slower (measured: 15 ms against 0.6 ms at 3,000 chunks). The
+        # index is what we want at every size; the full-text side and the
+        # joins have indexes of their own.
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
         if category:
             # A filtered HNSW scan would otherwise stop after ef_search
             # candidates, most of them from other categories, and come back

@@ -27,7 +27,7 @@ MODEL_NAME = "offline-support-v1"
 _STOPWORDS = set("""a an the and or but if then else of to in on at by for with from is are was were be been being
 i me my we our you your it its this that these those do does did how what why where when which who can could
 would should will shall may might must have has had please hi hello hey thanks thank there here not no yes
-just also very really still any some get got want need trying try tried use using""".split())
+just also very really still any some get got want need trying try tried use using help question""".split())
 
 
 def _get(item: Any, key: str) -> Any:
@@ -59,7 +59,10 @@ def answers_question(hit: dict[str, Any], question: str) -> bool:
     stems = {w[:5] for w in found}
     shared = {w for w in asked if w in found or w[:5] in stems}
     # Very close passages need one shared word; weaker ones must share more of the question.
-    return similarity >= settings.AGENT_ANSWER_MIN_SIMILARITY + 0.1 and bool(shared) or len(shared) >= 2
+    floor = settings.AGENT_ANSWER_MIN_SIMILARITY
+    return ((similarity >= floor + 0.10 and len(shared) >= 1)
+            or (similarity >= floor + 0.07 and len(shared) >= 2)
+            or len(shared) >= 3)
 
 
 class OfflineSupportModel(Model):

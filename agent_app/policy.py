@@ -45,6 +45,7 @@ _HARMLESS = _rx(
     r"agent role", r"human resources", r"\bhr\b",
     r"refund requests? from (?:our|my) (?:own )?(?:customers|clients)",
     r"(?:customers?|clients?)'?s?'? refund requests?",
+    r"(?:called|named|titled|labelled|labeled) ['\"][^'\"]{1,60}['\"]",
     r"(?:not|n't|never) (?:asking|looking|writing|here|contacting you) (?:for|about) (?:a |any )?"
     r"(?:refund|discount|price|pricing|quote)s?(?: or anything like that)?",
     r"(?:this|it) (?:is|'s) not (?:about )?(?:a )?(?:refund|pricing|price|discount)",
@@ -66,6 +67,8 @@ _SECURITY = _rx(
     r"tasks from a company", r"data (?:breach|leak)", r"\bvulnerabilit(?:y|ies)\b.{0,80}(?:endpoint|returns|id\b|exploit|xss|injection)",
     r"(?:endpoint|api).{0,60}returns.{0,40}(?:private|other)", r"\bxss\b", r"sql injection", r"malware", r"virus in",
     r"deleted (?:by )?someone (?:who|that) shouldn'?t",
+    r"(?:typed|entered|put|gave) (?:in )?my password", r"was (?:that|this) (?:really )?(?:you|loomline)\?",
+    r"suspicious (?:email|link|message|login)", r"link went to",
 )
 _LEGAL = _rx(
     r"\blawyers?\b", r"\battorneys?\b", r"\bsue\b", r"\bsuing\b", r"lawsuit", r"legal action", r"see you in court",
@@ -81,7 +84,8 @@ _REFUND = _rx(
     r"charged (?:us |me )?twice", r"double[- ]charged", r"charged (?:us |me )?(?:again )?after (?:we |i )?cancel",
     r"charged (?:us |me )?for (?:people|users|seats|members) (?:who|that|we)", r"didn'?t authori[sz]e",
     r"credit note", r"service credit", r"\bsla credit", r"expect (?:a |some )?(?:credit|compensation)",
-    r"compensat",
+    r"compensat", r"want (?:a |some )?credit\b", r"credit (?:on|to|against) (?:this|my|our|the) (?:month'?s )?"
+    r"(?:bill|invoice|account)", r"credit owed",
 )
 _PRICING = _rx(
     r"how much (?:does|do|would|will|is|are|for|to)", r"\bcost(?:s|ing)?\b(?! center)", r"\bprice[sd]?\b",
@@ -107,8 +111,21 @@ _ONE_WORD_HUMAN = re.compile(
     re.IGNORECASE,
 )
 
+# Things only staff can do, per the Help Centre: the customer is told what to prepare.
+_STAFF_ONLY = _rx(
+    r"(?:never saved|lost|don'?t have|no longer have|can'?t find) (?:the |my |our |any )?recovery codes"
+    r".{0,300}(?:only (?:admin|owner)|nobody else|no other admin)",
+    r"(?:only (?:admin|owner)|nobody else|no other admin).{0,300}recovery codes",
+    r"owner (?:has )?(?:left|is gone|is unreachable|no longer works)", r"restore (?:a |our |the )?deleted workspace",
+    r"locked (?:ourselves |us |me )?out by (?:the |our )?ip allowlist",
+)
+# Deployment options the Help Centre does not offer or describe.
+_UNDOCUMENTED = _rx(
+    r"self[- ]?host(?:ing|ed)? (?:loomline|it|your (?:app|product|tool|software))",
+    r"(?:loomline|your (?:app|product|tool|software)) on[- ]?prem", r"on[- ]?prem(?:ise|ises)? (?:version|edition|install)",
+    r"(?:host|run|install) (?:loomline |it )?on our own servers?")
 _ROADMAP = _rx(
-    r"when will (?:you|loomline) (?:add|support|release|launch|ship|have|get)", r"\broadmap\b",
+    r"when will (?:you|loomline) (?:add|support|release|launch|ship|have|get)", r"(?:your|the|on the|on your|product|public) roadmap\b(?! project| board)",
     r"(?:do|are) you (?:plan|planning) (?:to|on)", r"any plans? (?:to|for)", r"release date",
     r"(?:upcoming|future|next) (?:release|version|feature)s?",
 )
@@ -246,6 +263,13 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     human = _first_match(_HUMAN, cleaned) or (_first_match(_ONE_WORD_HUMAN, full.strip()))
     if human:
         result.triggers.append(Trigger("explicit_human_request", "normal", human))
+    staff_only = _first_match(_STAFF_ONLY, cleaned.replace("\n", " "))
+    if staff_only:
+        result.triggers.append(Trigger("knowledge_not_found", "high" if "only" in staff_only else "normal",
+                                       f"only staff can do this: {staff_only[:80]}"))
+    undocumented = _first_match(_UNDOCUMENTED, cleaned)
+    if undocumented:
+        result.triggers.append(Trigger("knowledge_not_found", "normal", f"not offered or documented: {undocumented}"))
     roadmap = _first_match(_ROADMAP, cleaned)
     if roadmap:
         result.triggers.append(Trigger("knowledge_not_found", "normal", f"asks about unreleased features: {roadmap}"))

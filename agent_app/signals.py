@@ -1,7 +1,6 @@
 """Keep knowledge chunks in step with articles edited outside ingestion (the admin)."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import transaction
@@ -10,8 +9,6 @@ from django.dispatch import receiver
 
 from agent_app.knowledge import article_content_hash, ingestion_in_progress
 from crm.models import KnowledgeArticle
-
-log = logging.getLogger(__name__)
 
 
 @receiver(post_save, sender=KnowledgeArticle, dispatch_uid="agent_app.knowledge_article_saved")

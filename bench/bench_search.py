@@ -130,7 +130,7 @@ class CorpusBuilder:
         sections: list[tuple[str, str]] = []
         for name in ["", *self.rng.sample(SECTION_NAMES, self.rng.randint(3, 8))]:
             sentences = []
-            for _ in range(self.rng.randint(3, 8)):
+            for _ in range(self.rng.randint(2, 6)):
                 if self.rng.random() < 0.45:
                     sentences.append(self._real(slots))
                 else:
@@ -383,8 +383,9 @@ def vector_top(vector_literal: str, *, ef_search: int, exact: bool = False, k: i
     with transaction.atomic(), connection.cursor() as cursor:
         if exact:
             cursor.execute("SELECT set_config('enable_indexscan', 'off', true)")
-        else:
+        else:  # as search_knowledge() does
             cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
+            cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
         cursor.execute(
             "SELECT id FROM crm_knowledgechunk WHERE embedding IS NOT NULL "
             "ORDER BY embedding <=> %s::vector LIMIT %s",
@@ -491,7 +492,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN SELECT id FROM crm_knowledgechunk ORDER BY embedding <=> %s::vector LIMIT 10",
                        [literals[0]])
-        plan = " / ".join(r[0].strip() for r in cursor.fetchall())
+        plan = re.sub(r"'\[[^\]]*\]'", "'[query vector]'", " / ".join(r[0].strip() for r in cursor.fetchall()))
 
     results: dict[str, Any] = {"database": database, "machine": facts, "corpus": corpus,
                                "queries": len(questions), "rounds": args.rounds, "vector_only": {}}

@@ -73,8 +73,23 @@ class Bridge:
     enqueue: Callable[[int], None] = enqueue_inbound
 
     def __post_init__(self) -> None:
-        self.consumer = kafka_io.new_consumer(Topic.TICKETS_INCOMING, group_id=self.group_id,
-                                              client_id="fte-bridge")
+        self.consumer: Any = None
+
+    def _connect(self) -> bool:
+        """Join the group, retrying with back-off while Kafka is unreachable (e.g. at start-up)."""
+        backoff = 0.5
+        while not self.should_stop():
+            try:
+                self.consumer = kafka_io.new_consumer(Topic.TICKETS_INCOMING, group_id=self.group_id,
+                                                      client_id="fte-bridge")
+                return True
+            except Exception as exc:
+                log.warning("bridge cannot reach Kafka (%s: %s); retrying in %.1fs", type(exc).__name__, exc, backoff)
+                end = time.monotonic() + backoff
+                while time.monotonic() < end and not self.should_stop():
+                    time.sleep(0.1)
+                backoff = min(30.0, backoff * 2)
+        return False
 
     def _dead_letter(self, record: Any, error: str) -> None:
         kafka_io.publish(
@@ -116,6 +131,8 @@ class Bridge:
 
     def run(self) -> BridgeStats:
         backoff = 0.0
+        if not self._connect():
+            return self.stats
         log.info("bridge consuming %s in group %s", kafka_io.physical_topic(Topic.TICKETS_INCOMING), self.group_id)
         try:
             while not self.should_stop():

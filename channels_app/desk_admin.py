@@ -175,8 +175,7 @@ class AssignForm(forms.Form):
 
 class ReplyForm(forms.Form):
     channel = forms.ChoiceField(choices=Channel.choices)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "cols": 90}), max_length=staff_reply.MAX_REPLY_CHARS,
-                           strip=True)
+    text = forms.CharField(max_length=staff_reply.MAX_REPLY_CHARS, strip=True)
 
 
 class NotesForm(forms.Form):
@@ -301,8 +300,8 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
                         extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        if request.method != "GET":
-            return HttpResponseNotAllowed(["GET"])
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], add: bool = False,

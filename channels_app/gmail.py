@@ -39,6 +39,8 @@ import httplib2
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from google.auth import exceptions as auth_exceptions
+from google.oauth2 import id_token
 from googleapiclient.discovery import Resource, build
 from googleapiclient.errors import HttpError
 
@@ -191,9 +193,6 @@ def _certs_transport() -> _CertCachingRequest:
 
 def verify_oidc_token(token: str) -> dict[str, Any]:
     """Check a Pub/Sub push token: Google's signature, issuer, audience, service account."""
-    from google.auth import exceptions as auth_exceptions
-    from google.oauth2 import id_token
-
     try:
         claims = id_token.verify_token(
             token,
@@ -307,6 +306,8 @@ def _execute(request: Any) -> dict[str, Any]:
         raise
     except (OSError, httplib2.HttpLib2Error) as exc:
         raise GmailUnavailable(f"Gmail API unreachable: {exc}") from None
+    except auth_exceptions.GoogleAuthError as exc:  # e.g. the refresh token was revoked
+        raise GmailUnavailable(f"Gmail credentials were refused: {exc}") from None
 
 
 def _unavailable(exc: HttpError, what: str) -> GmailUnavailable:
@@ -318,7 +319,11 @@ def mailbox_sync(*, address: str | None = None, service: Resource | None = None,
     """Store every new inbox message since the last stored historyId. Safe to run concurrently:
     each message is stored once, and the stored historyId only moves forward."""
     address = (address or settings.GMAIL_ADDRESS).lower()
-    service = service or gmail_service()
+    if service is None:
+        try:
+            service = gmail_service()
+        except (OSError, ValueError, KeyError) as exc:
+            raise GmailUnavailable(f"The Gmail client could not be set up: {exc}") from None
     mailbox, _ = GmailMailbox.objects.get_or_create(address=address)
     result = SyncResult()
     if mailbox.history_id is None:

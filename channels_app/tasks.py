@@ -56,4 +56,4 @@ def deliver_message_task(self, message_id: int) -> str:  # type: ignore[no-untyp
             delivery_failed(message=message, error=f"gave up after {self.request.retries} retries: {exc.message}",
                             code=exc.code or "retries_exhausted")
             return "failed"
-        raise self.retry(exc=exc, countdown=_countdown(self.request.retries))
+        raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from exc

@@ -259,9 +259,8 @@ def whatsapp_address(value: str) -> str:
 
 def _recipient(message: Message) -> str:
     replied_id = message.reply_to_id or (message.metadata or {}).get("in_reply_to_message")
-    inbound = Message.objects.filter(
-        channel=Channel.WHATSAPP, direction=Direction.INBOUND, conversation__customer_id=message.conversation.customer_id
-    )
+    inbound = Message.objects.filter(channel=Channel.WHATSAPP, direction=Direction.INBOUND,
+                                     conversation__customer_id=message.conversation.customer_id)
     replied = inbound.filter(pk=replied_id).first() if replied_id else None
     replied = replied or inbound.order_by("-created_at", "-id").first()
     sender = (replied.metadata or {}).get("from") if replied else ""

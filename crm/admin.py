@@ -155,7 +155,8 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ("customer", "assignee")
     search_fields = ("reference", "customer__email", "customer__identifiers__value", "subject")
     raw_id_fields = ("customer", "conversation", "assignee")
-    readonly_fields = ("reference", "status", "escalated_at", "sla_due_at", "sla_breached_at", "first_response_at",
+    # Assignment goes through the queue's atomic claim, never a bare field edit.
+    readonly_fields = ("reference", "status", "assignee", "assigned_at", "escalated_at", "sla_due_at", "sla_breached_at", "first_response_at",
                        "resolved_at", "closed_at", "created_at", "updated_at")
     inlines = [TicketEventInline]
 

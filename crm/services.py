@@ -295,6 +295,8 @@ def outbound_message_record(
     )
     if ticket.first_response_at is None:
         Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=message.created_at)
+    TicketEvent.objects.create(ticket_id=ticket.pk, kind=TicketEvent.Kind.REPLIED, actor=staff_user,
+                               data={"message_id": message.pk, "author": author, "channel": channel})
     Conversation.objects.filter(pk=ticket.conversation_id).update(last_message_at=message.created_at)
     return message
 
@@ -335,7 +337,8 @@ def message_delivery_update(
     if error_code:
         message.delivery_error_code = error_code[:40]
         fields.append("delivery_error_code")
-    if status in (DeliveryStatus.SENT, DeliveryStatus.SANDBOX, DeliveryStatus.QUEUED) and message.sent_at is None:
+    if status in (DeliveryStatus.SENT, DeliveryStatus.SANDBOX, DeliveryStatus.QUEUED, DeliveryStatus.DELIVERED) \
+            and message.sent_at is None:
         message.sent_at = timezone.now()
         fields.append("sent_at")
     if metadata:
@@ -402,7 +405,7 @@ def message_record_error(*, message_id: int, error: str) -> None:
 def message_fail(*, message_id: int, error: str, dlq_record: dict[str, Any] | None = None) -> Message | None:
     """Give up on an inbound message after its retries: mark it failed, dead-letter it,
     and hand its ticket to a human so the customer is not left waiting."""
-    message = Message.objects.select_for_update().select_related("ticket", "conversation").filter(
+    message = Message.objects.select_for_update(of=("self",)).select_related("ticket", "conversation").filter(
         pk=message_id).first()
     if message is None:
         return None
@@ -428,13 +431,25 @@ def message_fail(*, message_id: int, error: str, dlq_record: dict[str, Any] | No
     return message
 
 
+@transaction.atomic
 def message_requeue(*, message_id: int) -> bool:
-    """Put a failed inbound message back in the queue (DLQ replay). True if it was failed."""
-    return bool(
+    """Put a failed inbound message back in the queue (DLQ replay). True if it was failed.
+
+    Replaying re-opens the automatic path: a ticket that was escalated only because
+    processing failed, and that no one on staff has picked up, goes back to the AI.
+    """
+    requeued = bool(
         Message.objects.filter(pk=message_id, processing_state=ProcessingState.FAILED).update(
             processing_state=ProcessingState.RECEIVED, claimed_until=None
         )
     )
+    if requeued:
+        ticket = Ticket.objects.filter(messages__pk=message_id, status=TicketStatus.ESCALATED,
+                                       escalation_reason=EscalationReason.PROCESSING_FAILED,
+                                       assignee__isnull=True).first()
+        if ticket is not None:
+            ticket_hand_back(ticket=ticket)
+    return requeued
 
 
 # --- Tickets ----------------------------------------------------------------------------------

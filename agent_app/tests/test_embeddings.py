@@ -105,6 +105,16 @@ def test_local_batch_matches_one_by_one() -> None:
     np.testing.assert_allclose(batch, solo, atol=1e-5)
 
 
+def test_local_batches_stay_within_rows_and_tokens() -> None:
+    embedder = LocalMiniLMEmbedder(batch_size=4)
+    embedder.max_batch_tokens = 40
+    token_ids = [[0] * n for n in (5, 5, 5, 5, 5, 12, 12, 12, 30)]
+
+    batches = list(embedder._batches(list(range(len(token_ids))), token_ids))
+
+    assert batches == [[0, 1, 2, 3], [4, 5, 6], [7], [8]]
+
+
 def test_local_embeds_an_empty_string(local: LocalMiniLMEmbedder) -> None:
     vector = local.embed_one("")
 

@@ -52,3 +52,15 @@ def google_certs(settings) -> Iterator[FakeGoogleCerts]:  # type: ignore[no-unty
     settings.GMAIL_PUSH_CERTS_URL = fake.certs_url
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def help_centre(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The real Help Centre in the test database, for the full-loop tests that run the agent."""
+    from django.conf import settings
+
+    from agent_app.knowledge import ingest_paths
+
+    with django_db_blocker.unblock():
+        ingest_paths([settings.BASE_DIR / "context" / "product-docs.md"], progress=False)
+    yield

@@ -158,7 +158,8 @@ def test_poison_records_go_to_the_dlq_and_the_bridge_keeps_going(backbone):
 def test_kafka_down_messages_accepted_then_all_delivered(backbone, client):
     backbone.worker()
     relay = backbone.relay()
-    backbone.bridge()
+    bridge = backbone.bridge()
+    wait_until(lambda: "bridge consuming" in bridge.log(), timeout=60, what="the bridge to be consuming")
     subprocess.run([str(ROOT / "scripts" / "services"), "stop", "kafka"], check=True, timeout=120)
     try:
         ids = []

@@ -201,3 +201,55 @@ def test_retry_sends_pending_staff_replies(maya):
     maya.post(reverse("admin:crm_escalatedticket_desk", args=[ticket.pk, "retry"]))
     pending.refresh_from_db()
     assert pending.delivery_status == "delivered"
+
+
+# --- Through the real senders, against local fakes of Gmail and Twilio ----------------------------
+
+
+def test_staff_email_reply_is_sent_by_gmail_into_the_customers_thread(
+    maya, fake_gmail, django_capture_on_commit_callbacks
+):
+    from email import policy
+    from email.parser import BytesParser
+
+    ticket = escalated_ticket(channel="email", email="dana.gmail@example.com")
+    inbound = Message.objects.get(ticket=ticket, author=Author.CUSTOMER)
+    with django_capture_on_commit_callbacks(execute=True):
+        _reply(maya, ticket, follow=False)
+
+    [sent] = fake_gmail.sent
+    assert sent["request"]["threadId"] == inbound.metadata["thread_id"]
+    mime = BytesParser(policy=policy.default).parsebytes(sent["raw"])
+    assert mime["To"].addresses[0].addr_spec == "dana.gmail@example.com"
+    assert mime["In-Reply-To"] == inbound.metadata["message_id_header"]
+    assert mime["Subject"] == "Re: Charged twice"
+    assert mime["Auto-Submitted"] is None  # a person wrote this one
+    reply = Message.objects.get(ticket=ticket, author=Author.STAFF)
+    assert mime.get_content().replace("\r\n", "\n").strip() == reply.content
+    assert (reply.delivery_status, reply.provider_id) == ("sent", sent["id"])
+
+
+def test_staff_whatsapp_reply_is_sent_by_twilio_to_the_customers_number(
+    maya, fake_twilio, django_capture_on_commit_callbacks
+):
+    ticket = escalated_ticket(channel="whatsapp", phone="+14155550144")
+    with django_capture_on_commit_callbacks(execute=True):
+        _reply(maya, ticket, follow=False)
+    [sent] = fake_twilio.sent
+    reply = Message.objects.get(ticket=ticket, author=Author.STAFF)
+    assert sent.to == "whatsapp:+14155550144" and sent.body == reply.content
+    assert (reply.delivery_status, reply.provider_id) == ("queued", sent.sid)
+
+
+def test_staff_whatsapp_reply_after_24_hours_goes_as_the_approved_template(
+    maya, fake_twilio, settings, django_capture_on_commit_callbacks
+):
+    settings.TWILIO_WHATSAPP_TEMPLATE_SID = "HX00000000000000000000000000000001"
+    ticket = escalated_ticket(channel="whatsapp", phone="+14155550155", at=timezone.now() - timedelta(hours=26))
+    with django_capture_on_commit_callbacks(execute=True):
+        _reply(maya, ticket, follow=False)
+    [sent] = fake_twilio.sent
+    assert sent.content_sid == "HX00000000000000000000000000000001" and sent.body == ""
+    assert ticket.reference in sent.content_variables
+    reply = Message.objects.get(ticket=ticket, author=Author.STAFF)
+    assert reply.metadata["sent_as_template"] == "HX00000000000000000000000000000001"

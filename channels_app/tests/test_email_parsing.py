@@ -5,8 +5,13 @@ from email.message import EmailMessage
 
 import pytest
 
-from channels_app.email_parsing import UnparseableEmail, html_to_text, parse_email, reply_subject, \
-    strip_quotes_and_signature
+from channels_app.email_parsing import (
+    UnparseableEmail,
+    html_to_text,
+    parse_email,
+    reply_subject,
+    strip_quotes_and_signature,
+)
 
 
 def _mail(**headers: str) -> EmailMessage:

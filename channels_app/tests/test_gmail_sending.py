@@ -7,9 +7,9 @@ from email.parser import BytesParser
 import pytest
 
 from channels_app.delivery import deliver_message
+from channels_app.models import GmailMailbox
 from channels_app.senders import GmailSender, SandboxSender, SendError, get_sender
 from channels_app.tests.helpers import gmail_push, make_mail, push_body
-from channels_app.models import GmailMailbox
 from crm import services
 from crm.models import Author, Channel, DeliveryStatus, Message, TicketStatus
 

@@ -35,4 +35,4 @@ class Command(BaseCommand):
             raise CommandError(f"Embedding failed ({'permanent' if exc.permanent else 'try again'}): {exc}") from exc
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
-        self.stdout.write(self.style.SUCCESS(str(report).split("\nwarning:")[0]))
+        self.stdout.write(self.style.SUCCESS(report.summary()))

@@ -136,14 +136,16 @@ class Command(BaseCommand):
     help = "Load idempotent demo data (customers, conversations, tickets incl. escalations) for make run."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--no-samples", action="store_true", help="Skip context/sample-tickets.json.")
+        parser.add_argument("--no-samples", action="store_true", help="Skip the sample tickets.")
+        parser.add_argument("--samples", default=str(SAMPLE_TICKETS_FILE), metavar="PATH",
+                            help="Sample tickets file (default context/sample-tickets.json).")
 
-    def handle(self, *args: Any, no_samples: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, no_samples: bool = False, samples: str = "", **options: Any) -> None:
         created = 0
         for scenario in SCENARIOS:
             created += self._load(scenario)
         if not no_samples:
-            for scenario in _sample_scenarios():
+            for scenario in _sample_scenarios(Path(samples or SAMPLE_TICKETS_FILE)):
                 created += self._load(scenario)
         total = Message.objects.filter(provider_id__startswith="demo-").count()
         self.stdout.write(self.style.SUCCESS(
@@ -216,17 +218,17 @@ class Command(BaseCommand):
                                          metadata={"demo": True})
 
 
-def _sample_scenarios() -> list[Scenario]:
+def _sample_scenarios(path: Path) -> list[Scenario]:
     """Messages for the agent from ``context/sample-tickets.json`` (a list of objects), if present.
 
     Keys are read leniently: ``channel``, ``name``/``customer_name``, ``email``/
     ``customer_email``, ``phone``/``customer_phone``, ``subject``, ``message``/``content``/
     ``body``, ``category``, ``priority``. Entries that do not fit are skipped.
     """
-    if not SAMPLE_TICKETS_FILE.is_file():
+    if not path.is_file():
         return []
     try:
-        data = json.loads(SAMPLE_TICKETS_FILE.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return []
     entries = data.get("tickets", []) if isinstance(data, dict) else data
@@ -237,7 +239,10 @@ def _sample_scenarios() -> list[Scenario]:
         if not isinstance(entry, dict):
             continue
         customer = entry.get("customer") if isinstance(entry.get("customer"), dict) else {}
-        pick = lambda *names: next((str(v) for n in names for v in [entry.get(n), customer.get(n)] if v), "")  # noqa: E731
+
+        def pick(*names: str, entry: dict = entry, customer: dict = customer) -> str:
+            return next((str(v) for n in names for v in (entry.get(n), customer.get(n)) if v), "")
+
         channel = pick("channel", "source_channel").lower().replace("-", "_").replace("webform", "web_form")
         channel = {"gmail": "email", "web": "web_form", "form": "web_form"}.get(channel, channel)
         text = pick("message", "content", "body", "text")
