@@ -28,6 +28,7 @@ import hashlib
 import logging
 import re
 import sys
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -83,8 +84,16 @@ RRF_K = 60
 #: error code, "SAML", "VAT") rather than to outvote meaning.
 TEXT_WEIGHT = 0.5
 #: Lexemes found in more than this fraction of chunks are too common to
-#: search by (see _SEARCH_SQL).
+#: search by (see _text_query).
 COMMON_FRACTION = 0.10
+#: At most this many query words go to full-text search, the rarest first.
+#: A pasted email has 100+ distinct words; ranking every chunk that shares
+#: any of them took 5 s at 50,000 chunks.
+MAX_TEXT_TERMS = 8
+#: ... and only as many as together are expected (from the same statistics)
+#: to match at most this many chunks: every match is ranked. A word in
+#: thousands of chunks says little about any one of them anyway.
+MAX_TEXT_MATCHES = 1000
 #: The final score is this much cosine similarity and the rest fusion.
 SCORE_COSINE_SHARE = 0.5
 MAX_CHUNKS_PER_ARTICLE = 2
@@ -758,6 +767,7 @@ def refresh_search_statistics() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE crm_knowledgechunk")
+    _lexeme_statistics_cache.clear()
 
 
 def reembed_article(*, article_id: int, progress: bool = False) -> ArticleSyncResult:
@@ -809,7 +819,7 @@ class KnowledgeHit:
     the query, half its reciprocal-rank-fusion score relative to the best
     possible (first in both retrievers). Hits come sorted by it. ``vector_score`` is the raw cosine
     similarity (-1..1; None if the chunk has no vector), ``text_rank`` the
-    full-text ``ts_rank_cd`` (0 when no query word matched).
+    full-text ``ts_rank`` (0 when no query word matched).
     """
 
     chunk_id: int
@@ -847,39 +857,14 @@ def _vector_literal(vector: Sequence[float]) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in vector) + "]"
 
 
-# One round trip. Each retriever takes its own top CANDIDATES (the vector one
-# through the HNSW index: its ORDER BY ... LIMIT must stay this simple for the
-# planner to use it), then weighted reciprocal rank fusion.
-#
-# The full-text side ORs the query's lexemes: questions are long, and an AND
-# of every word of "hi, how do I get my invoice for march?" matches nothing.
-# An OR of every word matches everything, though, through words like
-# "loomline", "workspace" or "set" that are in a third of all chunks. So the
-# lexemes in more than COMMON_FRACTION of the chunks are dropped, an IDF
-# cut-off that PostgreSQL maintains for us: ANALYZE records, for a tsvector
-# column, the fraction of rows containing each frequent lexeme
-# (pg_stats.most_common_elem_freqs). Without statistics yet nothing is
-# dropped; if every word is common, all are kept.
+# Each retriever takes its own top CANDIDATES (the vector one through the
+# HNSW index: its ORDER BY ... LIMIT must stay this simple for the planner to
+# use it), then weighted reciprocal rank fusion, all in one statement. The
+# full-text query is built beforehand by _text_query().
 _SEARCH_SQL = """
 WITH
-common AS MATERIALIZED (
-    SELECT coalesce(array_agg(m.elem), '{{}}') AS lexemes
-    FROM pg_stats s,
-         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(elem, freq)
-    WHERE s.schemaname = current_schema() AND s.tablename = 'crm_knowledgechunk'
-      AND s.attname = 'search_vector' AND m.elem IS NOT NULL AND m.freq > %(common)s
-),
-lex AS MATERIALIZED (
-    SELECT DISTINCT lexeme, lexeme <> ALL (common.lexemes) AS rare
-    FROM unnest(to_tsvector('english', %(text)s)), common
-    WHERE strpos(lexeme, E'\\\\') = 0  -- quote_literal would E'' it: not tsquery syntax
-),
 tsq AS MATERIALIZED (
-    SELECT (
-        SELECT string_agg(quote_literal(lexeme), ' | ')
-        FROM lex
-        WHERE rare OR NOT EXISTS (SELECT 1 FROM lex WHERE rare)
-    )::tsquery AS q
+    SELECT %(tsquery)s::tsquery AS q
 ),
 vec AS (
     SELECT c.id, c.embedding <=> %(vec)s::vector AS distance
@@ -889,7 +874,7 @@ vec AS (
     LIMIT %(n)s
 ),
 txt AS (
-    SELECT c.id, ts_rank_cd(c.search_vector, tsq.q) AS rank
+    SELECT c.id, ts_rank(c.search_vector, tsq.q) AS rank
     FROM crm_knowledgechunk c, tsq
     WHERE tsq.q IS NOT NULL AND c.search_vector @@ tsq.q {txt_filter}
     ORDER BY rank DESC, c.id
@@ -936,37 +921,126 @@ def search_knowledge(
     return _fuse(rows, k=k, threshold=threshold)
 
 
+@dataclass(frozen=True)
+class _LexemeStatistics:
+    """How common each frequent lexeme is among the chunks, from PostgreSQL's own statistics."""
+
+    frequency: dict[str, float]  # fraction of chunks that contain the lexeme
+    rarest: float  # the lowest listed frequency: unlisted lexemes are rarer still
+    chunks: float  # estimated rows in the table
+    fetched_at: float
+
+
+#: How long a process trusts its copy of the statistics. They only change
+#: when the table is analysed (after each ingestion, or by autovacuum).
+LEXEME_STATISTICS_TTL = 300.0
+_lexeme_statistics_cache: dict[str, _LexemeStatistics] = {}
+
+
+def _lexeme_statistics() -> _LexemeStatistics:
+    """ANALYZE's lexeme frequencies for the chunks' tsvector column (cached per process).
+
+    For a tsvector column, ANALYZE records the most common lexemes and the
+    fraction of rows containing each (pg_stats.most_common_elems and
+    most_common_elem_freqs): document frequencies, maintained by PostgreSQL.
+    Before the first ANALYZE there are none and every word counts as rare.
+    """
+    key = f"{connection.alias}:{connection.settings_dict.get('NAME')}"
+    cached = _lexeme_statistics_cache.get(key)
+    if cached is not None and time.monotonic() - cached.fetched_at < LEXEME_STATISTICS_TTL:
+        return cached
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT m.elem, m.freq
+            FROM pg_stats s,
+                 unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(elem, freq)
+            WHERE s.schemaname = current_schema() AND s.tablename = 'crm_knowledgechunk'
+              AND s.attname = 'search_vector' AND m.elem IS NOT NULL
+            """
+        )
+        frequency = {lexeme: float(freq) for lexeme, freq in cursor.fetchall()}
+        cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = to_regclass('crm_knowledgechunk')")
+        row = cursor.fetchone()
+    stats = _LexemeStatistics(
+        frequency=frequency,
+        rarest=min(frequency.values(), default=0.0),
+        chunks=float(row[0]) if row else 0.0,
+        fetched_at=time.monotonic(),
+    )
+    _lexeme_statistics_cache[key] = stats
+    return stats
+
+
+def _text_query(lexemes: Sequence[str], *, stats: _LexemeStatistics) -> str | None:
+    """The full-text query for a search: an OR of its rarest words, or None.
+
+    Questions are long, and an AND of every word of "hi, how do I get my
+    invoice for march?" matches nothing; an OR of every word matches nearly
+    everything, through words like "loomline" or "workspace" that are in a
+    third of all chunks, and ranking every match of a pasted email took 5 s
+    at 50,000 chunks. So, an IDF cut-off: only words in at most
+    COMMON_FRACTION of the chunks, the rarest first, at most MAX_TEXT_TERMS
+    of them, and only while together they are expected to match at most
+    MAX_TEXT_MATCHES chunks. Earlier words win ties (the subject line comes
+    first). A query of only common words leaves the matching to the vectors.
+    """
+    candidates = sorted(
+        (stats.frequency.get(lexeme, stats.rarest), position, lexeme)
+        for position, lexeme in enumerate(dict.fromkeys(lexemes))
+    )
+    chosen: list[str] = []
+    expected_matches = 0.0
+    for frequency, _position, lexeme in candidates:
+        expected_matches += frequency * stats.chunks
+        if frequency > COMMON_FRACTION or len(chosen) == MAX_TEXT_TERMS or expected_matches > MAX_TEXT_MATCHES:
+            break
+        chosen.append(lexeme)
+    if not chosen:
+        return None
+    # tsquery syntax: a quoted lexeme doubles its quotes and escapes backslashes.
+    return " | ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in chosen)
+
+
 def _search_rows(text: str, *, vector: Sequence[float], category: str | None) -> list[dict[str, Any]]:
-    """Both retrievers and the fusion, in one SQL statement; candidates as dicts."""
-    category_filter = _CATEGORY_FILTER if category else ""
-    sql = _SEARCH_SQL.format(vec_filter=category_filter, txt_filter=category_filter)
-    params: dict[str, Any] = {
-        "text": text,
-        "vec": _vector_literal(vector),
-        "n": CANDIDATES,
-        "rrf_k": RRF_K,
-        "text_weight": TEXT_WEIGHT,
-        "common": COMMON_FRACTION,
-    }
-    if category:
-        params["category"] = category
+    """Both retrievers and the fusion; the candidates as dicts. Two statements in one transaction."""
+    stats = _lexeme_statistics()
     ef_search = max(CANDIDATES, int(settings.KB_HNSW_EF_SEARCH))
+    category_filter = _CATEGORY_FILTER if category else ""
     with transaction.atomic(), connection.cursor() as cursor:
-        # SET LOCAL semantics: ends with this transaction, so a pooled
-        # connection does not carry it to the next request.
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
-        # pgvector prices an HNSW scan by ef_search, and on a few thousand
-        # rows the planner then prefers an exact sequential scan that is 10-20
-        # times slower (measured: 15 ms against 0.6 ms at 3,000 chunks). The
-        # index is what we want at every size; the full-text side and the
-        # joins have indexes of their own.
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        # One round trip for the settings of this transaction and the query's
+        # lexemes (PostgreSQL's english stemming, as in search_vector).
+        # set_config(..., true) is SET LOCAL: it ends with the transaction,
+        # so a pooled connection does not carry it to the next request.
+        #  - enable_seqscan off: pgvector prices an HNSW scan by ef_search,
+        #    and on a few thousand rows the planner then prefers an exact
+        #    sequential scan that is 10-20 times slower (15 ms against 0.6 ms
+        #    at 3,000 chunks). The full-text side and the joins have indexes
+        #    of their own.
+        #  - iterative_scan with a category: a filtered HNSW scan would stop
+        #    after ef_search candidates, mostly from other categories, and
+        #    come back nearly empty; pgvector 0.8 keeps scanning until the
+        #    LIMIT is met.
+        cursor.execute(
+            """
+            SELECT set_config('hnsw.ef_search', %s, true),
+                   set_config('enable_seqscan', 'off', true),
+                   set_config('hnsw.iterative_scan', %s, true),
+                   ARRAY(SELECT lexeme FROM unnest(to_tsvector('english', %s)) ORDER BY positions[1], lexeme)
+            """,
+            [str(ef_search), "strict_order" if category else "off", text],
+        )
+        lexemes: list[str] = cursor.fetchone()[3]
+        params: dict[str, Any] = {
+            "tsquery": _text_query(lexemes, stats=stats),
+            "vec": _vector_literal(vector),
+            "n": CANDIDATES,
+            "rrf_k": RRF_K,
+            "text_weight": TEXT_WEIGHT,
+        }
         if category:
-            # A filtered HNSW scan would otherwise stop after ef_search
-            # candidates, most of them from other categories, and come back
-            # nearly empty. pgvector 0.8 keeps scanning until LIMIT is met.
-            cursor.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
-        cursor.execute(sql, params)
+            params["category"] = category
+        cursor.execute(_SEARCH_SQL.format(vec_filter=category_filter, txt_filter=category_filter), params)
         columns = [c.name for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 

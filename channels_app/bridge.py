@@ -76,19 +76,30 @@ class Bridge:
         self.consumer: Any = None
 
     def _connect(self) -> bool:
-        """Join the group, retrying with back-off while Kafka is unreachable (e.g. at start-up)."""
+        """Join the group, retrying with back-off while Kafka is unreachable (e.g. at start-up).
+
+        The topic's partitions must be known before subscribing: a consumer that joins
+        its group before its metadata lists the topic is assigned nothing until the next
+        metadata refresh, minutes later.
+        """
         backoff = 0.5
+        topic = kafka_io.physical_topic(Topic.TICKETS_INCOMING)
         while not self.should_stop():
             try:
-                self.consumer = kafka_io.new_consumer(Topic.TICKETS_INCOMING, group_id=self.group_id,
-                                                      client_id="fte-bridge")
-                return True
+                consumer = kafka_io.new_consumer(group_id=self.group_id, client_id="fte-bridge",
+                                                 metadata_max_age_ms=30_000)
+                if consumer.partitions_for_topic(topic):
+                    consumer.subscribe([topic])
+                    self.consumer = consumer
+                    return True
+                consumer.close(autocommit=False)
+                log.warning("topic %s does not exist yet (run manage.py create_kafka_topics)", topic)
             except Exception as exc:
-                log.warning("bridge cannot reach Kafka (%s: %s); retrying in %.1fs", type(exc).__name__, exc, backoff)
-                end = time.monotonic() + backoff
-                while time.monotonic() < end and not self.should_stop():
-                    time.sleep(0.1)
-                backoff = min(30.0, backoff * 2)
+                log.warning("bridge cannot reach Kafka (%s: %s)", type(exc).__name__, exc)
+            end = time.monotonic() + backoff
+            while time.monotonic() < end and not self.should_stop():
+                time.sleep(0.1)
+            backoff = min(30.0, backoff * 2)
         return False
 
     def _dead_letter(self, record: Any, error: str) -> None:
@@ -151,7 +162,8 @@ class Bridge:
                     while time.monotonic() < end and not self.should_stop():
                         time.sleep(0.1)
         finally:
-            self.consumer.close(autocommit=False)
+            if self.consumer is not None:
+                self.consumer.close(autocommit=False)
             log.info("bridge stopped: %s", self.stats)
         return self.stats
 
