@@ -202,9 +202,8 @@ def _twiml() -> HttpResponse:
     return HttpResponse(whatsapp.EMPTY_TWIML, content_type="text/xml; charset=utf-8")
 
 
-@csrf_exempt
-def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
-    """``POST /webhooks/whatsapp``: an inbound WhatsApp message from Twilio."""
+def _signed_twilio_params(request: HttpRequest) -> QueryDict | HttpResponse:
+    """The form of a POST that Twilio signed, or the error response to send instead."""
     if request.method != "POST":
         return json_error(405, "Use POST.", headers={"Allow": "POST"})
     params = _form_params(request)
@@ -212,6 +211,15 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         return params
     if not whatsapp.signature_valid(request, params):
         return json_error(403, "The Twilio signature is missing or wrong.")
+    return params
+
+
+@csrf_exempt
+def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
+    """``POST /webhooks/whatsapp``: an inbound WhatsApp message from Twilio."""
+    params = _signed_twilio_params(request)
+    if isinstance(params, HttpResponse):
+        return params
     try:
         result = whatsapp.inbound_accept(params)
     except whatsapp.InvalidWebhook as exc:
@@ -227,13 +235,9 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 def whatsapp_status_webhook(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/whatsapp/status``: Twilio's delivery status of one of our messages."""
-    if request.method != "POST":
-        return json_error(405, "Use POST.", headers={"Allow": "POST"})
-    params = _form_params(request)
-    if isinstance(params, JsonResponse):
+    params = _signed_twilio_params(request)
+    if isinstance(params, HttpResponse):
         return params
-    if not whatsapp.signature_valid(request, params):
-        return json_error(403, "The Twilio signature is missing or wrong.")
     try:
         outcome = whatsapp.status_record(params)
     except whatsapp.InvalidWebhook as exc:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels_app.tests.fakes.server import FakeHTTPServer, FakeRequest, FakeResponse
+from channels_app.tests.fakes.server import FakeHTTPServer, FakeRequest, FakeResponse, ServedFake
 
 
 @dataclass
@@ -27,7 +27,7 @@ class StoredMail:
 
 
 @dataclass
-class FakeGmail:
+class FakeGmail(ServedFake):
     address: str
     mails: dict[str, StoredMail] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
@@ -38,14 +38,6 @@ class FakeGmail:
     _history: Any = field(default_factory=lambda: itertools.count(1000))
     history_id: int = 1000
     server: FakeHTTPServer | None = None
-
-    def start(self) -> FakeGmail:
-        self.server = FakeHTTPServer(self.handle).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.stop()
 
     @property
     def url(self) -> str:

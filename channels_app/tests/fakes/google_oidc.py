@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
-from channels_app.tests.fakes.server import FakeHTTPServer, FakeRequest, FakeResponse
+from channels_app.tests.fakes.server import FakeHTTPServer, FakeRequest, FakeResponse, ServedFake
 
 
-class FakeGoogleCerts:
+class FakeGoogleCerts(ServedFake):
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-google-oidc")])
@@ -32,14 +32,6 @@ class FakeGoogleCerts:
                                          serialization.NoEncryption()).decode()
         self.signer = crypt.RSASigner.from_string(key_pem, key_id=self.kid)
         self.server: FakeHTTPServer | None = None
-
-    def start(self) -> FakeGoogleCerts:
-        self.server = FakeHTTPServer(self.handle).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.stop()
 
     @property
     def certs_url(self) -> str:

@@ -94,3 +94,20 @@ class FakeHTTPServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class ServedFake:
+    """A fake provider served over HTTP on loopback: subclasses implement ``handle``."""
+
+    server: FakeHTTPServer | None = None
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        raise NotImplementedError
+
+    def start(self):  # type: ignore[no-untyped-def]
+        self.server = FakeHTTPServer(self.handle).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop()

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels_app.tests.fakes.server import FakeHTTPServer, FakeRequest, FakeResponse
+from channels_app.tests.fakes.server import FakeHTTPServer, FakeRequest, FakeResponse, ServedFake
 
 
 @dataclass
@@ -21,7 +21,7 @@ class SentMessage:
 
 
 @dataclass
-class FakeTwilio:
+class FakeTwilio(ServedFake):
     account_sid: str
     auth_token: str
     sent: list[SentMessage] = field(default_factory=list)
@@ -31,14 +31,6 @@ class FakeTwilio:
     initial_status: str = "queued"
     _counter: Any = field(default_factory=lambda: itertools.count(1))
     server: FakeHTTPServer | None = None
-
-    def start(self) -> FakeTwilio:
-        self.server = FakeHTTPServer(self.handle).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.stop()
 
     @property
     def url(self) -> str:
