@@ -179,7 +179,7 @@ def consumer_lag(*, group_id: str | None = None) -> dict[str, Any]:
     consumer = kafka_io.new_consumer(group_id=None, client_id="fte-health", request_timeout_ms=3000,
                                      consumer_timeout_ms=1000)
     try:
-        committed = admin.list_group_offsets(group_id)
+        committed = admin.list_group_offsets(group_id).get(group_id, {})  # {group: {partition: offset}}
         partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         ends = consumer.end_offsets(tps) if tps else {}

@@ -101,7 +101,7 @@ def read_topic(name, *, timeout_ms=3000):
         consumer.close()
 
 
-def test_one_message_from_the_web_form_to_the_worker_exactly_once(backbone, client):
+def test_one_message_from_the_web_form_to_the_worker_exactly_once(backbone, client, settings):
     backbone.worker()
     backbone.relay()
     backbone.bridge()
@@ -119,6 +119,13 @@ def test_one_message_from_the_web_form_to_the_worker_exactly_once(backbone, clie
     assert [r["message_id"] for r in incoming] == [message.pk]
     assert [r["message_id"] for r in read_topic(Topic.WEBFORM_INBOUND)] == [message.pk]
     assert read_topic(Topic.METRICS)[0]["message_id"] == message.pk
+    health = client.get("/health").json()
+    assert health["checks"]["kafka"]["ok"] and health["checks"]["kafka"]["missing_topics"] == []
+    assert health["checks"]["celery_broker"]["ok"]
+    settings.KAFKA_CONSUMER_GROUP = backbone.env_extra["KAFKA_CONSUMER_GROUP"]
+    lag = wait_until(lambda: (h := client.get("/health").json()["checks"]["bridge_lag"])["total"] == 0 and h,
+                     timeout=30, what="the bridge's lag to reach 0")
+    assert lag["ok"] and lag["group"] == backbone.env_extra["KAFKA_CONSUMER_GROUP"]
 
 
 def test_the_same_record_three_times_has_one_effect(backbone):
