@@ -55,10 +55,26 @@ def _relevant_order(lines: list[str], question: str) -> list[str]:
     return lines
 
 
+_HOW = re.compile(r"\b(?:how|where|what steps|can i|could i|set up|setup|turn on|enable|change|reset|add|remove)\b",
+                  re.IGNORECASE)
+_WORDS = re.compile(r"[a-z0-9]{4,}")
+
+
+def _passage_rank(hit: dict[str, Any], question: str) -> tuple[int, float]:
+    """Passages that share the question's words come first; for a "how" question, ones with steps."""
+    asked = set(_WORDS.findall(question.lower()))
+    text = f"{hit.get('heading', '')} {hit['text']}".lower()
+    shared = len(asked & set(_WORDS.findall(text)))
+    has_steps = any(_STEP.match(line) and line.strip()[0].isdigit() for line in hit["text"].split("\n"))
+    bonus = 3 if has_steps and _HOW.search(question) else 0
+    return shared + bonus, hit.get("score", 0.0)
+
+
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
-    """An answer from the best passage (and its neighbour from the same article)."""
+    """An answer from the best passages of the best article (at most two)."""
     top = hits[0]
-    same_article = [h for h in hits if h["slug"] == top["slug"]][:2]
+    same_article = sorted((h for h in hits if h["slug"] == top["slug"]),
+                          key=lambda h: _passage_rank(h, question), reverse=True)[:2]
     lines: list[str] = []
     for hit in same_article:
         lines.extend(_passage_lines(hit["text"]))

@@ -80,6 +80,14 @@ def backbone(settings):
     kafka_io.reset_shared_producer()
 
 
+def _port_closed(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) != 0
+
+
 def accept(text="How do I reset my password?", provider_id=None, email="pat@example.com"):
     return services.inbound_message_accept(channel="web_form", provider_id=provider_id or uuid.uuid4().hex,
                                            content=text, email=email, name="Pat").message
@@ -168,6 +176,10 @@ def test_kafka_down_messages_accepted_then_all_delivered(backbone, client):
     bridge = backbone.bridge()
     wait_until(lambda: "bridge consuming" in bridge.log(), timeout=60, what="the bridge to be consuming")
     subprocess.run([str(ROOT / "scripts" / "services"), "stop", "kafka"], check=True, timeout=120)
+    host, port = KAFKA.split(",")[0].rsplit(":", 1)
+    if not _port_closed(host, int(port)):
+        pytest.fail(f"Kafka on {KAFKA} is still up: it was not started by this checkout's scripts/services, "
+                    "so this test cannot stop it. Stop it, then run `make test` again.")
     try:
         ids = []
         for i in range(5):
