@@ -86,7 +86,7 @@ TEXT_WEIGHT = 0.5
 #: Lexemes found in more than this fraction of chunks are too common to
 #: search by (see _text_query).
 COMMON_FRACTION = 0.10
-#: At most this many query words go to full-text search, the rarest first.
+#: At most this many query words go to full-text search (chosen by _text_query).
 #: A pasted email has 100+ distinct words; ranking every chunk that shares
 #: any of them took 5 s at 50,000 chunks.
 MAX_TEXT_TERMS = 8
@@ -795,12 +795,17 @@ def reembed_article(*, article_id: int, progress: bool = False) -> ArticleSyncRe
             vectors = _embed_missing({h: t for h, t in hashes.items() if h not in have},
                                      embedder=embedder, progress=progress)
             try:
-                return _sync_article(
+                result = _sync_article(
                     parsed=parsed, vectors=vectors, embedder=embedder, progress=progress,
                     article_id=article.pk, expected_hash=parsed.content_hash,
                 )
             except _ArticleChanged:
                 continue  # edited after we read it: start over with the new text
+            log.info(
+                "knowledge article %s (%s): %d chunk(s) embedded, %d reused, %d deleted",
+                article.pk, article.slug, result.chunks_embedded, result.chunks_reused, result.chunks_deleted,
+            )
+            return result
     raise RuntimeError(f"knowledge article {article_id} kept changing while it was being re-embedded")
 
 
@@ -973,28 +978,39 @@ def _lexeme_statistics() -> _LexemeStatistics:
 
 
 def _text_query(lexemes: Sequence[str], *, stats: _LexemeStatistics) -> str | None:
-    """The full-text query for a search: an OR of its rarest words, or None.
+    """The full-text query for a search: an OR of its most telling words, or None.
 
     Questions are long, and an AND of every word of "hi, how do I get my
     invoice for march?" matches nothing; an OR of every word matches nearly
     everything, through words like "loomline" or "workspace" that are in a
     third of all chunks, and ranking every match of a pasted email took 5 s
-    at 50,000 chunks. So, an IDF cut-off: only words in at most
-    COMMON_FRACTION of the chunks, the rarest first, at most MAX_TEXT_TERMS
-    of them, and only while together they are expected to match at most
-    MAX_TEXT_MATCHES chunks. Earlier words win ties (the subject line comes
-    first). A query of only common words leaves the matching to the vectors.
+    at 50,000 chunks. So, an IDF cut-off from the statistics:
+
+    * words in more than COMMON_FRACTION of the chunks are left out;
+    * words the statistics list (so they do occur) come first, rarest first;
+      then unlisted words in the order they were written. An unlisted word is
+      either rare or absent; in a signature ("Marta Kowalski, +48 22 555...")
+      it is usually absent, and should not crowd out "card" and "payment";
+    * at most MAX_TEXT_TERMS words, and a word is skipped when it would take
+      the expected number of matching chunks past MAX_TEXT_MATCHES.
+
+    A query of only common words leaves the matching to the vectors.
     """
-    candidates = sorted(
-        (stats.frequency.get(lexeme, stats.rarest), position, lexeme)
-        for position, lexeme in enumerate(dict.fromkeys(lexemes))
-    )
+    candidates = []
+    for position, lexeme in enumerate(dict.fromkeys(lexemes)):
+        listed = stats.frequency.get(lexeme)
+        frequency = listed if listed is not None else stats.rarest
+        order = (0, frequency, position) if listed is not None else (1, 0.0, position)
+        candidates.append((order, frequency, lexeme))
+    candidates.sort()
     chosen: list[str] = []
     expected_matches = 0.0
-    for frequency, _position, lexeme in candidates:
-        expected_matches += frequency * stats.chunks
-        if frequency > COMMON_FRACTION or len(chosen) == MAX_TEXT_TERMS or expected_matches > MAX_TEXT_MATCHES:
+    for _order, frequency, lexeme in candidates:
+        if len(chosen) == MAX_TEXT_TERMS:
             break
+        if frequency > COMMON_FRACTION or expected_matches + frequency * stats.chunks > MAX_TEXT_MATCHES:
+            continue
+        expected_matches += frequency * stats.chunks
         chosen.append(lexeme)
     if not chosen:
         return None

@@ -287,9 +287,8 @@ def fill(*, target: int, seed: int, progress: bool) -> dict[str, Any]:
         return {"loaded": False, "chunks": KnowledgeChunk.objects.count(), "synthetic_articles": len(articles)}
 
     texts = [c.embed_text for a in articles for c in a[4]]
-    # The bench's own instance of the same model: vectors do not depend on
-    # batch size or threads, and small batches of similar length are the
-    # fastest way through 50,000 texts on two cores.
+    # The bench's own instance of the same model, on both cores: vectors do
+    # not depend on batch size or threads (padding is masked out).
     embedder = LocalMiniLMEmbedder(batch_size=8, threads=int(os.environ.get("EMBEDDING_THREADS", "2")))
     started = time.perf_counter()
     vectors = cached_embeddings(texts, embedder=embedder, progress=progress)

@@ -346,6 +346,23 @@ def test_real_questions_find_the_right_article_in_the_top_three(help_centre: Non
 
 
 @pytest.mark.django_db
+def test_a_long_pasted_email_still_finds_the_article(help_centre: None) -> None:
+    email = (
+        "Subject: card declined\n\nHello Loomline team,\n\n"
+        + "We have been using Loomline for our agency's client projects for two years and we are very happy "
+        "with the boards, the timeline and the way our designers and account managers work together. " * 6
+        + "Today our finance team told me that the company credit card on file expired last week and the "
+        "renewal payment failed. How do I replace the card with the new one before anything gets locked?\n\n"
+        "Best regards,\nMarta Kowalski\nOperations lead, Northwind Studio\n+48 22 555 01 23"
+    )
+    assert 1200 < len(email) <= 2000  # past the 256 tokens the model reads: the question is at the end
+
+    hits = search_knowledge(email, k=5)
+
+    assert "update-payment-method" in list(dict.fromkeys(h.slug for h in hits))[:3]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("query", ["what's the weather in Paris", "asdfgh", "recipe for chocolate chip cookies"])
 def test_unrelated_queries_find_nothing(help_centre: None, query: str) -> None:
     assert search_knowledge(query) == []
