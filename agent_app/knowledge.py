@@ -1081,8 +1081,12 @@ def _fuse(rows: list[dict[str, Any]], *, k: int, threshold: float) -> list[Knowl
 
     per_article: dict[str, int] = {}
     hits: list[KnowledgeHit] = []
+    best_slug = scored[0][1]["slug"] if scored else None
     for score, row in scored:
-        if per_article.get(row["slug"], 0) >= MAX_CHUNKS_PER_ARTICLE:
+        # The best article may give one passage more: an answer often needs its
+        # introduction and its steps, which are separate chunks.
+        cap = MAX_CHUNKS_PER_ARTICLE + (1 if row["slug"] == best_slug else 0)
+        if per_article.get(row["slug"], 0) >= cap:
             continue
         per_article[row["slug"]] = per_article.get(row["slug"], 0) + 1
         hits.append(

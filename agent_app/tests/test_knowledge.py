@@ -376,7 +376,10 @@ def test_hits_are_scored_sorted_and_spread_over_articles(help_centre: None) -> N
     assert isinstance(hits[0], KnowledgeHit) and hits[0].slug == "reset-password"
     assert all(0.0 <= h.score <= 1.0 for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    assert max(list(h.slug for h in hits).count(slug) for slug in {h.slug for h in hits}) <= 2
+    slugs = [h.slug for h in hits]
+    # The best article may give three passages (introduction and steps); every other at most two.
+    assert slugs.count(hits[0].slug) <= 3
+    assert max(slugs.count(slug) for slug in set(slugs) - {hits[0].slug}) <= 2
     assert set(hits[0].as_dict()) == {
         "chunk_id", "slug", "title", "category", "heading", "text", "score", "vector_score", "text_rank",
     }
