@@ -524,8 +524,7 @@ function SuccessView({ apiBase, ticketId, submitted, pollIntervalMs, maxPollMs, 
             Your ticket <span className="fte-sf-ticket-id">{ticketId}</span> has been received
           </h2>
           <p className="fte-sf-subtitle">
-            Keep this reference for your records. We&rsquo;ll also reply by email to{' '}
-            <strong>{submitted.email.trim()}</strong>.
+            Keep this reference for your records. Our answer appears below as soon as it is ready.
           </p>
         </div>
       </div>
