@@ -150,7 +150,8 @@ describe('SupportForm — submitting', () => {
     pending.resolve(jsonResponse(201, { ticket_id: TICKET }));
 
     const heading = await screen.findByRole('heading', { name: `Your ticket ${TICKET} has been received` });
-    expect(heading).toHaveFocus();
+    // Focus moves in an effect after the success view renders; wait for it rather than race it.
+    await waitFor(() => expect(heading).toHaveFocus());
     expect(onSubmitted).toHaveBeenCalledWith(TICKET);
     expect(screen.getByText(TICKET)).toHaveClass('fte-sf-ticket-id');
   });
