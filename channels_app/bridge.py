@@ -147,8 +147,17 @@ class Bridge:
         log.info("bridge consuming %s in group %s", kafka_io.physical_topic(Topic.TICKETS_INCOMING), self.group_id)
         try:
             while not self.should_stop():
-                batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
+                try:
+                    batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
+                except Exception as exc:  # the broker went away: wait for it, never die
+                    backoff = min(30.0, max(0.5, backoff * 2))
+                    log.warning("bridge lost Kafka (%s: %s); retrying in %.1fs", type(exc).__name__, exc, backoff)
+                    end = time.monotonic() + backoff
+                    while time.monotonic() < end and not self.should_stop():
+                        time.sleep(0.1)
+                    continue
                 if not batch:
+                    backoff = 0.0
                     continue
                 close_old_connections()
                 try:
