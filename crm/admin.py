@@ -198,3 +198,40 @@ class AgentMetricAdmin(admin.ModelAdmin):
 class OutboxEventAdmin(admin.ModelAdmin):
     list_display = ("id", "topic", "key", "created_at", "published_at", "attempts", "last_error")
     list_filter = ("topic",)
+
+
+# --- Users: managers may add staff and put them in the support groups, never more -------------
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+
+SUPPORT_GROUPS = ("Support staff", "Support managers")
+User = get_user_model()
+
+
+class SupportUserAdmin(DjangoUserAdmin):
+    """The stock user admin, except that only superusers grant superuser status, single
+    permissions or groups other than the two support groups. Without this, anyone with
+    ``change_user`` (the Support managers) could make themselves a superuser."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return readonly
+        return readonly + ("is_superuser", "user_permissions")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=SUPPORT_GROUPS)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # A superuser's account is changed only by superusers.
+        if obj is not None and getattr(obj, "is_superuser", False) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+admin.site.unregister(User)
+admin.site.register(User, SupportUserAdmin)
