@@ -108,7 +108,7 @@ def when(due_iso: str | None) -> str:
     if not due_iso:
         return "within one business day"
     due = datetime.fromisoformat(due_iso)
-    return "by " + due.strftime("%A %-d %B, %H:%M %Z").replace("UTC", "UTC").strip()
+    return "by " + due.strftime("%A %-d %B, %H:%M %Z").strip()
 
 
 SECURITY_STEPS = ("While you wait: sign out of all other sessions under Settings → Security → Sessions, "

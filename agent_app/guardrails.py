@@ -107,16 +107,19 @@ async def prompt_injection_guardrail(
 async def reply_rules_guardrail(
     ctx: RunContextWrapper[AgentRunContext], agent: Agent[Any], output: Any
 ) -> GuardrailFunctionOutput:
-    """Trips when any reply recorded in this run, or the final text, breaks a hard rule."""
+    """Trips when a reply recorded in this run breaks a hard rule after all (the final
+    text never reaches the customer, so only the recorded replies are checked)."""
     from asgiref.sync import sync_to_async
 
-    from crm.models import Message
+    from crm.models import CustomerIdentifier, Message
 
-    def load() -> list[str]:
-        return list(Message.objects.filter(pk__in=ctx.context.reply_ids).values_list("content", flat=True))
+    def problems_of_replies() -> list[str]:
+        addresses = set(CustomerIdentifier.objects.filter(customer_id=ctx.context.customer_id)
+                        .values_list("value", flat=True))
+        found: list[str] = []
+        for text in Message.objects.filter(pk__in=ctx.context.reply_ids).values_list("content", flat=True):
+            found += reply_problems(text, channel=ctx.context.channel, customer_addresses=addresses)
+        return found
 
-    texts = await sync_to_async(load)() if ctx.context.reply_ids else []
-    problems = []
-    for text in texts:
-        problems += reply_problems(text, channel="whatsapp" if ctx.context.channel == "whatsapp" else "email")
+    problems = await sync_to_async(problems_of_replies)() if ctx.context.reply_ids else []
     return GuardrailFunctionOutput(output_info={"problems": problems}, tripwire_triggered=bool(problems))

@@ -13,8 +13,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from mcp.server.mcpserver import MCPServer
 
-from agent_app import guardrails
-from agent_app.formatting import format_for_channel
+from agent_app.tools import ToolRefusal, checked_reply
 from crm import selectors, services
 from crm.errors import CRMError
 from crm.models import Author, Customer, Ticket
@@ -26,7 +25,7 @@ server = MCPServer("loomline-support", instructions="Loomline customer-support t
 async def _json(body: Any) -> str:
     try:
         result = await sync_to_async(body)()
-    except (CRMError, ValueError, Customer.DoesNotExist, Ticket.DoesNotExist) as exc:
+    except (CRMError, ToolRefusal, ValueError, Customer.DoesNotExist, Ticket.DoesNotExist) as exc:
         result = {"error": getattr(exc, "message", str(exc))}
     return json.dumps(result, default=str)
 
@@ -94,12 +93,7 @@ async def send_response(ticket_id: str, message: str, channel: str) -> str:
         from channels_app.delivery import deliver_message
 
         ticket = _ticket(ticket_id)
-        addresses = set(ticket.customer.identifiers.values_list("value", flat=True))
-        problems = guardrails.reply_problems(message, channel=channel, customer_addresses=addresses)
-        if problems:
-            return {"error": "Reply not sent: " + "; ".join(problems)}
-        formatted = format_for_channel(message, channel=channel, customer_name=ticket.customer.name,
-                                       ticket_reference=ticket.reference)
+        formatted = checked_reply(ticket=ticket, text=message, channel=channel)
         reply = services.outbound_message_record(ticket=ticket, channel=channel, content=formatted,
                                                  author=Author.AGENT)
         status = deliver_message(message_id=reply.pk)

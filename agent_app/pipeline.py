@@ -30,7 +30,17 @@ from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardra
 from agent_app.tools import ALL_TOOLS, record_reply
 from crm import selectors, services
 from crm.events import Topic
-from crm.models import AgentMetric, Author, DeliveryStatus, Message, Outcome, ProcessingState, Ticket, TicketStatus
+from crm.models import (
+    AgentMetric,
+    Author,
+    Conversation,
+    DeliveryStatus,
+    Message,
+    Outcome,
+    ProcessingState,
+    Ticket,
+    TicketStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +165,7 @@ def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency
         if ticket and outcome == Outcome.ANSWERED and ticket.status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
             services.ticket_resolve(ticket=ticket, by_ai=True)
         if sentiment is not None:
-            message.conversation.__class__.objects.filter(pk=message.conversation_id).update(sentiment=sentiment)
+            Conversation.objects.filter(pk=message.conversation_id).update(sentiment=sentiment)
         first_reply = Message.objects.filter(pk__in=context.reply_ids).order_by("sent_at").first()
         end_to_end = None
         if first_reply and first_reply.sent_at:

@@ -195,17 +195,24 @@ async def escalate_to_human(
                       {"ticket_id": ticket_id, "reason": reason, "urgency": urgency, "summary": summary}, body)
 
 
-def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, channel: str) -> dict[str, Any]:
-    """Format, check and record one reply. Shared by the tool and by the pipeline's
-    own escalation notice, so both obey the same rules."""
-    inbound = Message.objects.select_related("conversation__customer").get(pk=context.message_id)
-    customer = inbound.conversation.customer
-    addresses = set(customer.identifiers.values_list("value", flat=True))
-    problems = guardrails.reply_problems(message, channel=channel, customer_addresses=addresses)
+def checked_reply(*, ticket: Ticket, text: str, channel: str) -> str:
+    """The reply as the customer will receive it, or ToolRefusal naming the rules it breaks.
+
+    The one gate every AI reply passes, whether from the agent's tool, the pipeline's
+    escalation notice or the MCP server.
+    """
+    addresses = set(ticket.customer.identifiers.values_list("value", flat=True))
+    problems = guardrails.reply_problems(text, channel=channel, customer_addresses=addresses)
     if problems:
         raise ToolRefusal("Reply not sent: " + "; ".join(problems) + ". Rewrite it, or escalate to a human.")
-    formatted = format_for_channel(message, channel=channel, customer_name=customer.name,
-                                   ticket_reference=ticket.reference)
+    return format_for_channel(text, channel=channel, customer_name=ticket.customer.name,
+                              ticket_reference=ticket.reference)
+
+
+def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, channel: str) -> dict[str, Any]:
+    """Check, format and record one reply to the run's inbound message (sent after the run)."""
+    formatted = checked_reply(ticket=ticket, text=message, channel=channel)
+    inbound = Message.objects.get(pk=context.message_id)
     reply = services.outbound_message_record(
         ticket=ticket, channel=channel, content=formatted, author=Author.AGENT, reply_to=inbound,
         subject=f"Re: {inbound.subject}" if inbound.subject and channel == "email" else inbound.subject,
