@@ -70,8 +70,9 @@ class Command(BaseCommand):
 
     def _replay(self, record: dict) -> None:
         if record.get("stage") == "task" and record.get("message_id"):
-            services.message_requeue(message_id=int(record["message_id"]))
-            enqueue_inbound(int(record["message_id"]))
+            # Only a message still failed goes back to the queue; replaying twice is a no-op.
+            if services.message_requeue(message_id=int(record["message_id"])):
+                enqueue_inbound(int(record["message_id"]))
         elif record.get("stage") == "bridge":
             value = record.get("value")
             raw = json.dumps(value).encode() if isinstance(value, (dict, list)) else str(value).encode()
