@@ -56,6 +56,10 @@ def test_a_message_another_worker_is_delivering_is_left_alone(fake_twilio) -> No
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [delivery._LOCK_NAMESPACE, reply.pk])
         assert deliver_message(message_id=reply.pk) == DeliveryStatus.PENDING
         assert fake_twilio.sent == []
+        # Unlock explicitly: closing the session releases the lock only when the
+        # server backend has exited, which can be after the next line runs.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [delivery._LOCK_NAMESPACE, reply.pk])
     finally:
         other.close()
     assert deliver_message(message_id=reply.pk) == DeliveryStatus.QUEUED
