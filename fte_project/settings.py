@@ -208,6 +208,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Exchange bindings; kombu's default is ./control, which lands in the checkout.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     })
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
