@@ -9,7 +9,10 @@ steady rate, and waits until all are processed. It reports:
 - throughput: messages fully processed per second;
 - transport latency: accepted → claimed by a worker (outbox, relay, Kafka, bridge, Redis);
 - processing: the agent run (offline model, tools, knowledge search, delivery);
-- end to end: accepted → reply delivered.
+- end to end: accepted → reply delivered;
+- memory: the peak PSS of each process tree (the worker with its pool children, the
+  relay, the bridge), sampled every 0.5 s. PSS shares pages between the prefork
+  children fairly, so the sum is close to what a pod's cgroup is charged.
 
 Usage:  .venv/bin/python bench/bench_pipeline.py [--messages 300] [--rate 5] [--concurrency 2]
         (--rate 0 sends a burst: the time to drain it gives the throughput)
@@ -23,6 +26,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -35,6 +39,38 @@ DB_NAME = "fte_bench_pipeline"
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))], 1) if values else 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """PSS of a process and its descendants in MB (0 once they are gone)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for proc in tree:
+        try:
+            total += proc.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total / 2**20
+
+
+class PeakMemory(threading.Thread):
+    """Samples the PSS of named process trees until stopped; keeps each one's peak."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.pids, self.peak_mb = pids, dict.fromkeys(pids, 0.0)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.5):
+            for name, pid in self.pids.items():
+                self.peak_mb[name] = max(self.peak_mb[name], pss_mb(pid))
 
 
 def main() -> None:
@@ -86,12 +122,12 @@ def main() -> None:
 
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
-    procs = []
+    procs: dict[str, subprocess.Popen] = {}
 
     def start(name: str, *cmd: str) -> None:
         log = open(logs / f"{name}.log", "wb")
-        procs.append(subprocess.Popen([sys.executable, *cmd], cwd=ROOT, env=env, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True))
+        procs[name] = subprocess.Popen([sys.executable, *cmd], cwd=ROOT, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
 
     start("worker", "-m", "celery", "-A", "fte_project", "worker", "-Q", env["CELERY_QUEUE"], "-c",
           str(args.concurrency), "--without-gossip", "--without-mingle", "--loglevel", "WARNING")
@@ -101,6 +137,8 @@ def main() -> None:
                  "How do I turn on two-factor authentication?", "How do I export my workspace?",
                  "What is the maximum file size for attachments?", "How do I verify webhook signatures?"]
     ids: list[int] = []
+    memory = PeakMemory({name: proc.pid for name, proc in procs.items()})
+    memory.start()
     try:
         # Warm up: one message end to end, so start-up (worker boot, group join) is not measured.
         warm = services.inbound_message_accept(channel="web_form", provider_id=f"bench-{run}-warm",
@@ -128,9 +166,11 @@ def main() -> None:
                 done = now_done
                 time.sleep(0.5)
     finally:
-        for proc in procs:
+        memory.stopping.set()
+        memory.join()
+        for proc in procs.values():
             os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
+        for proc in procs.values():
             proc.wait(30)
 
     messages = {m.pk: m for m in Message.objects.filter(pk__in=ids)}
@@ -150,6 +190,7 @@ def main() -> None:
         "end_to_end_ms": {"p50": pct(end_to_end, 0.5), "p95": pct(end_to_end, 0.95)},
         "reply_delivered_ms": {"p50": pct(delivered, 0.5), "p95": pct(delivered, 0.95)},
         "mean_processing_ms": round(statistics.fmean(processing), 1) if processing else 0,
+        "peak_pss_mb": {name: round(mb, 1) for name, mb in memory.peak_mb.items()},
     }
     print(json.dumps(result, indent=None if args.json else 2))
 
