@@ -16,6 +16,7 @@ from crm import services
 from crm.events import Topic
 from crm.models import OutboxEvent
 from fte_project.celery import app as celery_app
+from tests.support.network import refused_port
 
 pytestmark = pytest.mark.django_db
 
@@ -83,4 +84,8 @@ def test_create_kafka_topics_without_a_broker_is_a_clear_error(settings):
 
     settings.KAFKA_BOOTSTRAP_SERVERS = ""
     with pytest.raises(CommandError, match="KAFKA_BOOTSTRAP_SERVERS is not set"):
+        call_command("create_kafka_topics")
+
+    with refused_port() as port, pytest.raises(CommandError, match="Could not create the topics on 127.0.0.1:"):
+        settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{port}"
         call_command("create_kafka_topics")

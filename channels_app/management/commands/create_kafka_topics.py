@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from kafka.errors import KafkaError
 
 from channels_app import kafka_io
 
@@ -17,7 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args, partitions=None, replication_factor=None, **options) -> None:  # type: ignore[no-untyped-def]
         if not kafka_io.kafka_enabled():
             raise CommandError("KAFKA_BOOTSTRAP_SERVERS is not set; there is no broker to create topics on.")
-        result = kafka_io.create_topics(partitions=partitions, replication=replication_factor)
+        try:
+            result = kafka_io.create_topics(partitions=partitions, replication=replication_factor)
+        except KafkaError as exc:
+            raise CommandError(f"Could not create the topics on {settings.KAFKA_BOOTSTRAP_SERVERS}: {exc!r}") from exc
         for name, state in result.items():
             self.stdout.write(f"{kafka_io.physical_topic(name)}: {state}")
         self.stdout.write(self.style.SUCCESS(
