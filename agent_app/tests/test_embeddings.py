@@ -34,6 +34,7 @@ from agent_app.embeddings import (
     check_embedding_dimension,
     get_embedder,
 )
+from tests.support.network import refused_port
 
 PASSWORD_RESET = "How do I reset my password?"
 FORGOT_PASSWORD = "I forgot my password and can't log in"
@@ -335,14 +336,10 @@ def test_openai_errors_say_whether_a_retry_can_help(
 
 
 def test_openai_unreachable_server_is_a_transient_error() -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    embedder = OpenAIEmbedder(
-        api_key="sk-test", base_url=f"http://127.0.0.1:{port}/v1", dimension=8, max_retries=0
-    )
-
-    with pytest.raises(EmbeddingError) as excinfo:
+    with refused_port() as port, pytest.raises(EmbeddingError) as excinfo:
+        embedder = OpenAIEmbedder(
+            api_key="sk-test", base_url=f"http://127.0.0.1:{port}/v1", dimension=8, max_retries=0
+        )
         embedder.embed([PASSWORD_RESET])
 
     assert excinfo.value.permanent is False

@@ -31,8 +31,6 @@ from agent_app.knowledge import (
 from agent_app.knowledge_tasks import reembed_article_task
 from crm.models import KnowledgeArticle, KnowledgeChunk
 
-DOSSIER = Path(settings.BASE_DIR) / "context" / "product-docs.md"
-DOSSIER_SOURCE = "context/product-docs.md"
 
 SMALL_KB = """\
 # Test help centre
@@ -307,15 +305,6 @@ def test_a_dimension_mismatch_is_reported_clearly() -> None:
 
 
 # -- search on the real help centre --------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def help_centre(django_db_setup, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """The real dossier, ingested once for this module (committed; removed afterwards)."""
-    with django_db_blocker.unblock():
-        ingest_paths([DOSSIER], progress=False)
-        yield
-        KnowledgeArticle.objects.filter(source=DOSSIER_SOURCE).delete()
 
 
 # Our own paraphrases of customer questions, not the sample tickets (those are

@@ -14,7 +14,7 @@ from crm import services
 from crm.models import AgentMetric, Author, Message
 from tests.support.fake_openai import FakeOpenAI
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("knowledge_base")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("help_centre")]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from agent_app.pipeline import process_message
 from crm import services
 from crm.models import AgentMetric, Author, Message, OutboxEvent, Ticket
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("knowledge_base")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("help_centre")]
 
 CONTACT = {
     "email": {"email": "ada@example.com"},

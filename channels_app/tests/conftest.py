@@ -46,21 +46,17 @@ def fake_gmail(settings) -> Iterator[FakeGmail]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def google_certs(settings) -> Iterator[FakeGoogleCerts]:  # type: ignore[no-untyped-def]
+    from channels_app import gmail
+
+    # The process-wide certificate cache is keyed by URL, and a later fake may get an
+    # earlier one's port (with other keys): every fake starts with an empty cache.
+    gmail._cert_request = None
     fake = FakeGoogleCerts().start()
     settings.GMAIL_PUSH_AUDIENCE = "https://support.loomline.example/webhooks/gmail"
     settings.GMAIL_PUSH_SERVICE_ACCOUNT = "gmail-push@loomline-prod.iam.gserviceaccount.com"
     settings.GMAIL_PUSH_CERTS_URL = fake.certs_url
     yield fake
     fake.stop()
+    gmail._cert_request = None
 
 
-@pytest.fixture(scope="session")
-def help_centre(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    """The real Help Centre in the test database, for the full-loop tests that run the agent."""
-    from django.conf import settings
-
-    from agent_app.knowledge import ingest_paths
-
-    with django_db_blocker.unblock():
-        ingest_paths([settings.BASE_DIR / "context" / "product-docs.md"], progress=False)
-    yield

@@ -119,7 +119,7 @@ def test_make_run_sandbox_loop_from_simulate_inbound(settings, live_server) -> N
         call_command("simulate_inbound", "--channel", channel, "--from", sender, "--name", "Ana",
                      "--text", "How do I reset my password?", stdout=None)
     for inbound in Message.objects.filter(direction="inbound"):
-        _process(inbound)
+        assert _process(inbound) == "answered"
         [reply] = _agent_replies(inbound)
         assert reply.delivery_status == DeliveryStatus.SANDBOX
         assert reply.get_delivery_status_display() == "Sandbox — not sent"

@@ -96,15 +96,12 @@ def test_rate_limits_and_server_errors_are_transient(fake_twilio, failure) -> No
 
 
 def test_an_unreachable_twilio_is_transient(settings) -> None:  # type: ignore[no-untyped-def]
-    import socket
+    from tests.support.network import refused_port
 
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     settings.TWILIO_ACCOUNT_SID = "AC" + "1" * 32
-    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{port}"
     reply = _conversation_reply("Hello")
-    with pytest.raises(SendError) as caught:
+    with refused_port() as port, pytest.raises(SendError) as caught:
+        settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{port}"
         deliver_message(message_id=reply.pk)
     assert caught.value.permanent is False and caught.value.code == "network"
 

@@ -18,13 +18,24 @@ ARTIFACTS = ROOT / "test-artifacts" / "logs"
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 60, interval: float = 0.2, what: str = "") -> Any:
+    """Poll until ``predicate()`` is truthy and return its value.
+
+    An exception from the predicate counts as "not yet" (a broker still electing its
+    group coordinator, a health probe timing out under load); the last one is named
+    if time runs out.
+    """
     deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except Exception as exc:  # noqa: BLE001 - retried, and reported below
+            last_error, value = exc, None
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+    detail = f"; last error: {last_error!r}" if last_error else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}{detail}")
 
 
 def service_env(**extra: str) -> dict[str, str]:
