@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, ModelSettings, OutputGuardrailTripwireTriggered, RunConfig, Runner
-from agents.exceptions import MaxTurnsExceeded
+from agents.exceptions import AgentsException, MaxTurnsExceeded
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
@@ -38,6 +38,7 @@ from crm.models import (
     Message,
     Outcome,
     ProcessingState,
+    URGENCY_RANK,
     Ticket,
     TicketStatus,
 )
@@ -75,14 +76,23 @@ async def _run_agent(context: AgentRunContext, user_input: str) -> RunOutcome:
     except OutputGuardrailTripwireTriggered as tripped:
         info = tripped.guardrail_result.output.output_info or {}
         outcome.guardrail_tripped = list(info.get("problems", []))
+        outcome.tokens = _tokens_so_far(tripped)
     except MaxTurnsExceeded as exc:
         outcome.error = f"the agent did not finish within {settings.AGENT_MAX_TURNS} turns: {exc}"
+        outcome.tokens = _tokens_so_far(exc)
     return outcome
 
 
-def _withdraw_replies(context: AgentRunContext, why: str) -> None:
-    """Delete AI replies of this run that were recorded but not yet sent."""
-    withdrawn = Message.objects.filter(pk__in=context.reply_ids, delivery_status=DeliveryStatus.PENDING)
+def _tokens_so_far(exc: AgentsException) -> int:
+    # The model was paid for up to the point the run stopped.
+    responses = exc.run_data.raw_responses if exc.run_data else []
+    return sum(r.usage.total_tokens for r in responses)
+
+
+def _withdraw_replies(context: AgentRunContext, why: str, *, only: list[int] | None = None) -> None:
+    """Delete AI replies of this run (or just ``only`` of them) that were recorded but not yet sent."""
+    ids = context.reply_ids if only is None else [i for i in context.reply_ids if i in only]
+    withdrawn = Message.objects.filter(pk__in=ids, delivery_status=DeliveryStatus.PENDING)
     ids = list(withdrawn.values_list("pk", flat=True))
     withdrawn.delete()
     context.reply_ids = [i for i in context.reply_ids if i not in ids]
@@ -113,6 +123,7 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
     searched_empty = len(context.searches) >= 2 and not any(s["hits"] for s in context.searches)
 
     reason, urgency, why = None, "normal", ""
+    own = context.escalation  # the model's own call to escalate_to_human, if any
     if run.guardrail_tripped:
         reason, urgency, why = "knowledge_not_found", "normal", "reply withheld: " + "; ".join(run.guardrail_tripped)
     elif run.error:
@@ -124,8 +135,19 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
     elif not context.reply_ids and not context.escalation:
         reason, why = "knowledge_not_found", "the model gave no reply"
 
-    if reason and not context.escalation:
+    # A hard trigger decides the reason and urgency even when the model escalated on its
+    # own with another reason or a lower urgency: staff and the SLA clock work from it,
+    # and the customer's notice (e.g. the steps to secure an account) depends on it.
+    overrides_model = own is not None and assessment.must_escalate and reason == assessment.reason and (
+        own.get("reason") != reason
+        or URGENCY_RANK.get(own.get("urgency", ""), 9) > URGENCY_RANK[assessment.urgency])
+    if own is not None and not overrides_model and own.get("replies_before"):
+        # Answers recorded before the model decided a person was needed are not sent.
+        _withdraw_replies(context, "answered before escalating", only=own["replies_before"])
+    if reason and (own is None or overrides_model):
         _withdraw_replies(context, why)
+        if own is not None and URGENCY_RANK.get(own.get("urgency", ""), 9) < URGENCY_RANK[urgency]:
+            urgency = own["urgency"]
         found = ", ".join(s["slug"] for s in context.sources) or "none"
         summary = (f"Customer wants: {' '.join(message.content.split())[:300] or '(empty message)'}\n"
                    f"Why a person is needed: {why}\nArticles found: {found}.")
@@ -170,7 +192,7 @@ def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency
         end_to_end = None
         if first_reply and first_reply.sent_at:
             end_to_end = int((first_reply.sent_at - message.created_at).total_seconds() * 1000)
-        metric, created = AgentMetric.objects.get_or_create(message=message, defaults=dict(
+        values = dict(
             ticket=ticket, channel=message.channel, outcome=outcome,
             escalation_reason=(context.escalation or {}).get("reason", ""), model_name=model_name,
             latency_ms=latency_ms, end_to_end_ms=end_to_end, tokens_used=tokens,
@@ -178,7 +200,12 @@ def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency
             knowledge_hits=sum(len(s["hits"]) for s in context.searches),
             top_score=max((h["score"] for s in context.searches for h in s["hits"]), default=None),
             sentiment=sentiment,
-        ))
+        )
+        metric, created = AgentMetric.objects.get_or_create(message=message, defaults=values)
+        if not created and metric.outcome == Outcome.FAILED:
+            # A replay from the DLQ succeeded: the message's one row says how it ended.
+            AgentMetric.objects.filter(pk=metric.pk).update(**values)
+            metric.escalation_reason, created = values["escalation_reason"], True
         if created:
             services.outbox_add(topic=Topic.METRICS, key=str(context.customer_id), payload={
                 "event": "message.processed", "message_id": message.pk, "ticket": context.ticket_reference,
@@ -197,31 +224,39 @@ def process_message(*, message_id: int) -> str:
                               channel=message.channel, customer_name=customer.name, subject=message.subject)
     model_name = providers.model_name()
 
-    # A person owns this conversation: the AI stays out; the message joins their ticket.
-    if selectors.human_owns_conversation(conversation_id=message.conversation_id):
-        ticket = Ticket.objects.filter(conversation_id=message.conversation_id, status=TicketStatus.ESCALATED).first()
-        Message.objects.filter(pk=message.pk, ticket__isnull=True).update(ticket=ticket)
-        context.ticket_id, context.ticket_reference = ticket.pk, ticket.reference
-        _finish(message=message, context=context, outcome=Outcome.SKIPPED, model_name=model_name, tokens=0,
-                latency_ms=int((time.monotonic() - started) * 1000), sentiment=None)
-        return Outcome.SKIPPED
-
     earlier = list(Message.objects.filter(reply_to=message, author=Author.AGENT).select_related("ticket"))
-    tokens = 0
+    # A person owns this conversation: the AI stays out; the message joins their ticket.
+    # (Unless it was this message's own processing that escalated: its notice still goes.)
+    if selectors.human_owns_conversation(conversation_id=message.conversation_id, except_escalated_by=message.pk):
+        return _hold_for_human(message, context, earlier, model_name, started)
+
+    tokens = message.tokens_used or 0
     sentiment = None
     if earlier:
-        # A retry after a crash: the answer exists; only delivery may be missing.
+        # A retry after a crash: the answer exists; only governance and delivery may be missing.
         context.reply_ids = [m.pk for m in earlier]
-        context.ticket_id = earlier[0].ticket_id
-        context.ticket_reference = earlier[0].ticket.reference if earlier[0].ticket else ""
-        if earlier[0].ticket and earlier[0].ticket.status == TicketStatus.ESCALATED:
-            context.escalation = {"reason": earlier[0].ticket.escalation_reason}
+        ticket = earlier[0].ticket
+        context.ticket_id = ticket.pk if ticket else None
+        context.ticket_reference = ticket.reference if ticket else ""
+        if ticket and ticket.status == TicketStatus.ESCALATED:
+            context.escalation = {"reason": ticket.escalation_reason, "urgency": ticket.urgency}
         context.tool_calls = list(message.tool_calls or [])
+        # The audit trail is stored only once governance has run: without it, the run
+        # crashed between recording a reply and checking it against the hard triggers.
+        if not message.tool_calls:
+            _govern(context, message, RunOutcome(tokens=tokens))
+            Message.objects.filter(pk=message.pk).update(tool_calls=context.tool_calls)
     else:
         meta = {"customer_id": customer.pk, "channel": message.channel, "customer_name": customer.name,
                 "subject": message.subject, "message_id": message.pk}
         run = async_to_sync(_run_agent)(context, prompts.user_input(meta=meta, content=message.content))
         tokens = run.tokens
+        # Another message of this conversation may have been escalated while the model ran.
+        if selectors.human_owns_conversation(conversation_id=message.conversation_id,
+                                             except_escalated_by=message.pk):
+            Message.objects.filter(pk=message.pk).update(tool_calls=context.tool_calls, tokens_used=tokens)
+            held = list(Message.objects.filter(pk__in=context.reply_ids))
+            return _hold_for_human(message, context, held, model_name, started, tokens=tokens)
         _govern(context, message, run)
         sentiment = policy.sentiment_score(message.content)
         # Record the audit trail now, so a retry after a delivery failure can reuse it.
@@ -232,3 +267,20 @@ def process_message(*, message_id: int) -> str:
     _finish(message=message, context=context, outcome=outcome, model_name=model_name, tokens=tokens,
             latency_ms=int((time.monotonic() - started) * 1000), sentiment=sentiment)
     return outcome
+
+
+def _hold_for_human(message: Message, context: AgentRunContext, replies: list[Message], model_name: str,
+                    started: float, *, tokens: int | None = None) -> str:
+    """The AI stays out: unsent replies of this message are withdrawn; it joins the person's ticket."""
+    context.reply_ids = [m.pk for m in replies]
+    context.tool_calls = context.tool_calls or list(message.tool_calls or [])
+    if context.reply_ids:
+        _withdraw_replies(context, "a person took over the conversation")
+    ticket = Ticket.objects.filter(conversation_id=message.conversation_id, status=TicketStatus.ESCALATED).first()
+    if ticket is not None:
+        Message.objects.filter(pk=message.pk, ticket__isnull=True).update(ticket=ticket)
+        context.ticket_id, context.ticket_reference = ticket.pk, ticket.reference
+    _finish(message=message, context=context, outcome=Outcome.SKIPPED, model_name=model_name,
+            tokens=(message.tokens_used or 0) if tokens is None else tokens,
+            latency_ms=int((time.monotonic() - started) * 1000), sentiment=None)
+    return Outcome.SKIPPED

@@ -6,6 +6,7 @@ import random
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 
 from crm import services
 
@@ -25,7 +26,8 @@ def process_inbound(self, message_id: int) -> str:  # type: ignore[no-untyped-de
 
     A duplicate delivery (Kafka redelivery, replay, a second bridge) finds the message
     already claimed or done and returns at once. A worker that dies mid-task leaves a
-    lease that runs out, so the redelivered task claims it again.
+    lease that runs out; then the redelivered task claims it again, or, if Celery
+    redelivered it too early and it was refused, ``requeue_stalled`` queues it anew.
     """
     from agent_app.pipeline import process_message
 
@@ -48,3 +50,29 @@ def process_inbound(self, message_id: int) -> str:  # type: ignore[no-untyped-de
         log.warning("message %s attempt %s failed (%s); retrying", message_id, self.request.retries + 1, error)
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
     return outcome
+
+
+@shared_task(name="agent_app.requeue_stalled", acks_late=True)
+def requeue_stalled() -> list[int]:
+    """Periodic: put messages whose worker died mid-task back in the queue.
+
+    A message that has already used all its attempts this way (one that kills its worker
+    every time, say by running it out of memory) is failed instead: DLQ and a human.
+    """
+    from channels_app.enqueue import enqueue_inbound
+    from crm.models import Message
+
+    with transaction.atomic():
+        released = services.message_release_stalled()
+        exhausted = set(Message.objects.filter(pk__in=released, attempts__gt=settings.CELERY_TASK_MAX_RETRIES)
+                        .values_list("pk", flat=True))
+        for message_id in released:
+            if message_id in exhausted:
+                error = "the worker processing it stopped every time (killed or out of memory)"
+                services.message_fail(message_id=message_id, error=error,
+                                      dlq_record={"stage": "task", "message_id": message_id, "error": error})
+            else:
+                transaction.on_commit(lambda message_id=message_id: enqueue_inbound(message_id))
+    if released:
+        log.warning("requeued %s message(s) whose worker died mid-task", len(released) - len(exhausted))
+    return [m for m in released if m not in exhausted]

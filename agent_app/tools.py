@@ -59,12 +59,25 @@ def _own_customer(context: AgentRunContext, customer_id: int) -> None:
 
 
 def _own_ticket(context: AgentRunContext, ticket_id: str) -> Ticket:
-    ticket = Ticket.objects.select_related("customer").filter(reference=str(ticket_id).strip().upper()).first()
-    if ticket is None and str(ticket_id).isdigit():
-        ticket = Ticket.objects.select_related("customer").filter(pk=int(ticket_id)).first()
-    if ticket is None or ticket.customer_id != context.customer_id:
-        raise ToolRefusal(f"Ticket {ticket_id} not found for this customer. Call create_ticket first.")
+    # Only the run's own ticket: escalating or answering through another of the
+    # customer's tickets would leave this one open, or reply into a conversation a
+    # person owns.
+    if context.ticket_id is None:
+        raise ToolRefusal("There is no ticket for this conversation yet. Call create_ticket first.")
+    ticket = Ticket.objects.select_related("customer").get(pk=context.ticket_id)
+    if str(ticket_id).strip().upper() not in (ticket.reference, str(ticket.pk)):
+        raise ToolRefusal(f"Ticket {ticket_id} is not this conversation's ticket; use {ticket.reference}.")
     return ticket
+
+
+def _not_held(context: AgentRunContext, ticket: Ticket) -> None:
+    # Another message of the conversation may have escalated while this run was
+    # thinking: from then on a person owns it, and the AI neither answers nor
+    # re-escalates (which would overwrite the reason staff are working from).
+    if selectors.human_owns_conversation(conversation_id=ticket.conversation_id,
+                                         except_escalated_by=context.message_id):
+        raise ToolRefusal("A person from the support team has taken over this conversation. "
+                          "Do not reply or escalate; end the run.")
 
 
 @function_tool
@@ -179,6 +192,7 @@ async def escalate_to_human(
     def body() -> dict[str, Any]:
         c = ctx.context
         ticket = _own_ticket(c, ticket_id)
+        _not_held(c, ticket)
         packet = {
             "tried": [call["tool"] for call in c.tool_calls],
             "searches": [{"query": s["query"], "hits": [h["slug"] for h in s["hits"]]} for s in c.searches],
@@ -187,7 +201,9 @@ async def escalate_to_human(
         }
         ticket = services.ticket_escalate(ticket=ticket, reason=reason, urgency=urgency, summary=summary,
                                           packet=packet)
-        c.escalation = {"reason": reason, "urgency": urgency, "summary": summary}
+        # Replies recorded before this call answered a question that needs a person.
+        c.escalation = {"reason": reason, "urgency": urgency, "summary": summary,
+                        "replies_before": list(c.reply_ids)}
         due = ticket.sla_due_at.isoformat() if ticket.sla_due_at else None
         return {"escalated": True, "ticket_id": ticket.reference, "reason": reason, "follow_up_by": due}
 
@@ -211,6 +227,7 @@ def checked_reply(*, ticket: Ticket, text: str, channel: str) -> str:
 
 def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, channel: str) -> dict[str, Any]:
     """Check, format and record one reply to the run's inbound message (sent after the run)."""
+    _not_held(context, ticket)
     formatted = checked_reply(ticket=ticket, text=message, channel=channel)
     inbound = Message.objects.get(pk=context.message_id)
     reply = services.outbound_message_record(

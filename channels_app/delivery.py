@@ -25,7 +25,7 @@ from django.db import connection
 from channels_app.senders import SendError, get_sender
 from crm import services
 from crm.errors import InvalidInput
-from crm.models import URGENCY_RANK, DeliveryStatus, Direction, EscalationReason, Message, TicketStatus, Urgency
+from crm.models import DeliveryStatus, Direction, EscalationReason, Message
 
 log = logging.getLogger(__name__)
 
@@ -99,26 +99,10 @@ def delivery_failed(*, message: Message, error: str, code: str, status: str = De
         message=message, status=status, error_code=code,
         metadata={"delivery_error": error[:1000]},
     )
-    ticket = message.ticket
-    if ticket is None:
-        return
-    ticket.refresh_from_db()
-    if ticket.status == TicketStatus.CLOSED:
+    if message.ticket is None:
         return
     note = (f"The {message.get_channel_display()} reply (message #{message.pk}) could not be delivered: "
             f"{error[:300]} [{code}]. Contact the customer another way.")
     failure = {"message_id": message.pk, "channel": message.channel, "error": error[:1000], "error_code": code}
-    if ticket.status == TicketStatus.ESCALATED:
-        urgency = ticket.urgency if URGENCY_RANK.get(ticket.urgency, 9) <= URGENCY_RANK[Urgency.HIGH] \
-            else Urgency.HIGH
-        packet = dict(ticket.escalation_packet or {})
-        packet.setdefault("delivery_failures", []).append(failure)
-        services.ticket_escalate(
-            ticket=ticket, reason=ticket.escalation_reason or EscalationReason.DELIVERY_FAILED, urgency=urgency,
-            summary=f"{ticket.escalation_summary}\n\n{note}".strip(), packet=packet,
-        )
-        return
-    services.ticket_escalate(
-        ticket=ticket, reason=EscalationReason.DELIVERY_FAILED, urgency=Urgency.HIGH, summary=note,
-        packet={"delivery_failures": [failure]},
-    )
+    services.ticket_flag_failure(ticket=message.ticket, reason=EscalationReason.DELIVERY_FAILED, note=note,
+                                 failure=failure, packet_key="delivery_failures")

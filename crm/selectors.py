@@ -57,6 +57,14 @@ def ticket_public_messages(*, ticket: Ticket) -> list[dict[str, Any]]:
     ]
 
 
-def human_owns_conversation(*, conversation_id: int) -> bool:
-    """True while an escalated ticket in the conversation is with staff: the AI stays out."""
-    return Ticket.objects.filter(conversation_id=conversation_id, status=TicketStatus.ESCALATED).exists()
+def human_owns_conversation(*, conversation_id: int, except_escalated_by: int | None = None) -> bool:
+    """True while an escalated ticket in the conversation is with staff: the AI stays out.
+
+    ``except_escalated_by``: a message whose own processing escalated the ticket still
+    gets its escalation notice delivered (on a retry, say); every other message, and
+    that one's other replies if someone else escalated meanwhile, are held.
+    """
+    packets = Ticket.objects.filter(conversation_id=conversation_id, status=TicketStatus.ESCALATED).values_list(
+        "escalation_packet", flat=True)
+    return any(except_escalated_by is None or (packet or {}).get("message_id") != except_escalated_by
+               for packet in packets)

@@ -22,6 +22,7 @@ from crm.events import CHANNEL_AUDIT_TOPIC, Topic
 from crm.identity import normalise_email, normalise_phone
 from crm.models import (
     URGENCY_RANK,
+    AgentMetric,
     Author,
     Channel,
     Conversation,
@@ -33,6 +34,7 @@ from crm.models import (
     EscalationReason,
     IdentifierKind,
     Message,
+    Outcome,
     OutboxEvent,
     Priority,
     ProcessingState,
@@ -420,15 +422,40 @@ def message_fail(*, message_id: int, error: str, dlq_record: dict[str, Any] | No
     if ticket is None:
         ticket, _ = ticket_for_conversation(conversation=message.conversation, channel=message.channel)
         Message.objects.filter(pk=message_id).update(ticket=ticket)
-    if ticket.status != TicketStatus.CLOSED:
-        ticket_escalate(
-            ticket=ticket,
-            reason=EscalationReason.PROCESSING_FAILED,
-            urgency=Urgency.HIGH,
-            summary=f"Automatic processing failed after retries; the customer has no answer yet. Error: {error[:500]}",
-            packet={"failed_message_id": message_id},
-        )
+    ticket = ticket_flag_failure(
+        ticket=ticket, reason=EscalationReason.PROCESSING_FAILED,
+        note=f"Automatic processing of message #{message_id} failed after retries; the customer may have no "
+             f"answer yet. Error: {error[:500]}",
+        failure={"message_id": message_id, "error": error[:1000]}, packet_key="processing_failures",
+    )
+    # Reports count failures too; a later successful replay replaces this row.
+    metric, created = AgentMetric.objects.get_or_create(message=message, defaults=dict(
+        ticket=ticket, channel=message.channel, outcome=Outcome.FAILED, latency_ms=message.latency_ms or 0,
+        tokens_used=message.tokens_used or 0, escalation_reason=ticket.escalation_reason))
+    if created:
+        outbox_add(topic=Topic.METRICS, key=str(message.conversation.customer_id), payload={
+            "event": "message.failed", "message_id": message_id, "ticket": ticket.reference,
+            "channel": message.channel, "outcome": Outcome.FAILED, "escalation_reason": ticket.escalation_reason,
+            "tokens_used": metric.tokens_used, "at": timezone.now().isoformat(),
+        })
     return message
+
+
+@transaction.atomic
+def message_release_stalled(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Give messages whose processing lease ran out back to the queue; returns their ids.
+
+    A lease runs out when its worker died without Celery redelivering the task in time:
+    a pool process killed (OOM, SIGKILL) is requeued at once, while its lease is still
+    live, so that delivery is refused as a duplicate and nothing else would pick the
+    message up again. The caller enqueues the returned ids after the commit.
+    """
+    now = now or timezone.now()
+    stalled = list(Message.objects.select_for_update(skip_locked=True).filter(
+        direction=Direction.INBOUND, processing_state=ProcessingState.PROCESSING, claimed_until__lt=now,
+    ).order_by("claimed_until").values_list("pk", flat=True)[:limit])
+    Message.objects.filter(pk__in=stalled).update(processing_state=ProcessingState.RECEIVED, claimed_until=None)
+    return stalled
 
 
 @transaction.atomic
@@ -561,7 +588,8 @@ def ticket_escalate(
     """Hand a ticket to humans with the reason, urgency and a summary they can act on.
 
     Publishes ``fte.escalations`` through the outbox. Escalating an already escalated
-    ticket updates the packet (more context) but keeps the earlier SLA clock.
+    ticket updates the packet (more context) and keeps the earlier SLA clock; its urgency
+    can rise (the due time then moves sooner) but never fall.
     """
     if reason not in EscalationReason.values:
         raise InvalidInput(f"Unknown escalation reason {reason!r}.", field="reason")
@@ -578,6 +606,12 @@ def ticket_escalate(
         ticket.escalated_at = now
         ticket.sla_due_at = sla.sla_due_at(urgency=urgency, channel=ticket.source_channel, start=now)
         ticket.sla_breached_at = None
+    elif URGENCY_RANK[urgency] > URGENCY_RANK.get(ticket.urgency, 9):
+        urgency = ticket.urgency  # more context never makes a ticket less urgent
+    elif URGENCY_RANK[urgency] < URGENCY_RANK.get(ticket.urgency, 9) and ticket.sla_due_at:
+        # More urgent now: the clock that started at the escalation runs shorter.
+        sooner = sla.sla_due_at(urgency=urgency, channel=ticket.source_channel, start=ticket.escalated_at or now)
+        ticket.sla_due_at = min(ticket.sla_due_at, sooner)
     ticket.escalation_reason = reason
     ticket.urgency = urgency
     ticket.urgency_rank = URGENCY_RANK[urgency]
@@ -601,6 +635,26 @@ def ticket_escalate(
         },
     )
     return ticket
+
+
+@transaction.atomic
+def ticket_flag_failure(*, ticket: Ticket, reason: str, note: str, failure: dict[str, Any], packet_key: str) -> Ticket:
+    """Hand a ticket to a person because something failed (processing, delivery).
+
+    An already escalated ticket keeps its reason, since staff work from it (a security
+    incident whose notice could not be sent is still a security incident): the failure
+    is added to its summary and packet and its urgency raised to at least high.
+    """
+    ticket = _locked(ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        return ticket
+    if ticket.status == TicketStatus.ESCALATED:
+        packet = dict(ticket.escalation_packet or {})
+        packet.setdefault(packet_key, []).append(failure)
+        return ticket_escalate(ticket=ticket, reason=ticket.escalation_reason or reason, urgency=Urgency.HIGH,
+                               summary=f"{ticket.escalation_summary}\n\n{note}".strip(), packet=packet)
+    return ticket_escalate(ticket=ticket, reason=reason, urgency=Urgency.HIGH, summary=note,
+                           packet={packet_key: [failure]})
 
 
 @transaction.atomic

@@ -226,6 +226,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Breached SLAs are marked, staff notified and urgency raised within a minute.
     "mark-sla-breaches": {"task": "crm.mark_sla_breaches", "schedule": envfloat("SLA_CHECK_SECONDS", 60.0)},
+    # Messages whose worker died mid-task go back to the queue once their lease runs out.
+    "requeue-stalled-messages": {"task": "agent_app.requeue_stalled", "schedule": 60.0},
     # Gmail's watch lapses after 7 days; renewing daily keeps a margin for failures.
     "renew-gmail-watch": {"task": "channels_app.gmail_watch_renew", "schedule": 24 * 3600.0},
 }

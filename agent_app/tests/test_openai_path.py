@@ -87,3 +87,111 @@ def test_the_model_escalating_is_recorded_with_its_reason(fake):
     assert outcome == "escalated"
     assert message.ticket.escalation_reason == "explicit_human_request"
     assert message.ticket.escalation_packet["sources"]  # the knowledge it found travels with it
+
+
+# -- governance holds whatever the model does, and across retries ------------------------
+
+
+def accept(text, channel="web_form", **contact):
+    contact = contact or {"email": "openai@example.com"}
+    message = services.inbound_message_accept(channel=channel, provider_id=uuid.uuid4().hex, content=text,
+                                              name="Olu", **contact).message
+    assert services.message_claim(message_id=message.pk)
+    return message
+
+
+def retry(message):
+    """What the Celery task does after a failed attempt: release the claim, claim again, process."""
+    services.message_record_error(message_id=message.pk, error="attempt failed")
+    assert services.message_claim(message_id=message.pk)
+    return process_message(message_id=message.pk)
+
+
+def test_a_retry_after_a_crash_between_answering_and_governance_still_governs(fake):
+    # The model answers a pricing question; then the model API fails before the run ends,
+    # so the attempt dies with an answer recorded but never checked against the triggers.
+    fake.fail_from_step = 4
+    message = accept("How much does the Business plan cost for 40 seats?")
+    with pytest.raises(Exception):
+        process_message(message_id=message.pk)
+    assert Message.objects.filter(reply_to=message, author=Author.AGENT).count() == 1
+
+    fake.fail_from_step = None
+    assert retry(message) == "escalated"
+
+    message.refresh_from_db()
+    assert message.ticket.escalation_reason == "pricing_inquiry"
+    [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
+    assert "person from our support team" in reply.content and "Forgot password" not in reply.content
+    assert len(fake.requests) == 4 + 3  # the model was not asked again (3 = the client's own retries)
+
+
+def test_a_hard_trigger_overrides_the_reason_and_urgency_the_model_chose(fake):
+    fake.escalate = {"reason": "knowledge_not_found", "urgency": "low"}
+    outcome, message = run("Someone hacked my account and changed my password, I did not do this!")
+    assert outcome == "escalated"
+    assert message.ticket.escalation_reason == "security_incident"
+    assert message.ticket.urgency == "urgent"
+
+
+def test_an_answer_given_before_the_model_escalated_is_not_sent(fake):
+    fake.escalate = {"reason": "explicit_human_request", "urgency": "normal"}
+    fake.answer_then_escalate = True
+    outcome, message = run("Can someone from your team look at my workspace settings with me?")
+    assert outcome == "escalated"
+    replies = list(Message.objects.filter(reply_to=message, author=Author.AGENT))
+    assert len(replies) == 1 and "person from our support team" in replies[0].content
+    assert fake.reply_text not in replies[0].content
+
+
+def test_the_tools_act_only_on_the_runs_own_ticket(fake):
+    from crm.tests.factories import ConversationFactory, TicketFactory
+
+    first = accept("How do I reset my password?")
+    # Another ticket of the same customer, in an older conversation.
+    customer = first.conversation.customer
+    other = TicketFactory(customer=customer, conversation=ConversationFactory(customer=customer))
+    fake.ticket_override = other.reference
+
+    outcome = process_message(message_id=first.pk)
+
+    message = Message.objects.select_related("ticket").get(pk=first.pk)
+    refused = [c for c in message.tool_calls if c["tool"] == "send_response" and not c["ok"]]
+    assert refused and "is not this conversation's ticket" in refused[0]["result"]["error"]
+    assert not Message.objects.filter(ticket=other).exists()
+    other.refresh_from_db()
+    assert other.status == "open"
+    assert outcome == "escalated" and message.ticket != other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_whose_conversation_is_escalated_mid_run_sends_nothing(fake):
+    # Two quick messages: while the model works on the second, the first one's processing
+    # escalates the shared ticket. From then on a person owns the conversation.
+    first = accept("I need to talk to a person about my account.")
+    second = services.inbound_message_accept(channel="web_form", provider_id=uuid.uuid4().hex,
+                                             content="Also, how do I reset my password?", name="Olu",
+                                             email="openai@example.com").message
+    assert services.message_claim(message_id=second.pk)
+    ticket, _ = services.ticket_for_conversation(conversation=first.conversation, channel="web_form")
+    Message.objects.filter(pk=first.pk).update(ticket=ticket)
+
+    def first_escalates():  # runs in the fake server's thread, on its own connection
+        from django.db import connection
+
+        try:
+            services.ticket_escalate(ticket=ticket, reason="explicit_human_request", urgency="normal",
+                                     summary="Asked for a person.", packet={"message_id": first.pk})
+        finally:
+            connection.close()
+
+    fake.before_step[3] = first_escalates  # after create_ticket, history and search; before the reply
+
+    assert process_message(message_id=second.pk) == "skipped"
+
+    second.refresh_from_db()
+    refused = [c for c in second.tool_calls if c["tool"] == "send_response" and not c["ok"]]
+    assert refused and "taken over" in refused[0]["result"]["error"]
+    assert not Message.objects.filter(reply_to=second).exists()
+    ticket.refresh_from_db()
+    assert ticket.escalation_reason == "explicit_human_request"  # not overwritten by the second run

@@ -13,7 +13,7 @@ import pytest
 from channels_app.models import GmailMailbox
 from channels_app.tests.helpers import gmail_push, make_mail, push_body, twilio_params, twilio_post
 from crm import services
-from crm.models import Author, DeliveryStatus, Message, TicketStatus
+from crm.models import AgentMetric, Author, DeliveryStatus, Message, OutboxEvent, TicketStatus
 
 pipeline = pytest.importorskip("agent_app.pipeline", reason="the agent pipeline is not written yet")
 
@@ -124,3 +124,57 @@ def test_make_run_sandbox_loop_from_simulate_inbound(settings, live_server) -> N
         assert reply.delivery_status == DeliveryStatus.SANDBOX
         assert reply.get_delivery_status_display() == "Sandbox — not sent"
         assert reply.metadata["sandbox"]["channel"] == inbound.channel
+
+
+def _retry(message: Message) -> str:
+    """What the Celery task does after a failed attempt: release, claim again, process."""
+    services.message_record_error(message_id=message.pk, error="attempt failed")
+    return _process(message)
+
+
+def test_an_escalation_notice_that_failed_to_send_goes_out_on_the_retry(api, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+    from channels_app.senders import SendError
+
+    twilio_post(api, "/webhooks/whatsapp", twilio_params(Body="I want a refund for last month's invoice"))
+    inbound = Message.objects.get()
+    fake_twilio.failures = [(503, 20503, "Service unavailable")]
+    with pytest.raises(SendError):
+        _process(inbound)
+    stored_tokens = Message.objects.get(pk=inbound.pk).tokens_used
+    assert stored_tokens > 0
+
+    # The ticket is escalated by this very message, so the retry is not "held for a human".
+    assert _retry(inbound) == "escalated"
+
+    [notice] = _agent_replies(inbound)
+    assert notice.delivery_status == DeliveryStatus.QUEUED and len(fake_twilio.sent) >= 1
+    metric = AgentMetric.objects.get(message=inbound)
+    assert metric.outcome == "escalated" and metric.tokens_used == stored_tokens
+
+
+def test_a_failed_escalated_message_keeps_its_reason_and_a_replay_does_not_hand_it_back(api, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+    twilio_post(api, "/webhooks/whatsapp", twilio_params(Body="Someone hacked my account and changed my password"))
+    inbound = Message.objects.get()
+    fake_twilio.failures = [(503, 20503, "Service unavailable")] * 3
+    with pytest.raises(Exception):
+        _process(inbound)
+    ticket = Message.objects.get(pk=inbound.pk).ticket
+    assert (ticket.escalation_reason, ticket.urgency) == ("security_incident", "urgent")
+
+    services.message_fail(message_id=inbound.pk, error="SendError: 503")  # out of retries
+
+    ticket.refresh_from_db()
+    assert (ticket.escalation_reason, ticket.urgency) == ("security_incident", "urgent")
+    assert ticket.escalation_packet["processing_failures"][0]["message_id"] == inbound.pk
+    metric = AgentMetric.objects.get(message=inbound)
+    assert metric.outcome == "failed"
+    assert OutboxEvent.objects.filter(topic="fte.metrics", payload__event="message.failed").count() == 1
+
+    assert services.message_requeue(message_id=inbound.pk)
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.ESCALATED  # still with a person
+    fake_twilio.failures = []
+    assert _process(inbound) == "escalated"  # the notice finally goes out; the AI does not answer
+    [notice] = _agent_replies(inbound)
+    assert notice.delivery_status == DeliveryStatus.QUEUED
+    assert AgentMetric.objects.get(message=inbound).outcome == "escalated"

@@ -22,6 +22,10 @@ class FakeOpenAI:
         self.fail_with_status: int | None = None  # answer every request with this HTTP status
         self.reply_text = "You can reset your password from the sign-in page: click Forgot password."
         self.escalate: dict[str, str] | None = None  # {"reason", "urgency"}: escalate instead of answering
+        self.answer_then_escalate = False  # with escalate: send the answer first, then escalate
+        self.ticket_override: str | None = None  # act on this ticket reference instead of the run's
+        self.fail_from_step: int | None = None  # answer HTTP 500 once this many tool results are in
+        self.before_step: dict[int, Any] = {}  # step -> callable run before answering that step
         self._lock = threading.Lock()
         fake = self
 
@@ -36,8 +40,12 @@ class FakeOpenAI:
                     first = len(fake.requests) == 1
                 if first and fake.delay_first_seconds:
                     time.sleep(fake.delay_first_seconds)
-                if fake.fail_with_status:
-                    self._send(fake.fail_with_status, {"error": {"message": "fake outage", "type": "server_error"}})
+                step = len([m for m in body.get("messages", []) if m.get("role") == "tool"])
+                if step in fake.before_step:
+                    fake.before_step.pop(step)()
+                if fake.fail_with_status or (fake.fail_from_step is not None and step >= fake.fail_from_step):
+                    self._send(fake.fail_with_status or 500,
+                               {"error": {"message": "fake outage", "type": "server_error"}})
                     return
                 self._send(200, fake.completion(body))
 
@@ -83,14 +91,20 @@ class FakeOpenAI:
                 except ValueError:
                     results[names.get(m.get("tool_call_id"), "?")] = {}
         step = len([m for m in messages if m.get("role") == "tool"])
-        ticket = results.get("create_ticket", {}).get("ticket_id", "")
+        ticket = self.ticket_override or results.get("create_ticket", {}).get("ticket_id", "")
         plan: list[tuple[str, dict[str, Any]]] = [
             ("create_ticket", {"customer_id": meta.get("customer_id"), "issue": "Customer question",
                                "priority": "medium", "channel": meta.get("channel", "web_form")}),
             ("get_customer_history", {"customer_id": meta.get("customer_id")}),
             ("search_knowledge_base", {"query": "reset password", "max_results": 3}),
         ]
-        if self.escalate:
+        if self.escalate and self.answer_then_escalate:
+            plan.append(("send_response", {"ticket_id": ticket, "message": self.reply_text,
+                                           "channel": meta.get("channel", "web_form")}))
+            plan.append(("escalate_to_human", {"ticket_id": ticket, "reason": self.escalate["reason"],
+                                               "urgency": self.escalate.get("urgency", "normal"),
+                                               "summary": "The customer needs a person; tried the Help Centre."}))
+        elif self.escalate:
             plan.append(("escalate_to_human", {"ticket_id": ticket, "reason": self.escalate["reason"],
                                                "urgency": self.escalate.get("urgency", "normal"),
                                                "summary": "The customer needs a person; tried the Help Centre."}))

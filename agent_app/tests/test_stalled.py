@@ -1,0 +1,54 @@
+"""Messages whose worker died mid-task are queued again (and, past their attempts, failed)."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from agent_app.tasks import requeue_stalled
+from crm import services
+from crm.models import AgentMetric, Message, OutboxEvent, ProcessingState
+
+pytestmark = pytest.mark.django_db
+
+
+def claimed(text="How do I reset my password?", *, attempts=1):
+    message = services.inbound_message_accept(channel="web_form", provider_id=uuid.uuid4().hex, content=text,
+                                              email=f"{uuid.uuid4().hex[:8]}@example.com").message
+    for _ in range(attempts):
+        services.message_record_error(message_id=message.pk, error="worker lost")
+        assert services.message_claim(message_id=message.pk)
+    return message
+
+
+def test_a_message_whose_lease_ran_out_is_queued_again(django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+    live = claimed()
+    stalled = claimed()
+    Message.objects.filter(pk=stalled.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert requeue_stalled() == [stalled.pk]
+
+    assert len(callbacks) == 1  # the enqueue, after the commit
+    assert Message.objects.get(pk=stalled.pk).processing_state == ProcessingState.RECEIVED
+    assert Message.objects.get(pk=live.pk).processing_state == ProcessingState.PROCESSING
+    assert services.message_claim(message_id=stalled.pk)  # the queued task can claim it
+    assert requeue_stalled() == []
+
+
+def test_a_message_that_kills_its_worker_every_time_is_failed_to_a_human(django_capture_on_commit_callbacks, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CELERY_TASK_MAX_RETRIES = 2
+    poison = claimed(attempts=3)
+    Message.objects.filter(pk=poison.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert requeue_stalled() == []
+
+    assert callbacks == []
+    poison.refresh_from_db()
+    assert poison.processing_state == ProcessingState.FAILED
+    assert poison.ticket.status == "escalated" and poison.ticket.escalation_reason == "processing_failed"
+    assert OutboxEvent.objects.filter(topic="fte.dlq", payload__message_id=poison.pk).exists()
+    assert AgentMetric.objects.get(message=poison).outcome == "failed"
