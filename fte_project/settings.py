@@ -38,6 +38,9 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if envbool("BEHIND_PROXY", False):
     USE_X_FORWARDED_HOST = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over https: the staff session and CSRF cookies never travel in clear text.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
