@@ -42,6 +42,7 @@ from crm.models import (
     TicketStatus,
     Urgency,
 )
+from crm.text import storable_data, storable_text
 
 MAX_CONTENT_CHARS = 100_000
 
@@ -100,6 +101,7 @@ def customer_resolve(*, email: str | None = None, phone: str | None = None, name
     """
     norm_email = normalise_email(email) if email else None
     norm_phone = normalise_phone(phone) if phone else None
+    name = storable_text(name or "")
     if not norm_email and not norm_phone:
         raise InvalidInput("An email address or a phone number is required to identify the customer.")
 
@@ -209,6 +211,16 @@ def inbound_message_accept(
     provider_id = (provider_id or "").strip()
     if not provider_id:
         raise InvalidInput("A provider message id is required for idempotency.", field="provider_id")
+    if len(provider_id) > 200 or storable_text(provider_id) != provider_id:
+        # Not cleaned like the text below: a changed id would break exactly-once.
+        raise InvalidInput("The provider message id is malformed.", field="provider_id")
+    # Every channel arrives here, so this is where text PostgreSQL would refuse (NUL,
+    # lone surrogates) is cleaned: one odd mail or webhook must not fail the intake.
+    content = storable_text(content)
+    subject = storable_text(subject)
+    name = storable_text(name or "")
+    email_thread_id = storable_text(email_thread_id)
+    metadata = storable_data(metadata or {})
     if len(content) > MAX_CONTENT_CHARS:
         raise InvalidInput(f"The message is longer than {MAX_CONTENT_CHARS} characters.", field="content")
 
@@ -233,7 +245,7 @@ def inbound_message_accept(
                 content=content,
                 provider_id=provider_id,
                 processing_state=ProcessingState.RECEIVED,
-                metadata=metadata or {},
+                metadata=metadata,
                 created_at=now,
             )
     except IntegrityError:

@@ -174,6 +174,32 @@ def test_inbound_without_provider_id_is_refused():
         accept(provider_id="  ")
 
 
+def test_inbound_text_postgres_would_refuse_is_cleaned_and_stored():
+    # NUL and lone surrogates come from real mail (utf-7 "+2AA-", RFC 2047 "=00",
+    # RFC 2231 "%00" filenames); PostgreSQL refuses both in text and jsonb.
+    result = accept(
+        content="hello \x00 \ud800 there \ud83d\ude00",
+        subject="bad\x00nul \udfff",
+        name="Ada\x00 \ud800",
+        email_thread_id="thread\x00",
+        metadata={"attachments": [{"name": "a\x00b.pdf", "type": "image/\ud800"}], "k\x00": ("x\x00",), "n": 3},
+    )
+    message = Message.objects.get(pk=result.message.pk)
+    assert message.content == "hello  \ufffd there \U0001f600"
+    assert message.subject == "badnul \ufffd"
+    assert message.metadata == {"attachments": [{"name": "ab.pdf", "type": "image/\ufffd"}], "k": ["x"], "n": 3}
+    assert message.conversation.email_thread_id == "thread"
+    assert message.conversation.customer.name == "Ada \ufffd"
+
+
+@pytest.mark.parametrize("provider_id", ["gmail\x00-1", "x" * 201])
+def test_inbound_provider_id_that_cannot_be_stored_is_refused(provider_id):
+    # Cleaning an id would make two different ids one, so it is refused instead.
+    with pytest.raises(InvalidInput, match="provider message id is malformed"):
+        accept(provider_id=provider_id)
+    assert Message.objects.count() == 0
+
+
 def test_provider_id_unique_per_channel_in_the_database():
     message = accept().message
     with pytest.raises(IntegrityError), transaction.atomic():
