@@ -72,6 +72,20 @@ def test_malformed_email_is_refused_and_nothing_written(email):
     assert Customer.objects.count() == 0
 
 
+def test_email_over_254_characters_is_refused_and_254_accepted():
+    # Each part is well-formed, so Django's validator alone accepted this; the
+    # database column did not, and the mail that carried it failed the whole sync.
+    too_long = "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "com"
+    with pytest.raises(InvalidInput) as err:
+        services.customer_resolve(email=too_long)
+    assert err.value.field == "email" and "longer than 254 characters" in err.value.message
+    assert Customer.objects.count() == 0
+
+    longest = "a" * 64 + "@" + ("b" * 61 + ".") * 3 + "com"
+    assert len(longest) == 254
+    assert services.customer_resolve(email=longest).email == longest
+
+
 @pytest.mark.parametrize("phone", ["12345", "+1 000", "call me maybe", "+99912345678901234"])
 def test_malformed_phone_is_refused_and_nothing_written(phone):
     with pytest.raises(InvalidInput) as err:
