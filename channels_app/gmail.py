@@ -37,6 +37,7 @@ from typing import Any
 
 import httplib2
 from django.conf import settings
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from google.auth import exceptions as auth_exceptions
@@ -390,8 +391,8 @@ def _full_sync(service: Resource, result: SyncResult) -> int:
     return int(profile.get("historyId") or 1)
 
 
-def _ignore(result: SyncResult, gmail_id: str, reason: str) -> None:
-    log.info("Gmail message %s ignored: %s", gmail_id, reason)
+def _ignore(result: SyncResult, gmail_id: str, reason: str, *, level: int = logging.INFO) -> None:
+    log.log(level, "Gmail message %s ignored: %s", gmail_id, reason)
     result.ignored += 1
     result.ignored_reasons.append(f"{gmail_id}: {reason}")
 
@@ -446,18 +447,29 @@ def _ingest(service: Resource, gmail_id: str, result: SyncResult) -> None:
         "quoted_text_stripped": parsed.text != parsed.full_text,
     }
     try:
-        accepted = services.inbound_message_accept(
-            channel=Channel.EMAIL,
-            provider_id=gmail_id,
-            content=content,
-            email=parsed.from_address,
-            name=parsed.from_name,
-            subject=parsed.subject,
-            metadata=metadata,
-            email_thread_id=_thread_for(thread_id, parsed.in_reply_to, parsed.references),
-        )
+        # A savepoint, so that a mail the database refuses rolls back alone and the
+        # rest of the sync (and the history id) goes on.
+        with transaction.atomic():
+            accepted = services.inbound_message_accept(
+                channel=Channel.EMAIL,
+                provider_id=gmail_id,
+                content=content,
+                email=parsed.from_address,
+                name=parsed.from_name,
+                subject=parsed.subject,
+                metadata=metadata,
+                email_thread_id=_thread_for(thread_id, parsed.in_reply_to, parsed.references),
+            )
     except InvalidInput as exc:
-        _ignore(result, gmail_id, f"refused: {exc.message}")
+        _ignore(result, gmail_id, f"refused: {exc.message}", level=logging.WARNING)
+        return
+    except (DataError, IntegrityError, UnicodeError) as exc:
+        # Refused for what the mail contains: the same bytes would fail on every push,
+        # and the history id would never move past them, stopping all mail behind it.
+        # Skipped with a warning that names the Gmail id (the mail stays in the inbox).
+        # Transient errors (OperationalError: the database gone, a deadlock) are not
+        # caught: the push fails, the history stays, Pub/Sub retries, nothing is lost.
+        _ignore(result, gmail_id, f"could not be stored: {type(exc).__name__}: {exc}", level=logging.WARNING)
         return
     if accepted.created:
         result.stored += 1
