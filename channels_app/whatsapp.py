@@ -36,6 +36,7 @@ from twilio.rest import Client
 from crm import services
 from crm.identity import normalise_phone
 from crm.models import Channel, CustomerIdentifier, DeliveryStatus, Direction, IdentifierKind, Message
+from crm.text import storable_text
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class InvalidWebhook(ValueError):
 
 
 def _clean(value: str, limit: int) -> str:
-    return value.replace("\x00", "")[:limit]
+    return storable_text(value)[:limit]
 
 
 def inbound_accept(params: QueryDict) -> services.InboundResult | None:

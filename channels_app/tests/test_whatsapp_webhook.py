@@ -122,6 +122,41 @@ def test_signed_but_malformed_messages_are_400_and_store_nothing(api, params, fi
     assert Message.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "overrides, content, metadata",
+    [
+        ({"From": "whatsapp:+14155550123\x00"}, "How do I reset my password?", {"from": "whatsapp:+14155550123"}),
+        ({"To": "whatsapp:+14155238886\x00"}, "How do I reset my password?", {"to": "whatsapp:+14155238886"}),
+        ({"WaId": "1415\x00"}, "How do I reset my password?", {"wa_id": "1415"}),
+        ({"Body": "", "Latitude": "1\x00", "Longitude": "2"}, "(Shared a location: 1, 2.)", {}),
+        ({"Body": "", "NumMedia": "1", "MediaUrl0": "https://x.example/1\x00", "MediaContentType0": "image/\x00"},
+         "(Sent image/ without text.)", {"media": [{"url": "https://x.example/1", "content_type": "image/"}]}),
+        ({"Body": "hi\x00", "ProfileName": "Ana\x00", "ButtonText": "Yes\x00", "ReferralBody": "x"}, "hi",
+         {"profile_name": "Ana", "button_text": "Yes"}),
+    ],
+    ids=["from", "to", "wa-id", "latitude", "media-content-type", "body-profile-button"],
+)
+def test_nul_bytes_in_any_field_are_dropped_and_the_message_stored(api, overrides, content, metadata) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL refuses NUL in text and jsonb; a signed webhook carrying one was a 500
+    # (and Twilio's retries of it too).
+    response = twilio_post(api, PATH, twilio_params(**overrides))
+
+    assert response.status_code == 200
+    message = Message.objects.get()
+    assert message.content == content
+    assert metadata.items() <= message.metadata.items()
+    assert "\x00" not in str(message.metadata)
+
+
+def test_nul_bytes_in_the_sid_or_counts_are_400_not_500(api) -> None:  # type: ignore[no-untyped-def]
+    sid = twilio_post(api, PATH, twilio_params(MessageSid="SM\x00", SmsMessageSid=""))
+    num_media = twilio_post(api, PATH, twilio_params(NumMedia="1\x00"))
+
+    assert (sid.status_code, num_media.status_code) == (400, 400)
+    assert "MessageSid" in sid.json()["fields"] and "NumMedia" in num_media.json()["fields"]
+    assert Message.objects.count() == 0
+
+
 def test_script_tags_are_stored_as_text(api) -> None:  # type: ignore[no-untyped-def]
     assert twilio_post(api, PATH, twilio_params(Body="<script>alert(1)</script>")).status_code == 200
     assert Message.objects.get().content == "<script>alert(1)</script>"
