@@ -92,16 +92,22 @@ def _clean(value: str, limit: int) -> str:
     return storable_text(value)[:limit]
 
 
-def inbound_accept(params: QueryDict) -> services.InboundResult | None:
-    """Store one inbound WhatsApp message, once per MessageSid. ``None``: nothing to store."""
-    sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
-    sender = params.get("From", "")
+def _checked_sid(sid: str) -> str:
+    """A Twilio SID (``SM`` + 32 hex) or ``InvalidWebhook``: it is a lookup key, so it is
+    refused rather than cleaned (and NUL would make PostgreSQL fail the query)."""
     if not sid:
         raise InvalidWebhook("MessageSid is missing.", field="MessageSid")
+    if len(sid) > 64 or not sid.isascii() or not sid.isalnum():
+        raise InvalidWebhook("MessageSid is malformed.", field="MessageSid")
+    return sid
+
+
+def inbound_accept(params: QueryDict) -> services.InboundResult | None:
+    """Store one inbound WhatsApp message, once per MessageSid. ``None``: nothing to store."""
+    sid = _checked_sid(params.get("MessageSid") or params.get("SmsMessageSid") or "")
+    sender = params.get("From", "")
     if not sender:
         raise InvalidWebhook("From is missing.", field="From")
-    if len(sid) > 64 or not sid.isalnum():
-        raise InvalidWebhook("MessageSid is malformed.", field="MessageSid")
     try:
         num_media = max(0, min(int(params.get("NumMedia") or 0), MAX_MEDIA))
     except ValueError:
@@ -170,10 +176,8 @@ def status_record(params: QueryDict) -> StatusOutcome:
     of its parts ("delivered" only once every part is), and "failed" or "undelivered"
     as soon as any part is.
     """
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    sid = _checked_sid(params.get("MessageSid") or params.get("SmsSid") or "")
     raw_status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
-    if not sid:
-        raise InvalidWebhook("MessageSid is missing.", field="MessageSid")
     status = TWILIO_STATUS.get(raw_status)
     if status is None:
         raise InvalidWebhook(f"Unknown MessageStatus {raw_status[:30]!r}.", field="MessageStatus")

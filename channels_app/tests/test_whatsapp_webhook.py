@@ -254,3 +254,15 @@ def test_status_callbacks_need_a_signature_and_a_known_status(api) -> None:  # t
     params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
     assert twilio_post(api, STATUS_PATH, params, signature="forged").status_code == 403
     assert _status(api, "SM1", "exploded").status_code == 400
+
+
+@pytest.mark.parametrize("sid", ["SM\x00", "SM../../etc/passwd", "SM" + "a" * 70, ""])
+def test_a_malformed_status_sid_is_400_with_a_readable_message(api, sid) -> None:  # type: ignore[no-untyped-def]
+    message = _outbound(["SM1"])
+    response = _status(api, sid, "sent")
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["MessageSid"] == [response.json()["detail"]]
+    assert "MessageSid is" in response.json()["detail"]
+    message.refresh_from_db()
+    assert message.delivery_status == DeliveryStatus.QUEUED
