@@ -57,8 +57,12 @@ def public_urls(request: HttpRequest) -> list[str]:
     if getattr(settings, "USE_X_FORWARDED_HOST", False):
         # BEHIND_PROXY: the proxy tells us the host and scheme the caller used.
         try:
-            urls.append(request.build_absolute_uri(path))
-        except Exception:  # DisallowedHost: a forged Host is simply not a candidate
+            url = request.build_absolute_uri(path)
+            # Django accepts any digits as a port ("host:99999"); Twilio's validator
+            # parses the port and raises ValueError, so such a URL is checked here.
+            urlsplit(url).port  # noqa: B018 - read for its check
+            urls.append(url)
+        except Exception:  # DisallowedHost, an impossible port: not a URL Twilio signed
             pass
     return list(dict.fromkeys(urls))
 

@@ -98,6 +98,18 @@ def test_behind_a_proxy_the_forwarded_host_and_scheme_are_the_public_url(api, se
     assert response.status_code == 200
 
 
+def test_behind_a_proxy_a_forwarded_port_out_of_range_is_no_match_not_500(api, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.USE_X_FORWARDED_HOST = True
+    settings.ALLOWED_HOSTS = ["testserver", "wa.loomline.example"]
+    forged = twilio_post(api, PATH, twilio_params(), signature="abc", HTTP_X_FORWARDED_HOST="wa.loomline.example:99999")
+    # The public URL from PUBLIC_BASE_URL is still a candidate.
+    genuine = twilio_post(api, PATH, twilio_params(), HTTP_X_FORWARDED_HOST="wa.loomline.example:99999")
+
+    assert forged.status_code == 403
+    assert forged.json() == {"detail": "The Twilio signature is missing or wrong."}
+    assert genuine.status_code == 200 and Message.objects.count() == 1
+
+
 def test_a_query_string_is_part_of_the_signed_url(api) -> None:  # type: ignore[no-untyped-def]
     params = twilio_params()
     path = PATH + "?source=whatsapp"
