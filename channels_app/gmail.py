@@ -249,9 +249,10 @@ class PushNotification:
 
 def decode_push(body: bytes) -> PushNotification:
     """``{"message": {"data": base64(JSON {"emailAddress", "historyId"}), "messageId"}}``."""
+    # RecursionError: a body of deeply nested brackets exhausts the stdlib decoder.
     try:
         envelope = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidPush("The body is not JSON.") from None
     message = envelope.get("message") if isinstance(envelope, dict) else None
     if not isinstance(message, dict) or not isinstance(message.get("data"), str):
@@ -264,7 +265,7 @@ def decode_push(body: bytes) -> PushNotification:
         except binascii.Error:  # Pub/Sub sends standard base64; accept the URL-safe alphabet too
             decoded = base64.b64decode(padded, altchars=b"-_", validate=True)
         data = json.loads(decoded.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidPush("message.data is not base64-encoded JSON.") from None
     if not isinstance(data, dict):
         raise InvalidPush("message.data is not a Gmail notification.")

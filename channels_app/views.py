@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -44,6 +44,7 @@ from channels_app.throttles import TicketStatusThrottle, WebFormEmailThrottle, W
 from channels_app.webform import webform_submit
 from crm import selectors
 from crm.errors import CRMError
+from fte_project.parsers import SafeJSONParser
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class PublicAPIView(APIView):
 
 
 class SupportSubmitView(PublicAPIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [SafeJSONParser, FormParser]
     throttle_classes = [WebFormIPThrottle, WebFormEmailThrottle]
 
     @extend_schema(

@@ -348,6 +348,10 @@ def _b64(value: object) -> str:
         json.dumps({"message": {"data": _b64({"emailAddress": "support@loomline.example",
                                                "historyId": "<script>"})}}).encode(),
         json.dumps({"message": {"data": _b64(["a", "list"])}}).encode(),
+        # Nested past the decoder's recursion limit, in the body and in message.data.
+        pytest.param(b"[" * 200_000, id="nested-body"),
+        pytest.param(json.dumps({"message": {"data": base64.b64encode(b"[" * 100_000).decode()}}).encode(),
+                     id="nested-data"),
     ],
 )
 def test_malformed_pushes_are_400_and_store_nothing(api, mailbox_at, body) -> None:  # type: ignore[no-untyped-def]

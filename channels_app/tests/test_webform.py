@@ -98,6 +98,9 @@ def test_missing_fields_are_listed(api) -> None:  # type: ignore[no-untyped-def]
         (b"[1, 2, 3]", "application/json", 400),  # JSON, but not an object
         (b'{"name": "\xff\xfe\xfa"}', "application/json", 400),  # not UTF-8
         (json.dumps({**VALID, "message": "a lone surrogate \ud800 in a message"}).encode(), "application/json", 400),
+        # Nested past the decoder's recursion limit (and well under the size limit).
+        pytest.param(b"[" * 200_000, "application/json", 400, id="nested-arrays"),
+        pytest.param(b'{"a":' * 40_000 + b"1" + b"}" * 40_000, "application/json", 400, id="nested-objects"),
         (b"<xml/>", "application/xml", 415),
         (b"name=Ana", "text/plain", 415),
     ],
