@@ -74,21 +74,11 @@ def support_page(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
-
-
 def _enforce_body_limit(request: Request) -> None:
     """DRF reads JSON straight from the socket, bypassing Django's size check; reading the
-    body through Django first applies ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
-    try:
-        request._request.body  # noqa: B018 - read for its check
-    except RequestDataTooBig:
-        raise PayloadTooLarge(
-            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB."
-        ) from None
+    body through Django first applies ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413 through the API
+    exception handler, like Django's other refusals of a body)."""
+    request._request.body  # noqa: B018 - read for its check
 
 
 class PublicAPIView(APIView):

@@ -123,6 +123,32 @@ def test_a_body_over_the_limit_is_413(api, settings) -> None:  # type: ignore[no
     assert Message.objects.count() == 0
 
 
+def test_a_form_with_too_many_fields_is_json_400(api, settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    body = urlencode(VALID) + "&" + "&".join(f"x{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 100))
+    response = api.post("/support/submit", data=body, content_type="application/x-www-form-urlencoded")
+
+    # Django's own answer would be its HTML 400 page.
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": f"Too many fields: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}."}
+    assert any(r.name == "django.security.TooManyFieldsSent" for r in caplog.records)
+    assert Message.objects.count() == 0
+
+
+def test_a_form_body_over_the_limit_is_json_413(api, settings) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = api.post("/support/submit", data=urlencode({**VALID, "message": "x" * 20_000}),
+                        content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 9 KB."}
+    assert Message.objects.count() == 0
+
+
 def test_html_in_the_message_is_stored_and_returned_as_text(api) -> None:  # type: ignore[no-untyped-def]
     hostile = 'My embed shows <script>alert("x")</script> instead of the board <b>bold</b>'
     reference = submit(api, {**VALID, "message": hostile}).json()["ticket_id"]
