@@ -6,13 +6,14 @@ transaction, so they happen if and only if the data they announce was committed.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -84,10 +85,30 @@ def _identifier_owner(kind: str, value: str) -> Customer | None:
 
 
 def _link_identifier(customer: Customer, kind: str, value: str) -> None:
-    # ON CONFLICT DO NOTHING: two webhooks for one new customer may race here.
+    # ON CONFLICT DO NOTHING: a last line of defence; the advisory locks taken in
+    # customer_resolve already keep two resolutions of one value from overlapping.
     CustomerIdentifier.objects.bulk_create(
         [CustomerIdentifier(customer=customer, kind=kind, value=value)], ignore_conflicts=True
     )
+
+
+def _identifier_lock_key(kind: str, value: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` (Python's ``hash`` is salted per process)."""
+    digest = hashlib.blake2b(f"customer-identifier\n{kind}\n{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_identifiers(identifiers: list[tuple[str, str]]) -> None:
+    """Serialise every resolution involving one of these identifiers until our transaction ends.
+
+    Without it two webhooks from a new sender both miss the lookup (neither sees the
+    other's uncommitted rows) and create two customers, or collide on the unique email.
+    Keys are taken in one global order, so two resolutions that share two identifiers
+    cannot deadlock. (One-bigint keys never collide with the two-int4 keys used elsewhere.)
+    """
+    with connection.cursor() as cursor:
+        for key in sorted({_identifier_lock_key(kind, value) for kind, value in identifiers}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 @transaction.atomic
@@ -97,13 +118,19 @@ def customer_resolve(*, email: str | None = None, phone: str | None = None, name
     When one submission carries both and they belong to nobody yet, both are linked to
     one customer. When they already belong to two different customers we keep the
     email's owner (email is the cross-channel key) and do not merge silently: merging
-    people is a decision for staff.
+    people is a decision for staff. Concurrent resolutions of one identifier are
+    serialised: the lock is held until the caller's transaction commits, so the second
+    finds what the first created.
     """
     norm_email = normalise_email(email) if email else None
     norm_phone = normalise_phone(phone) if phone else None
     name = storable_text(name or "")
     if not norm_email and not norm_phone:
         raise InvalidInput("An email address or a phone number is required to identify the customer.")
+    _lock_identifiers(
+        ([(IdentifierKind.EMAIL, norm_email)] if norm_email else [])
+        + ([(IdentifierKind.PHONE, norm_phone)] if norm_phone else [])
+    )
 
     by_email = _identifier_owner(IdentifierKind.EMAIL, norm_email) if norm_email else None
     by_phone = _identifier_owner(IdentifierKind.PHONE, norm_phone) if norm_phone else None

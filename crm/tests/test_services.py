@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -92,6 +93,71 @@ def test_malformed_phone_is_refused_and_nothing_written(phone):
         services.customer_resolve(phone=phone)
     assert err.value.field == "phone"
     assert Customer.objects.count() == 0
+
+
+def _another_session_waits_for_a_lock(timeout: float = 10.0) -> bool:
+    """True once some other connection to the test database is blocked on a lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Inside a transaction pg_stat_activity is a snapshot taken at first read.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                           " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "identity",
+    [{"phone": "+14155550123"}, {"email": "new@example.com"}, {"email": "new@example.com", "phone": "+14155550123"}],
+    ids=["phone", "email", "email-and-phone"],
+)
+def test_concurrent_first_messages_from_a_new_sender_make_one_customer(identity):
+    # Two webhooks from someone new: the first has created the customer but not yet
+    # committed when the second looks them up. Before the identifier lock the second
+    # created a second customer (phone) or hit the unique email (a 500).
+    barrier = threading.Barrier(2, timeout=10)
+    outcomes: dict[str, object] = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                outcomes["first"] = services.inbound_message_accept(
+                    channel="whatsapp", provider_id="SM-first", content="Hello?", **identity)
+                barrier.wait()
+                # Commit only once the second delivery is blocked behind us.
+                outcomes["second_waited"] = _another_session_waits_for_a_lock()
+        except Exception as exc:  # noqa: BLE001 - recorded and asserted below
+            outcomes["first"] = exc
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            barrier.wait()
+            outcomes["second"] = services.inbound_message_accept(
+                channel="whatsapp", provider_id="SM-second", content="Anyone there?", **identity)
+        except Exception as exc:  # noqa: BLE001
+            outcomes["second"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not isinstance(outcomes["first"], Exception), outcomes["first"]
+    assert not isinstance(outcomes["second"], Exception), outcomes["second"]
+    assert outcomes["second_waited"]
+    customer = Customer.objects.get()
+    assert {m.conversation.customer_id for m in Message.objects.select_related("conversation")} == {customer.pk}
+    assert customer.identifiers.count() == len(identity)
 
 
 def test_no_identifier_at_all_is_refused():
