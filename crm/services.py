@@ -133,6 +133,13 @@ def customer_resolve(*, email: str | None = None, phone: str | None = None, name
     )
 
     by_email = _identifier_owner(IdentifierKind.EMAIL, norm_email) if norm_email else None
+    email_linked = by_email is not None
+    if norm_email and by_email is None:
+        # Staff can type an address into a customer in the admin, which sets the field
+        # but links no identifier. That customer owns the address all the same (and
+        # creating another would break the unique email); rows typed by hand may differ
+        # in case.
+        by_email = Customer.objects.filter(email__iexact=norm_email).order_by("pk").first()
     by_phone = _identifier_owner(IdentifierKind.PHONE, norm_phone) if norm_phone else None
     customer = by_email or by_phone
     if customer is None:
@@ -148,7 +155,7 @@ def customer_resolve(*, email: str | None = None, phone: str | None = None, name
                 changed.append("email")
         if changed:
             customer.save(update_fields=[*changed, "updated_at"])
-    if norm_email and by_email is None:
+    if norm_email and not email_linked:
         _link_identifier(customer, IdentifierKind.EMAIL, norm_email)
     if norm_phone and by_phone is None:
         _link_identifier(customer, IdentifierKind.PHONE, norm_phone)

@@ -59,6 +59,17 @@ def test_optional_phone_links_the_customer_across_channels(api) -> None:  # type
         ("email", "ana.diaz@example.com"), ("phone", "+14155550123")}
 
 
+def test_a_customer_staff_entered_without_identifier_gets_the_ticket(api) -> None:  # type: ignore[no-untyped-def]
+    from crm.models import Customer
+
+    entered = Customer.objects.create(name="Ana (entered by staff)", email="ana.diaz@example.com")
+    response = submit(api)
+
+    assert response.status_code == 201
+    assert Ticket.objects.get(reference=response.json()["ticket_id"]).customer == entered
+    assert Customer.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     "change, field",
     [

@@ -64,6 +64,20 @@ def test_known_phone_learns_new_email():
     assert services.customer_resolve(email="new@example.com") == by_phone
 
 
+@pytest.mark.parametrize("stored_email", ["ana@example.com", "Ana@Example.com"])
+def test_customer_with_the_email_but_no_identifier_is_found_and_linked(stored_email):
+    # What staff create in the admin: the email field set, no identifier row. The
+    # next message from that address used to create a second customer: a unique-email 500.
+    entered = Customer.objects.create(name="Ana (entered by staff)", email=stored_email)
+
+    found = services.customer_resolve(email="ANA@example.com", phone="+14155550123", name="Ana")
+
+    assert found == entered and Customer.objects.count() == 1
+    assert set(found.identifiers.values_list("kind", "value")) == {("email", "ana@example.com"),
+                                                                 ("phone", "+14155550123")}
+    assert services.customer_resolve(phone="+14155550123") == entered
+
+
 @pytest.mark.parametrize("email", ["not-an-email", "a@", "@b.com", "a b@c.com"])
 def test_malformed_email_is_refused_and_nothing_written(email):
     with pytest.raises(InvalidInput) as err:
