@@ -273,13 +273,25 @@ def decode_push(body: bytes) -> PushNotification:
     history = data.get("historyId")
     if not isinstance(address, str) or "@" not in address:
         raise InvalidPush("The notification has no emailAddress.")
-    try:
-        history_id = int(history)
-    except (TypeError, ValueError):
-        raise InvalidPush("The notification has no valid historyId.") from None
-    if history_id <= 0:
-        raise InvalidPush("The notification has no valid historyId.")
-    return PushNotification(address.strip().lower(), history_id, str(message.get("messageId") or ""))
+    return PushNotification(address.strip().lower(), _history_id(history), str(message.get("messageId") or ""))
+
+
+MAX_HISTORY_ID = 2**63 - 1  # the history_id column is a bigint
+
+
+def _history_id(value: Any) -> int:
+    """Gmail sends historyId as a number or a digit string. Anything else (a bool, which
+    ``int()`` would take as 1, a float, a value past bigint) is refused: a number the
+    column cannot hold was a 500 on every push."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        history_id = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        history_id = int(value)
+    else:
+        raise InvalidPush("The notification has no valid historyId (a positive integer).")
+    if not 0 < history_id <= MAX_HISTORY_ID:
+        raise InvalidPush(f"The notification's historyId must be between 1 and {MAX_HISTORY_ID}.")
+    return history_id
 
 
 # --- The sync ------------------------------------------------------------------------------------

@@ -375,6 +375,26 @@ def test_a_huge_push_is_413(api, mailbox_at, settings) -> None:  # type: ignore[
     assert gmail_push(api, body).status_code == 413
 
 
+@pytest.mark.parametrize("history", [10**20, 2**63, True, False, 0, -5, 1.5, "12a", "-5", "１２", None, [1]],
+                         ids=["1e20", "2**63", "true", "false", "zero", "negative", "float", "not-digits",
+                              "negative-string", "fullwidth-digits", "null", "list"])
+def test_a_history_id_that_is_not_a_bigint_is_400(api, mailbox_at, history) -> None:  # type: ignore[no-untyped-def]
+    # 10**20 was "bigint out of range" (a 500) on every push; True was taken as 1.
+    body = json.dumps({"message": {"data": _b64({"emailAddress": "support@loomline.example",
+                                                   "historyId": history})}}).encode()
+    response = gmail_push(api, body)
+
+    assert response.status_code == 400
+    assert "historyId" in response.json()["detail"]
+    assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
+    assert mailbox_at.server.requests == []
+
+
+@pytest.mark.parametrize("history, expected", [(2**63 - 1, 2**63 - 1), ("4242", 4242), (7, 7)])
+def test_decode_push_accepts_history_ids_up_to_bigint(history, expected) -> None:  # type: ignore[no-untyped-def]
+    assert gmail.decode_push(push_body(history)).history_id == expected
+
+
 def test_decode_push_accepts_urlsafe_base64() -> None:
     data = base64.urlsafe_b64encode(json.dumps({"emailAddress": "a@b.example", "historyId": "9" * 5}).encode())
     body = json.dumps({"message": {"data": data.decode().rstrip("=")}}).encode()
