@@ -126,6 +126,10 @@ def inbound_accept(params: QueryDict) -> services.InboundResult | None:
         body = "(Sent " + ", ".join(m["content_type"] or "a file" for m in media) + " without text.)"
     if not body and params.get("Latitude") and params.get("Longitude"):
         body = f"(Shared a location: {params.get('Latitude')[:20]}, {params.get('Longitude')[:20]}.)"
+    if not body and num_media:
+        # Media announced without a URL (an unsupported type, an expired upload): the
+        # customer still sent something, and dropping it would lose their message.
+        body = f"(Sent {num_media} attachment{'s' if num_media > 1 else ''} without text.)"
     if not body:
         return None  # e.g. a reaction: nothing the agent could answer
     phone = normalise_phone(sender)  # InvalidInput → 400

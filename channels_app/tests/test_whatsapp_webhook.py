@@ -46,6 +46,16 @@ def test_media_is_recorded_not_inlined(api) -> None:  # type: ignore[no-untyped-
     assert "image/jpeg" in message.content
 
 
+@pytest.mark.parametrize("num_media, content", [("1", "(Sent 1 attachment without text.)"),
+                                                 ("3", "(Sent 3 attachments without text.)")])
+def test_media_without_a_url_or_text_is_stored_not_dropped(api, num_media, content) -> None:  # type: ignore[no-untyped-def]
+    assert twilio_post(api, PATH, twilio_params(Body="", NumMedia=num_media)).status_code == 200
+
+    message = Message.objects.get()
+    assert message.content == content
+    assert (message.metadata["num_media"], message.metadata["media"]) == (int(num_media), [])
+
+
 def test_a_redelivered_message_is_stored_once(api) -> None:  # type: ignore[no-untyped-def]
     params = twilio_params()
     assert twilio_post(api, PATH, params).status_code == 200
