@@ -5,6 +5,9 @@
   inlined.
 - Charsets: the declared charset is used; an unknown or lying one falls back to UTF-8
   and then Latin-1 with replacement, so a badly encoded mail never fails the sync.
+  What PostgreSQL cannot store (NUL, lone surrogates, e.g. from utf-7 ``+2AA-`` or an
+  encoded ``=00``) is cleaned from headers, bodies and filenames here, so that lookups
+  by header (threading) work too; the intake service cleans again before storing.
 - Quoted replies ("On … wrote:", "> …", Outlook's "From: … Sent: …" block) and
   signatures ("-- ", "Sent from my iPhone") are stripped, but never down to nothing:
   if stripping would leave no text we keep the original.
@@ -25,6 +28,8 @@ from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from bs4 import BeautifulSoup
+
+from crm.text import storable_text
 
 MAX_TEXT_CHARS = 50_000
 
@@ -63,7 +68,7 @@ def _header(msg: Message, name: str) -> str:
         return ""
     if value is None:
         return ""
-    return " ".join(str(value).split())
+    return storable_text(" ".join(str(value).split()))
 
 
 def _decode_part(part: Message) -> str:
@@ -75,10 +80,10 @@ def _decode_part(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     for candidate in (charset, "utf-8"):
         try:
-            return payload.decode(candidate)
+            return storable_text(payload.decode(candidate))
         except (LookupError, UnicodeDecodeError):
             continue
-    return payload.decode("latin-1", errors="replace")
+    return storable_text(payload.decode("latin-1", errors="replace"))
 
 
 def html_to_text(html: str) -> str:
@@ -125,7 +130,7 @@ def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[dict[str, Any]
                 continue
             payload = part.get_payload(decode=True) or b""
             attachments.append({
-                "name": (part.get_filename() or "")[:255] or "(unnamed)",
+                "name": storable_text(part.get_filename() or "")[:255] or "(unnamed)",
                 "type": ctype,
                 "size": len(payload),
             })

@@ -37,6 +37,7 @@ from typing import Any
 
 import httplib2
 from django.conf import settings
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from google.auth import exceptions as auth_exceptions
@@ -248,9 +249,10 @@ class PushNotification:
 
 def decode_push(body: bytes) -> PushNotification:
     """``{"message": {"data": base64(JSON {"emailAddress", "historyId"}), "messageId"}}``."""
+    # RecursionError: a body of deeply nested brackets exhausts the stdlib decoder.
     try:
         envelope = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidPush("The body is not JSON.") from None
     message = envelope.get("message") if isinstance(envelope, dict) else None
     if not isinstance(message, dict) or not isinstance(message.get("data"), str):
@@ -263,7 +265,7 @@ def decode_push(body: bytes) -> PushNotification:
         except binascii.Error:  # Pub/Sub sends standard base64; accept the URL-safe alphabet too
             decoded = base64.b64decode(padded, altchars=b"-_", validate=True)
         data = json.loads(decoded.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidPush("message.data is not base64-encoded JSON.") from None
     if not isinstance(data, dict):
         raise InvalidPush("message.data is not a Gmail notification.")
@@ -271,13 +273,25 @@ def decode_push(body: bytes) -> PushNotification:
     history = data.get("historyId")
     if not isinstance(address, str) or "@" not in address:
         raise InvalidPush("The notification has no emailAddress.")
-    try:
-        history_id = int(history)
-    except (TypeError, ValueError):
-        raise InvalidPush("The notification has no valid historyId.") from None
-    if history_id <= 0:
-        raise InvalidPush("The notification has no valid historyId.")
-    return PushNotification(address.strip().lower(), history_id, str(message.get("messageId") or ""))
+    return PushNotification(address.strip().lower(), _history_id(history), str(message.get("messageId") or ""))
+
+
+MAX_HISTORY_ID = 2**63 - 1  # the history_id column is a bigint
+
+
+def _history_id(value: Any) -> int:
+    """Gmail sends historyId as a number or a digit string. Anything else (a bool, which
+    ``int()`` would take as 1, a float, a value past bigint) is refused: a number the
+    column cannot hold was a 500 on every push."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        history_id = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        history_id = int(value)
+    else:
+        raise InvalidPush("The notification has no valid historyId (a positive integer).")
+    if not 0 < history_id <= MAX_HISTORY_ID:
+        raise InvalidPush(f"The notification's historyId must be between 1 and {MAX_HISTORY_ID}.")
+    return history_id
 
 
 # --- The sync ------------------------------------------------------------------------------------
@@ -390,8 +404,8 @@ def _full_sync(service: Resource, result: SyncResult) -> int:
     return int(profile.get("historyId") or 1)
 
 
-def _ignore(result: SyncResult, gmail_id: str, reason: str) -> None:
-    log.info("Gmail message %s ignored: %s", gmail_id, reason)
+def _ignore(result: SyncResult, gmail_id: str, reason: str, *, level: int = logging.INFO) -> None:
+    log.log(level, "Gmail message %s ignored: %s", gmail_id, reason)
     result.ignored += 1
     result.ignored_reasons.append(f"{gmail_id}: {reason}")
 
@@ -446,18 +460,29 @@ def _ingest(service: Resource, gmail_id: str, result: SyncResult) -> None:
         "quoted_text_stripped": parsed.text != parsed.full_text,
     }
     try:
-        accepted = services.inbound_message_accept(
-            channel=Channel.EMAIL,
-            provider_id=gmail_id,
-            content=content,
-            email=parsed.from_address,
-            name=parsed.from_name,
-            subject=parsed.subject,
-            metadata=metadata,
-            email_thread_id=_thread_for(thread_id, parsed.in_reply_to, parsed.references),
-        )
+        # A savepoint, so that a mail the database refuses rolls back alone and the
+        # rest of the sync (and the history id) goes on.
+        with transaction.atomic():
+            accepted = services.inbound_message_accept(
+                channel=Channel.EMAIL,
+                provider_id=gmail_id,
+                content=content,
+                email=parsed.from_address,
+                name=parsed.from_name,
+                subject=parsed.subject,
+                metadata=metadata,
+                email_thread_id=_thread_for(thread_id, parsed.in_reply_to, parsed.references),
+            )
     except InvalidInput as exc:
-        _ignore(result, gmail_id, f"refused: {exc.message}")
+        _ignore(result, gmail_id, f"refused: {exc.message}", level=logging.WARNING)
+        return
+    except (DataError, IntegrityError, UnicodeError) as exc:
+        # Refused for what the mail contains: the same bytes would fail on every push,
+        # and the history id would never move past them, stopping all mail behind it.
+        # Skipped with a warning that names the Gmail id (the mail stays in the inbox).
+        # Transient errors (OperationalError: the database gone, a deadlock) are not
+        # caught: the push fails, the history stays, Pub/Sub retries, nothing is lost.
+        _ignore(result, gmail_id, f"could not be stored: {type(exc).__name__}: {exc}", level=logging.WARNING)
         return
     if accepted.created:
         result.stored += 1

@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -44,6 +44,7 @@ from channels_app.throttles import TicketStatusThrottle, WebFormEmailThrottle, W
 from channels_app.webform import webform_submit
 from crm import selectors
 from crm.errors import CRMError
+from fte_project.parsers import SafeJSONParser
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +74,11 @@ def support_page(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
-
-
 def _enforce_body_limit(request: Request) -> None:
     """DRF reads JSON straight from the socket, bypassing Django's size check; reading the
-    body through Django first applies ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
-    try:
-        request._request.body  # noqa: B018 - read for its check
-    except RequestDataTooBig:
-        raise PayloadTooLarge(
-            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB."
-        ) from None
+    body through Django first applies ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413 through the API
+    exception handler, like Django's other refusals of a body)."""
+    request._request.body  # noqa: B018 - read for its check
 
 
 class PublicAPIView(APIView):
@@ -110,7 +101,7 @@ class PublicAPIView(APIView):
 
 
 class SupportSubmitView(PublicAPIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [SafeJSONParser, FormParser]
     throttle_classes = [WebFormIPThrottle, WebFormEmailThrottle]
 
     @extend_schema(

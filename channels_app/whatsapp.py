@@ -36,6 +36,7 @@ from twilio.rest import Client
 from crm import services
 from crm.identity import normalise_phone
 from crm.models import Channel, CustomerIdentifier, DeliveryStatus, Direction, IdentifierKind, Message
+from crm.text import storable_text
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,12 @@ def public_urls(request: HttpRequest) -> list[str]:
     if getattr(settings, "USE_X_FORWARDED_HOST", False):
         # BEHIND_PROXY: the proxy tells us the host and scheme the caller used.
         try:
-            urls.append(request.build_absolute_uri(path))
-        except Exception:  # DisallowedHost: a forged Host is simply not a candidate
+            url = request.build_absolute_uri(path)
+            # Django accepts any digits as a port ("host:99999"); Twilio's validator
+            # parses the port and raises ValueError, so such a URL is checked here.
+            urlsplit(url).port  # noqa: B018 - read for its check
+            urls.append(url)
+        except Exception:  # DisallowedHost, an impossible port: not a URL Twilio signed
             pass
     return list(dict.fromkeys(urls))
 
@@ -88,19 +93,25 @@ class InvalidWebhook(ValueError):
 
 
 def _clean(value: str, limit: int) -> str:
-    return value.replace("\x00", "")[:limit]
+    return storable_text(value)[:limit]
+
+
+def _checked_sid(sid: str) -> str:
+    """A Twilio SID (``SM`` + 32 hex) or ``InvalidWebhook``: it is a lookup key, so it is
+    refused rather than cleaned (and NUL would make PostgreSQL fail the query)."""
+    if not sid:
+        raise InvalidWebhook("MessageSid is missing.", field="MessageSid")
+    if len(sid) > 64 or not sid.isascii() or not sid.isalnum():
+        raise InvalidWebhook("MessageSid is malformed.", field="MessageSid")
+    return sid
 
 
 def inbound_accept(params: QueryDict) -> services.InboundResult | None:
     """Store one inbound WhatsApp message, once per MessageSid. ``None``: nothing to store."""
-    sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
+    sid = _checked_sid(params.get("MessageSid") or params.get("SmsMessageSid") or "")
     sender = params.get("From", "")
-    if not sid:
-        raise InvalidWebhook("MessageSid is missing.", field="MessageSid")
     if not sender:
         raise InvalidWebhook("From is missing.", field="From")
-    if len(sid) > 64 or not sid.isalnum():
-        raise InvalidWebhook("MessageSid is malformed.", field="MessageSid")
     try:
         num_media = max(0, min(int(params.get("NumMedia") or 0), MAX_MEDIA))
     except ValueError:
@@ -115,6 +126,10 @@ def inbound_accept(params: QueryDict) -> services.InboundResult | None:
         body = "(Sent " + ", ".join(m["content_type"] or "a file" for m in media) + " without text.)"
     if not body and params.get("Latitude") and params.get("Longitude"):
         body = f"(Shared a location: {params.get('Latitude')[:20]}, {params.get('Longitude')[:20]}.)"
+    if not body and num_media:
+        # Media announced without a URL (an unsupported type, an expired upload): the
+        # customer still sent something, and dropping it would lose their message.
+        body = f"(Sent {num_media} attachment{'s' if num_media > 1 else ''} without text.)"
     if not body:
         return None  # e.g. a reaction: nothing the agent could answer
     phone = normalise_phone(sender)  # InvalidInput → 400
@@ -169,10 +184,8 @@ def status_record(params: QueryDict) -> StatusOutcome:
     of its parts ("delivered" only once every part is), and "failed" or "undelivered"
     as soon as any part is.
     """
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    sid = _checked_sid(params.get("MessageSid") or params.get("SmsSid") or "")
     raw_status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
-    if not sid:
-        raise InvalidWebhook("MessageSid is missing.", field="MessageSid")
     status = TWILIO_STATUS.get(raw_status)
     if status is None:
         raise InvalidWebhook(f"Unknown MessageStatus {raw_status[:30]!r}.", field="MessageStatus")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from crm.models import (
@@ -69,7 +69,9 @@ def transcript_html(messages: QuerySet[Message] | list[Message]) -> str:
         ".fte-customer{border-color:#2a7ae2}.fte-agent{border-color:#28a745}.fte-staff{border-color:#d97706}"
         ".fte-meta{color:#666;font-size:11px}</style>"
     )
-    return style + (rows or "—")
+    # format_html, not "+": SafeString + str is a plain str, which the admin escapes,
+    # showing the CSS as text (a conversation without messages has rows == "").
+    return format_html("{}{}", style, rows or "—")
 
 
 class MessageInline(admin.TabularInline):

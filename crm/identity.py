@@ -9,15 +9,23 @@ from django.core.validators import EmailValidator
 from crm.errors import InvalidInput
 
 _email_validator = EmailValidator()
+# RFC 5321's limit on a path, and the width of our email columns: Django's validator
+# checks each part's shape but not the total, so a longer address reached the database.
+MAX_EMAIL_CHARS = 254
 
 
 def normalise_email(raw: str) -> str:
-    """Lower-case and validate an email address; refuse anything malformed."""
+    """Lower-case and validate an email address; refuse anything malformed or over 254 characters."""
     value = (raw or "").strip().lower()
     if value.startswith("mailto:"):
         value = value[len("mailto:"):]
     if not value:
         raise InvalidInput("An email address is required.", field="email")
+    if len(value) > MAX_EMAIL_CHARS:
+        raise InvalidInput(
+            f"{raw[:40]!r}… is not a valid email address: it is longer than {MAX_EMAIL_CHARS} characters.",
+            field="email",
+        )
     try:
         _email_validator(value)
     except ValidationError:

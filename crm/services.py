@@ -6,13 +6,14 @@ transaction, so they happen if and only if the data they announce was committed.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -44,6 +45,7 @@ from crm.models import (
     TicketStatus,
     Urgency,
 )
+from crm.text import storable_data, storable_text
 
 MAX_CONTENT_CHARS = 100_000
 
@@ -85,10 +87,30 @@ def _identifier_owner(kind: str, value: str) -> Customer | None:
 
 
 def _link_identifier(customer: Customer, kind: str, value: str) -> None:
-    # ON CONFLICT DO NOTHING: two webhooks for one new customer may race here.
+    # ON CONFLICT DO NOTHING: a last line of defence; the advisory locks taken in
+    # customer_resolve already keep two resolutions of one value from overlapping.
     CustomerIdentifier.objects.bulk_create(
         [CustomerIdentifier(customer=customer, kind=kind, value=value)], ignore_conflicts=True
     )
+
+
+def _identifier_lock_key(kind: str, value: str) -> int:
+    """A stable signed 64-bit key for ``pg_advisory_xact_lock`` (Python's ``hash`` is salted per process)."""
+    digest = hashlib.blake2b(f"customer-identifier\n{kind}\n{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_identifiers(identifiers: list[tuple[str, str]]) -> None:
+    """Serialise every resolution involving one of these identifiers until our transaction ends.
+
+    Without it two webhooks from a new sender both miss the lookup (neither sees the
+    other's uncommitted rows) and create two customers, or collide on the unique email.
+    Keys are taken in one global order, so two resolutions that share two identifiers
+    cannot deadlock. (One-bigint keys never collide with the two-int4 keys used elsewhere.)
+    """
+    with connection.cursor() as cursor:
+        for key in sorted({_identifier_lock_key(kind, value) for kind, value in identifiers}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 @transaction.atomic
@@ -98,14 +120,28 @@ def customer_resolve(*, email: str | None = None, phone: str | None = None, name
     When one submission carries both and they belong to nobody yet, both are linked to
     one customer. When they already belong to two different customers we keep the
     email's owner (email is the cross-channel key) and do not merge silently: merging
-    people is a decision for staff.
+    people is a decision for staff. Concurrent resolutions of one identifier are
+    serialised: the lock is held until the caller's transaction commits, so the second
+    finds what the first created.
     """
     norm_email = normalise_email(email) if email else None
     norm_phone = normalise_phone(phone) if phone else None
+    name = storable_text(name or "")
     if not norm_email and not norm_phone:
         raise InvalidInput("An email address or a phone number is required to identify the customer.")
+    _lock_identifiers(
+        ([(IdentifierKind.EMAIL, norm_email)] if norm_email else [])
+        + ([(IdentifierKind.PHONE, norm_phone)] if norm_phone else [])
+    )
 
     by_email = _identifier_owner(IdentifierKind.EMAIL, norm_email) if norm_email else None
+    email_linked = by_email is not None
+    if norm_email and by_email is None:
+        # Staff can type an address into a customer in the admin, which sets the field
+        # but links no identifier. That customer owns the address all the same (and
+        # creating another would break the unique email); rows typed by hand may differ
+        # in case.
+        by_email = Customer.objects.filter(email__iexact=norm_email).order_by("pk").first()
     by_phone = _identifier_owner(IdentifierKind.PHONE, norm_phone) if norm_phone else None
     customer = by_email or by_phone
     if customer is None:
@@ -121,7 +157,7 @@ def customer_resolve(*, email: str | None = None, phone: str | None = None, name
                 changed.append("email")
         if changed:
             customer.save(update_fields=[*changed, "updated_at"])
-    if norm_email and by_email is None:
+    if norm_email and not email_linked:
         _link_identifier(customer, IdentifierKind.EMAIL, norm_email)
     if norm_phone and by_phone is None:
         _link_identifier(customer, IdentifierKind.PHONE, norm_phone)
@@ -211,6 +247,16 @@ def inbound_message_accept(
     provider_id = (provider_id or "").strip()
     if not provider_id:
         raise InvalidInput("A provider message id is required for idempotency.", field="provider_id")
+    if len(provider_id) > 200 or storable_text(provider_id) != provider_id:
+        # Not cleaned like the text below: a changed id would break exactly-once.
+        raise InvalidInput("The provider message id is malformed.", field="provider_id")
+    # Every channel arrives here, so this is where text PostgreSQL would refuse (NUL,
+    # lone surrogates) is cleaned: one odd mail or webhook must not fail the intake.
+    content = storable_text(content)
+    subject = storable_text(subject)
+    name = storable_text(name or "")
+    email_thread_id = storable_text(email_thread_id)
+    metadata = storable_data(metadata or {})
     if len(content) > MAX_CONTENT_CHARS:
         raise InvalidInput(f"The message is longer than {MAX_CONTENT_CHARS} characters.", field="content")
 
@@ -235,7 +281,7 @@ def inbound_message_accept(
                 content=content,
                 provider_id=provider_id,
                 processing_state=ProcessingState.RECEIVED,
-                metadata=metadata or {},
+                metadata=metadata,
                 created_at=now,
             )
     except IntegrityError:

@@ -161,6 +161,17 @@ def test_null_bytes_never_reach_the_database() -> None:
     assert "\x00" not in parse_email(raw).text
 
 
+def test_headers_bodies_and_filenames_hold_only_storable_text() -> None:
+    raw = (b"From: a@example.com\r\nSubject: =?utf-8?q?bad=00nul?=\r\nIn-Reply-To: <a\x00b@example.com>\r\n"
+           b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+           b"--b\r\nContent-Type: text/plain; charset=utf-7\r\n\r\nhello +2AA- there\r\n"
+           b"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=utf-8''a%00b.pdf\r\n"
+           b"\r\nxx\r\n--b--\r\n")
+    parsed = parse_email(raw)
+    assert (parsed.subject, parsed.in_reply_to, parsed.text) == ("badnul", "<ab@example.com>", "hello \ufffd there")
+    assert parsed.attachments[0]["name"] == "ab.pdf"
+
+
 def test_reply_subject() -> None:
     assert reply_subject("Reset link") == "Re: Reset link"
     assert reply_subject("RE: Reset link") == "RE: Reset link"

@@ -226,6 +226,75 @@ def test_garbage_in_the_mailbox_is_skipped_not_fatal(api, mailbox_at) -> None:  
     assert response.json()["ignored"] == 1 and response.json()["stored"] == 1
 
 
+def _raw_mail(*, subject: bytes = b"Help", body: bytes = b"hello", ctype: bytes = b"text/plain; charset=utf-8",
+              sender: bytes = b"Bob <bob@example.com>", extra: bytes = b"") -> bytes:
+    return (b"From: " + sender + b"\r\nTo: support@loomline.example\r\nSubject: " + subject
+            + b"\r\nMessage-ID: <odd-1@example.com>\r\nContent-Type: " + ctype + b"\r\n" + extra + b"\r\n"
+            + body + b"\r\n")
+
+
+_ATTACHMENT_WITH_NUL_NAME = _raw_mail(
+    ctype=b'multipart/mixed; boundary="b"', body=(
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n"
+        b"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=utf-8''inv%00oice.pdf"
+        b"\r\n\r\nxx\r\n--b--"))
+
+
+@pytest.mark.parametrize(
+    "raw, content",
+    [
+        (_raw_mail(subject=b"=?utf-8?q?bad=00nul?="), "hello"),
+        (_raw_mail(body=b"hello +2AA- there", ctype=b"text/plain; charset=utf-7"), "hello \ufffd there"),
+        (_raw_mail(body=b"hello \\ud800 there", ctype=b"text/plain; charset=unicode_escape"), "hello \ufffd there"),
+        (_raw_mail(extra=b"In-Reply-To: <a\x00b@example.com>\r\n"), "hello"),
+        (_ATTACHMENT_WITH_NUL_NAME, "See the file."),
+    ],
+    ids=["nul-in-encoded-subject", "utf7-lone-surrogate", "unicode-escape-surrogate", "nul-in-in-reply-to",
+         "nul-in-attachment-name"],
+)
+def test_text_the_database_refuses_is_cleaned_and_the_mail_stored(api, mailbox_at, raw, content) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(raw)
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+
+    assert response.status_code == 200 and response.json()["stored"] == 1
+    message = Message.objects.get()
+    assert message.content == content
+    assert "\x00" not in message.subject + json.dumps(message.metadata)
+    assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
+
+
+def test_a_sender_address_over_254_characters_is_skipped_and_mail_behind_it_arrives(api, mailbox_at, caplog) -> None:  # type: ignore[no-untyped-def]
+    long_sender = "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "com"
+    odd = mailbox_at.deliver(make_mail(sender=long_sender))
+    mailbox_at.deliver(make_mail(sender="carol@example.com", subject="A normal mail"))
+
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+
+    assert response.status_code == 200 and response.json()["ignored"] == 1 and response.json()["stored"] == 1
+    assert Message.objects.get().subject == "A normal mail"
+    assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
+    assert any(odd.id in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_a_mail_the_database_still_refuses_is_skipped_logged_and_the_history_moves_on(api, mailbox_at, caplog) -> None:  # type: ignore[no-untyped-def]
+    # A thread id wider than the column: a refusal no cleaning foresaw. Retrying it
+    # would fail on every push and hold back every mail after it.
+    poison = mailbox_at.deliver(make_mail(subject="Odd thread"), thread_id="t" * 300)
+    mailbox_at.deliver(make_mail(sender="carol@example.com", subject="A normal mail"))
+
+    first = gmail_push(api, push_body(mailbox_at.history_id))
+
+    assert first.status_code == 200 and first.json()["ignored"] == 1 and first.json()["stored"] == 1
+    assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
+    warning = next(r for r in caplog.records if poison.id in r.getMessage())
+    assert warning.levelname == "WARNING" and "could not be stored" in warning.getMessage()
+    # Later mail keeps arriving.
+    mailbox_at.deliver(make_mail(sender="dan@example.com", subject="Later"))
+    later = gmail_push(api, push_body(mailbox_at.history_id))
+    assert later.status_code == 200 and later.json()["stored"] == 1
+    assert sorted(Message.objects.values_list("subject", flat=True)) == ["A normal mail", "Later"]
+
+
 # --- Threading --------------------------------------------------------------------------------
 
 
@@ -279,6 +348,10 @@ def _b64(value: object) -> str:
         json.dumps({"message": {"data": _b64({"emailAddress": "support@loomline.example",
                                                "historyId": "<script>"})}}).encode(),
         json.dumps({"message": {"data": _b64(["a", "list"])}}).encode(),
+        # Nested past the decoder's recursion limit, in the body and in message.data.
+        pytest.param(b"[" * 200_000, id="nested-body"),
+        pytest.param(json.dumps({"message": {"data": base64.b64encode(b"[" * 100_000).decode()}}).encode(),
+                     id="nested-data"),
     ],
 )
 def test_malformed_pushes_are_400_and_store_nothing(api, mailbox_at, body) -> None:  # type: ignore[no-untyped-def]
@@ -300,6 +373,26 @@ def test_a_huge_push_is_413(api, mailbox_at, settings) -> None:  # type: ignore[
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = json.dumps({"message": {"data": "A" * 5000}}).encode()
     assert gmail_push(api, body).status_code == 413
+
+
+@pytest.mark.parametrize("history", [10**20, 2**63, True, False, 0, -5, 1.5, "12a", "-5", "１２", None, [1]],
+                         ids=["1e20", "2**63", "true", "false", "zero", "negative", "float", "not-digits",
+                              "negative-string", "fullwidth-digits", "null", "list"])
+def test_a_history_id_that_is_not_a_bigint_is_400(api, mailbox_at, history) -> None:  # type: ignore[no-untyped-def]
+    # 10**20 was "bigint out of range" (a 500) on every push; True was taken as 1.
+    body = json.dumps({"message": {"data": _b64({"emailAddress": "support@loomline.example",
+                                                   "historyId": history})}}).encode()
+    response = gmail_push(api, body)
+
+    assert response.status_code == 400
+    assert "historyId" in response.json()["detail"]
+    assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
+    assert mailbox_at.server.requests == []
+
+
+@pytest.mark.parametrize("history, expected", [(2**63 - 1, 2**63 - 1), ("4242", 4242), (7, 7)])
+def test_decode_push_accepts_history_ids_up_to_bigint(history, expected) -> None:  # type: ignore[no-untyped-def]
+    assert gmail.decode_push(push_body(history)).history_id == expected
 
 
 def test_decode_push_accepts_urlsafe_base64() -> None:

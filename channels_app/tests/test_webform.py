@@ -59,6 +59,17 @@ def test_optional_phone_links_the_customer_across_channels(api) -> None:  # type
         ("email", "ana.diaz@example.com"), ("phone", "+14155550123")}
 
 
+def test_a_customer_staff_entered_without_identifier_gets_the_ticket(api) -> None:  # type: ignore[no-untyped-def]
+    from crm.models import Customer
+
+    entered = Customer.objects.create(name="Ana (entered by staff)", email="ana.diaz@example.com")
+    response = submit(api)
+
+    assert response.status_code == 201
+    assert Ticket.objects.get(reference=response.json()["ticket_id"]).customer == entered
+    assert Customer.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     "change, field",
     [
@@ -98,6 +109,9 @@ def test_missing_fields_are_listed(api) -> None:  # type: ignore[no-untyped-def]
         (b"[1, 2, 3]", "application/json", 400),  # JSON, but not an object
         (b'{"name": "\xff\xfe\xfa"}', "application/json", 400),  # not UTF-8
         (json.dumps({**VALID, "message": "a lone surrogate \ud800 in a message"}).encode(), "application/json", 400),
+        # Nested past the decoder's recursion limit (and well under the size limit).
+        pytest.param(b"[" * 200_000, "application/json", 400, id="nested-arrays"),
+        pytest.param(b'{"a":' * 40_000 + b"1" + b"}" * 40_000, "application/json", 400, id="nested-objects"),
         (b"<xml/>", "application/xml", 415),
         (b"name=Ana", "text/plain", 415),
     ],
@@ -117,6 +131,32 @@ def test_a_body_over_the_limit_is_413(api, settings) -> None:  # type: ignore[no
 
     assert response.status_code == 413
     assert "too large" in response.json()["detail"] or "larger" in response.json()["detail"]
+    assert Message.objects.count() == 0
+
+
+def test_a_form_with_too_many_fields_is_json_400(api, settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    body = urlencode(VALID) + "&" + "&".join(f"x{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 100))
+    response = api.post("/support/submit", data=body, content_type="application/x-www-form-urlencoded")
+
+    # Django's own answer would be its HTML 400 page.
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": f"Too many fields: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}."}
+    assert any(r.name == "django.security.TooManyFieldsSent" for r in caplog.records)
+    assert Message.objects.count() == 0
+
+
+def test_a_form_body_over_the_limit_is_json_413(api, settings) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = api.post("/support/submit", data=urlencode({**VALID, "message": "x" * 20_000}),
+                        content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 9 KB."}
     assert Message.objects.count() == 0
 
 

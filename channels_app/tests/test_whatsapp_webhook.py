@@ -46,6 +46,16 @@ def test_media_is_recorded_not_inlined(api) -> None:  # type: ignore[no-untyped-
     assert "image/jpeg" in message.content
 
 
+@pytest.mark.parametrize("num_media, content", [("1", "(Sent 1 attachment without text.)"),
+                                                 ("3", "(Sent 3 attachments without text.)")])
+def test_media_without_a_url_or_text_is_stored_not_dropped(api, num_media, content) -> None:  # type: ignore[no-untyped-def]
+    assert twilio_post(api, PATH, twilio_params(Body="", NumMedia=num_media)).status_code == 200
+
+    message = Message.objects.get()
+    assert message.content == content
+    assert (message.metadata["num_media"], message.metadata["media"]) == (int(num_media), [])
+
+
 def test_a_redelivered_message_is_stored_once(api) -> None:  # type: ignore[no-untyped-def]
     params = twilio_params()
     assert twilio_post(api, PATH, params).status_code == 200
@@ -98,6 +108,18 @@ def test_behind_a_proxy_the_forwarded_host_and_scheme_are_the_public_url(api, se
     assert response.status_code == 200
 
 
+def test_behind_a_proxy_a_forwarded_port_out_of_range_is_no_match_not_500(api, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.USE_X_FORWARDED_HOST = True
+    settings.ALLOWED_HOSTS = ["testserver", "wa.loomline.example"]
+    forged = twilio_post(api, PATH, twilio_params(), signature="abc", HTTP_X_FORWARDED_HOST="wa.loomline.example:99999")
+    # The public URL from PUBLIC_BASE_URL is still a candidate.
+    genuine = twilio_post(api, PATH, twilio_params(), HTTP_X_FORWARDED_HOST="wa.loomline.example:99999")
+
+    assert forged.status_code == 403
+    assert forged.json() == {"detail": "The Twilio signature is missing or wrong."}
+    assert genuine.status_code == 200 and Message.objects.count() == 1
+
+
 def test_a_query_string_is_part_of_the_signed_url(api) -> None:  # type: ignore[no-untyped-def]
     params = twilio_params()
     path = PATH + "?source=whatsapp"
@@ -119,6 +141,41 @@ def test_signed_but_malformed_messages_are_400_and_store_nothing(api, params, fi
 
     assert response.status_code == 400
     assert field in response.json()["fields"]
+    assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "overrides, content, metadata",
+    [
+        ({"From": "whatsapp:+14155550123\x00"}, "How do I reset my password?", {"from": "whatsapp:+14155550123"}),
+        ({"To": "whatsapp:+14155238886\x00"}, "How do I reset my password?", {"to": "whatsapp:+14155238886"}),
+        ({"WaId": "1415\x00"}, "How do I reset my password?", {"wa_id": "1415"}),
+        ({"Body": "", "Latitude": "1\x00", "Longitude": "2"}, "(Shared a location: 1, 2.)", {}),
+        ({"Body": "", "NumMedia": "1", "MediaUrl0": "https://x.example/1\x00", "MediaContentType0": "image/\x00"},
+         "(Sent image/ without text.)", {"media": [{"url": "https://x.example/1", "content_type": "image/"}]}),
+        ({"Body": "hi\x00", "ProfileName": "Ana\x00", "ButtonText": "Yes\x00", "ReferralBody": "x"}, "hi",
+         {"profile_name": "Ana", "button_text": "Yes"}),
+    ],
+    ids=["from", "to", "wa-id", "latitude", "media-content-type", "body-profile-button"],
+)
+def test_nul_bytes_in_any_field_are_dropped_and_the_message_stored(api, overrides, content, metadata) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL refuses NUL in text and jsonb; a signed webhook carrying one was a 500
+    # (and Twilio's retries of it too).
+    response = twilio_post(api, PATH, twilio_params(**overrides))
+
+    assert response.status_code == 200
+    message = Message.objects.get()
+    assert message.content == content
+    assert metadata.items() <= message.metadata.items()
+    assert "\x00" not in str(message.metadata)
+
+
+def test_nul_bytes_in_the_sid_or_counts_are_400_not_500(api) -> None:  # type: ignore[no-untyped-def]
+    sid = twilio_post(api, PATH, twilio_params(MessageSid="SM\x00", SmsMessageSid=""))
+    num_media = twilio_post(api, PATH, twilio_params(NumMedia="1\x00"))
+
+    assert (sid.status_code, num_media.status_code) == (400, 400)
+    assert "MessageSid" in sid.json()["fields"] and "NumMedia" in num_media.json()["fields"]
     assert Message.objects.count() == 0
 
 
@@ -219,3 +276,15 @@ def test_status_callbacks_need_a_signature_and_a_known_status(api) -> None:  # t
     params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
     assert twilio_post(api, STATUS_PATH, params, signature="forged").status_code == 403
     assert _status(api, "SM1", "exploded").status_code == 400
+
+
+@pytest.mark.parametrize("sid", ["SM\x00", "SM../../etc/passwd", "SM" + "a" * 70, ""])
+def test_a_malformed_status_sid_is_400_with_a_readable_message(api, sid) -> None:  # type: ignore[no-untyped-def]
+    message = _outbound(["SM1"])
+    response = _status(api, sid, "sent")
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["MessageSid"] == [response.json()["detail"]]
+    assert "MessageSid is" in response.json()["detail"]
+    message.refresh_from_db()
+    assert message.delivery_status == DeliveryStatus.QUEUED

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm import services
-from crm.tests.factories import TicketFactory, UserFactory
+from crm.tests.factories import CustomerFactory, TicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +71,11 @@ def test_conversation_transcript_is_read_only_and_escaped(admin_client):
     body = page.content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<script>alert(1)</script>" not in body
+
+
+def test_transcript_of_a_conversation_without_messages_renders_its_style_not_css_text(admin_client):
+    conversation = services.conversation_for(customer=CustomerFactory(), channel="email")
+    body = admin_client.get(reverse("admin:crm_conversation_change", args=[conversation.pk])).content.decode()
+
+    assert "<style>.fte-msg{" in body
+    assert "&lt;style&gt;" not in body

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -63,6 +64,20 @@ def test_known_phone_learns_new_email():
     assert services.customer_resolve(email="new@example.com") == by_phone
 
 
+@pytest.mark.parametrize("stored_email", ["ana@example.com", "Ana@Example.com"])
+def test_customer_with_the_email_but_no_identifier_is_found_and_linked(stored_email):
+    # What staff create in the admin: the email field set, no identifier row. The
+    # next message from that address used to create a second customer: a unique-email 500.
+    entered = Customer.objects.create(name="Ana (entered by staff)", email=stored_email)
+
+    found = services.customer_resolve(email="ANA@example.com", phone="+14155550123", name="Ana")
+
+    assert found == entered and Customer.objects.count() == 1
+    assert set(found.identifiers.values_list("kind", "value")) == {("email", "ana@example.com"),
+                                                                 ("phone", "+14155550123")}
+    assert services.customer_resolve(phone="+14155550123") == entered
+
+
 @pytest.mark.parametrize("email", ["not-an-email", "a@", "@b.com", "a b@c.com"])
 def test_malformed_email_is_refused_and_nothing_written(email):
     with pytest.raises(InvalidInput) as err:
@@ -72,12 +87,91 @@ def test_malformed_email_is_refused_and_nothing_written(email):
     assert Customer.objects.count() == 0
 
 
+def test_email_over_254_characters_is_refused_and_254_accepted():
+    # Each part is well-formed, so Django's validator alone accepted this; the
+    # database column did not, and the mail that carried it failed the whole sync.
+    too_long = "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "com"
+    with pytest.raises(InvalidInput) as err:
+        services.customer_resolve(email=too_long)
+    assert err.value.field == "email" and "longer than 254 characters" in err.value.message
+    assert Customer.objects.count() == 0
+
+    longest = "a" * 64 + "@" + ("b" * 61 + ".") * 3 + "com"
+    assert len(longest) == 254
+    assert services.customer_resolve(email=longest).email == longest
+
+
 @pytest.mark.parametrize("phone", ["12345", "+1 000", "call me maybe", "+99912345678901234"])
 def test_malformed_phone_is_refused_and_nothing_written(phone):
     with pytest.raises(InvalidInput) as err:
         services.customer_resolve(phone=phone)
     assert err.value.field == "phone"
     assert Customer.objects.count() == 0
+
+
+def _another_session_waits_for_a_lock(timeout: float = 10.0) -> bool:
+    """True once some other connection to the test database is blocked on a lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Inside a transaction pg_stat_activity is a snapshot taken at first read.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                           " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "identity",
+    [{"phone": "+14155550123"}, {"email": "new@example.com"}, {"email": "new@example.com", "phone": "+14155550123"}],
+    ids=["phone", "email", "email-and-phone"],
+)
+def test_concurrent_first_messages_from_a_new_sender_make_one_customer(identity):
+    # Two webhooks from someone new: the first has created the customer but not yet
+    # committed when the second looks them up. Before the identifier lock the second
+    # created a second customer (phone) or hit the unique email (a 500).
+    barrier = threading.Barrier(2, timeout=10)
+    outcomes: dict[str, object] = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                outcomes["first"] = services.inbound_message_accept(
+                    channel="whatsapp", provider_id="SM-first", content="Hello?", **identity)
+                barrier.wait()
+                # Commit only once the second delivery is blocked behind us.
+                outcomes["second_waited"] = _another_session_waits_for_a_lock()
+        except Exception as exc:  # noqa: BLE001 - recorded and asserted below
+            outcomes["first"] = exc
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            barrier.wait()
+            outcomes["second"] = services.inbound_message_accept(
+                channel="whatsapp", provider_id="SM-second", content="Anyone there?", **identity)
+        except Exception as exc:  # noqa: BLE001
+            outcomes["second"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not isinstance(outcomes["first"], Exception), outcomes["first"]
+    assert not isinstance(outcomes["second"], Exception), outcomes["second"]
+    assert outcomes["second_waited"]
+    customer = Customer.objects.get()
+    assert {m.conversation.customer_id for m in Message.objects.select_related("conversation")} == {customer.pk}
+    assert customer.identifiers.count() == len(identity)
 
 
 def test_no_identifier_at_all_is_refused():
@@ -172,6 +266,32 @@ def test_inbound_malformed_email_writes_nothing():
 def test_inbound_without_provider_id_is_refused():
     with pytest.raises(InvalidInput, match="provider message id"):
         accept(provider_id="  ")
+
+
+def test_inbound_text_postgres_would_refuse_is_cleaned_and_stored():
+    # NUL and lone surrogates come from real mail (utf-7 "+2AA-", RFC 2047 "=00",
+    # RFC 2231 "%00" filenames); PostgreSQL refuses both in text and jsonb.
+    result = accept(
+        content="hello \x00 \ud800 there \ud83d\ude00",
+        subject="bad\x00nul \udfff",
+        name="Ada\x00 \ud800",
+        email_thread_id="thread\x00",
+        metadata={"attachments": [{"name": "a\x00b.pdf", "type": "image/\ud800"}], "k\x00": ("x\x00",), "n": 3},
+    )
+    message = Message.objects.get(pk=result.message.pk)
+    assert message.content == "hello  \ufffd there \U0001f600"
+    assert message.subject == "badnul \ufffd"
+    assert message.metadata == {"attachments": [{"name": "ab.pdf", "type": "image/\ufffd"}], "k": ["x"], "n": 3}
+    assert message.conversation.email_thread_id == "thread"
+    assert message.conversation.customer.name == "Ada \ufffd"
+
+
+@pytest.mark.parametrize("provider_id", ["gmail\x00-1", "x" * 201])
+def test_inbound_provider_id_that_cannot_be_stored_is_refused(provider_id):
+    # Cleaning an id would make two different ids one, so it is refused instead.
+    with pytest.raises(InvalidInput, match="provider message id is malformed"):
+        accept(provider_id=provider_id)
+    assert Message.objects.count() == 0
 
 
 def test_provider_id_unique_per_channel_in_the_database():
