@@ -36,7 +36,7 @@ def parse_incoming(raw: bytes | None) -> int:
     """The message id an incoming record names, or PoisonRecord."""
     try:
         payload = json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise PoisonRecord(f"not JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise PoisonRecord("not a JSON object")
@@ -53,7 +53,7 @@ def _decode(raw: bytes | None) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return raw.decode("utf-8", errors="replace")
 
 
