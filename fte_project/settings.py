@@ -293,6 +293,11 @@ SLA_CHANNEL_FACTOR = {
     "web_form": envfloat("SLA_FACTOR_WEB_FORM", 1.0),
     "email": envfloat("SLA_FACTOR_EMAIL", 1.0),
 }
+# Empty: SLA clocks run around the clock. "mon-fri 08:00-18:00": they count only then,
+# in SLA_TIME_ZONE, except for the urgencies listed as always on.
+SLA_BUSINESS_HOURS = env("SLA_BUSINESS_HOURS", "")
+SLA_TIME_ZONE = env("SLA_TIME_ZONE") or TIME_ZONE
+SLA_ALWAYS_ON_URGENCIES = envlist("SLA_ALWAYS_ON_URGENCIES", "urgent")
 
 # --- Demo -------------------------------------------------------------------------------
 DEMO_ADMIN_USERNAME = env("DEMO_ADMIN_USERNAME", "admin")
