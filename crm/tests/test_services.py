@@ -396,6 +396,24 @@ def test_escalation_with_unknown_reason_or_urgency_is_refused():
     assert ticket.status == "open"
 
 
+def test_re_escalation_raises_urgency_and_moves_the_due_time_sooner_but_never_lowers_it(settings):
+    settings.SLA_BUSINESS_HOURS = ""
+    ticket = TicketFactory(source_channel="email")
+    start = timezone.now()
+    ticket = services.ticket_escalate(ticket=ticket, reason="knowledge_not_found", urgency="low",
+                                      summary="first", now=start)
+    assert ticket.sla_due_at == start + timedelta(hours=24)
+
+    ticket = services.ticket_escalate(ticket=ticket, reason="security_incident", urgency="urgent",
+                                      summary="a hard trigger", now=start + timedelta(minutes=5))
+    assert (ticket.urgency, ticket.escalation_reason) == ("urgent", "security_incident")
+    assert ticket.sla_due_at == start + timedelta(hours=1)  # counted from the escalation
+
+    ticket = services.ticket_escalate(ticket=ticket, reason="security_incident", urgency="normal",
+                                      summary="more context")
+    assert ticket.urgency == "urgent" and ticket.sla_due_at == start + timedelta(hours=1)
+
+
 def test_ticket_for_conversation_reuses_and_reopens():
     customer = CustomerFactory()
     conversation = services.conversation_for(customer=customer, channel="email")
