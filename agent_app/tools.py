@@ -165,6 +165,15 @@ async def get_customer_history(ctx: RunContextWrapper[AgentRunContext], customer
                     "created_at": t.created_at.isoformat()}
                    for t in selectors.customer_tickets(customer_id=customer_id, limit=10)]
         c.history_read = True
+        if c.channel == "web_form":
+            # The form proves no identity and its replies are shown to whoever sent it:
+            # the model sees this ticket only. (Governance still counts repeat contacts
+            # over the whole history, server-side; staff see everything.)
+            history = [h for h in history if h["ticket"] == c.ticket_reference and h["channel"] == "web_form"]
+            tickets = [t for t in tickets if t["ticket_id"] == c.ticket_reference]
+            return {"customer": {"name": customer.name}, "history": history, "tickets": tickets,
+                    "note": "Only this ticket is shown: the support form does not verify who wrote it. "
+                            "Do not refer to other conversations."}
         return {"customer": {"name": customer.name, "plan": customer.plan, "company": customer.company},
                 "history": history, "tickets": tickets}
 

@@ -62,7 +62,10 @@ def webform_submit(
         name=name,
         subject=subject,
         metadata={"category": category, "priority": priority, "form": "support", **({"client": client} if client
-                                                                                   else {})},
+                                                                                   else {}),
+                  # What was typed, for staff: a phone next to a known address is not linked.
+                  **({"phone": phone} if phone else {})},
+        claimed_identity=True,  # anyone can type any address into a public form
     )
     stored = accepted.message
     if not accepted.created and stored.ticket_id:

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from crm.models import Author, Customer, Message, Ticket, TicketStatus
+from crm.models import Author, Channel, Customer, Message, Ticket, TicketStatus
 
 
 def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -47,10 +47,15 @@ def ticket_by_reference(*, reference: str) -> Ticket | None:
 
 
 def ticket_public_messages(*, ticket: Ticket) -> list[dict[str, Any]]:
-    """What the customer may see of a ticket: their messages and the replies, in order."""
-    messages = Message.objects.filter(ticket=ticket, author__in=[Author.CUSTOMER, Author.AGENT, Author.STAFF]).order_by(
-        "created_at", "id"
-    )
+    """What the web-form customer may see of a ticket: the form's messages and replies, in order.
+
+    Only the web-form channel: whoever holds the reference proved no identity, so a
+    WhatsApp or email message that joined this ticket (the same customer, as far as the
+    form's claim goes) is not shown here; it was answered on its own channel.
+    """
+    messages = Message.objects.filter(
+        ticket=ticket, channel=Channel.WEB_FORM, author__in=[Author.CUSTOMER, Author.AGENT, Author.STAFF]
+    ).order_by("created_at", "id")
     return [
         {"author": m.author, "channel": m.channel, "content": m.content, "created_at": m.created_at.isoformat()}
         for m in messages

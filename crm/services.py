@@ -114,8 +114,16 @@ def _lock_identifiers(identifiers: list[tuple[str, str]]) -> None:
 
 
 @transaction.atomic
-def customer_resolve(*, email: str | None = None, phone: str | None = None, name: str = "") -> Customer:
+def customer_resolve(
+    *, email: str | None = None, phone: str | None = None, name: str = "", claimed: bool = False
+) -> Customer:
     """Find the customer behind an email and/or a phone number, or create them.
+
+    ``claimed``: the identifiers were typed into a form, not proven by the channel (a
+    WhatsApp number is proven by Twilio's signature, an address by our replies going to
+    it). A claim finds a customer like any other contact, but it never adds an
+    identifier, a name or an address to a customer who already existed: otherwise typing
+    someone's address next to your own number would make your WhatsApp messages theirs.
 
     When one submission carries both and they belong to nobody yet, both are linked to
     one customer. When they already belong to two different customers we keep the
@@ -146,6 +154,11 @@ def customer_resolve(*, email: str | None = None, phone: str | None = None, name
     customer = by_email or by_phone
     if customer is None:
         customer = Customer.objects.create(name=(name or "").strip()[:200], email=norm_email)
+    elif claimed:
+        if norm_email and not email_linked and by_email is not None:
+            # The address is already this customer's (typed into the admin by staff).
+            _link_identifier(customer, IdentifierKind.EMAIL, norm_email)
+        return customer
     else:
         changed = []
         if name and not customer.name:
@@ -237,11 +250,13 @@ def inbound_message_accept(
     email_thread_id: str = "",
     ticket: Ticket | None = None,
     received_at: datetime | None = None,
+    claimed_identity: bool = False,
 ) -> InboundResult:
     """Store one inbound message and queue it for the agent, exactly once per provider id.
 
     A second delivery of the same provider id returns the stored message with
-    ``created=False`` and writes nothing.
+    ``created=False`` and writes nothing. ``claimed_identity``: the sender's email and
+    phone were typed in, not proven (see ``customer_resolve``).
     """
     _check_channel(channel)
     provider_id = (provider_id or "").strip()
@@ -265,7 +280,7 @@ def inbound_message_accept(
         return InboundResult(existing, created=False)
 
     now = received_at or timezone.now()
-    customer = customer_resolve(email=email, phone=phone, name=name)
+    customer = customer_resolve(email=email, phone=phone, name=name, claimed=claimed_identity)
     conversation = conversation_for(customer=customer, channel=channel, now=now, email_thread_id=email_thread_id)
     try:
         # A savepoint, so that losing a race to a concurrent duplicate leaves the

@@ -48,6 +48,18 @@ def test_a_ticket_is_created_first_and_history_is_read(channel):
     assert message.ticket is not None and message.ticket.reference.startswith("TKT-")
 
 
+def test_on_the_web_form_the_model_sees_only_the_submissions_own_ticket():
+    # The form proves no identity and shows its reply to whoever sent it.
+    run("Our invoices are addressed to the old company name, can you help?", channel="email")
+    _, by_email, _ = run("How do I reset my password?", channel="email")
+    [email_history] = [c for c in by_email.tool_calls if c["tool"] == "get_customer_history"]
+    assert email_history["result"]["count"] >= 2  # other channels: the whole history
+
+    _, by_form, _ = run("How do I reset my password?", channel="web_form")
+    [form_history] = [c for c in by_form.tool_calls if c["tool"] == "get_customer_history"]
+    assert form_history["result"]["count"] == 0
+
+
 @pytest.mark.parametrize("text,slug", [
     ("I forgot my password, how can I set a new one?", "reset-password"),
     ("Where can I download our invoices?", "download-invoices"),

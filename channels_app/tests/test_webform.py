@@ -42,6 +42,45 @@ def test_submission_opens_a_ticket_with_the_message(api) -> None:  # type: ignor
     assert OutboxEvent.objects.filter(topic="fte.tickets.incoming", payload__message_id=message.pk).exists()
 
 
+def test_a_phone_typed_next_to_a_known_address_is_not_linked_to_that_customer(api) -> None:  # type: ignore[no-untyped-def]
+    # Ana is known by email. Someone types her address and their own number into the form:
+    # their later WhatsApp messages must not become Ana's (and read her history).
+    ana = services.inbound_message_accept(channel="email", provider_id="g-1", content="Hello",
+                                          email="ana.diaz@example.com", name="Ana Díaz").message.conversation.customer
+    response = submit(api, {**VALID, "name": "Mallory", "phone": "+1 415 555 0199"})
+    assert response.status_code == 201
+
+    ticket = Ticket.objects.get(reference=response.json()["ticket_id"])
+    assert ticket.customer == ana  # the claim finds the customer, like any contact ...
+    assert not ana.identifiers.filter(kind="phone").exists()  # ... but adds nothing to them
+    ana.refresh_from_db()
+    assert ana.name == "Ana Díaz"
+    assert Message.objects.get(ticket=ticket).metadata["phone"] == "+14155550199"  # kept for staff
+    later = services.inbound_message_accept(channel="whatsapp", provider_id="SM-later", content="hi",
+                                            phone="+14155550199").message
+    assert later.conversation.customer != ana
+
+
+def test_an_address_typed_next_to_a_known_phone_is_not_linked_either(api) -> None:  # type: ignore[no-untyped-def]
+    known = services.inbound_message_accept(channel="whatsapp", provider_id="SM-1", content="hi",
+                                            phone="+14155550123").message.conversation.customer
+    response = submit(api, {**VALID, "email": "mallory@example.com", "phone": "+1 415 555 0123"})
+    assert response.status_code == 201
+    assert not known.identifiers.filter(kind="email").exists()
+    assert services.customer_resolve(email="mallory@example.com") != known
+
+
+def test_the_ticket_page_shows_only_the_forms_messages(api) -> None:  # type: ignore[no-untyped-def]
+    reference = submit(api, {**VALID, "phone": "+1 415 555 0123"}).json()["ticket_id"]
+    ticket = Ticket.objects.get(reference=reference)
+    # A WhatsApp message from the number typed in the form joins the same conversation and ticket.
+    services.inbound_message_accept(channel="whatsapp", provider_id="SM-2", content="my other secret question",
+                                    phone="+14155550123", ticket=ticket)
+    page = api.get(f"/support/ticket/{reference}").json()
+    assert [m["channel"] for m in page["messages"]] == ["web_form"]
+    assert "secret" not in json.dumps(page)
+
+
 def test_form_encoded_submission_works_too(api) -> None:  # type: ignore[no-untyped-def]
     from urllib.parse import urlencode
 
