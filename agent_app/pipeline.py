@@ -220,8 +220,10 @@ def process_message(*, message_id: int) -> str:
     started = time.monotonic()
     message = Message.objects.select_related("conversation__customer", "ticket").get(pk=message_id)
     customer = message.conversation.customer
+    # On the web form, the name typed into it: the record it matched may be someone else's.
+    display_name = selectors.typed_name(message) if message.channel == "web_form" else customer.name
     context = AgentRunContext(message_id=message.pk, customer_id=customer.pk, conversation_id=message.conversation_id,
-                              channel=message.channel, customer_name=customer.name, subject=message.subject)
+                              channel=message.channel, customer_name=display_name, subject=message.subject)
     model_name = providers.model_name()
 
     earlier = list(Message.objects.filter(reply_to=message, author=Author.AGENT).select_related("ticket"))
@@ -232,8 +234,16 @@ def process_message(*, message_id: int) -> str:
 
     tokens = message.tokens_used or 0
     sentiment = None
+    if earlier and not message.tool_calls:
+        # The audit trail is stored only once governance has run: without it, the
+        # attempt died between the model recording replies and governance checking them
+        # (against the hard triggers, the guardrails, the searches it made). Nothing was
+        # sent yet; the unchecked replies are withdrawn and the message runs afresh.
+        context.reply_ids = [m.pk for m in earlier]
+        _withdraw_replies(context, "the attempt that recorded them stopped before governance")
+        earlier = list(Message.objects.filter(reply_to=message, author=Author.AGENT).select_related("ticket"))
     if earlier:
-        # A retry after a crash: the answer exists; only governance and delivery may be missing.
+        # A retry after governance: the checked answer exists; only delivery may be missing.
         context.reply_ids = [m.pk for m in earlier]
         ticket = earlier[0].ticket
         context.ticket_id = ticket.pk if ticket else None
@@ -241,20 +251,15 @@ def process_message(*, message_id: int) -> str:
         if ticket and ticket.status == TicketStatus.ESCALATED:
             context.escalation = {"reason": ticket.escalation_reason, "urgency": ticket.urgency}
         context.tool_calls = list(message.tool_calls or [])
-        # The audit trail is stored only once governance has run: without it, the run
-        # crashed between recording a reply and checking it against the hard triggers.
-        if not message.tool_calls:
-            _govern(context, message, RunOutcome(tokens=tokens))
-            Message.objects.filter(pk=message.pk).update(tool_calls=context.tool_calls)
     else:
-        meta = {"customer_id": customer.pk, "channel": message.channel, "customer_name": customer.name,
+        meta = {"customer_id": customer.pk, "channel": message.channel, "customer_name": display_name,
                 "subject": message.subject, "message_id": message.pk}
         run = async_to_sync(_run_agent)(context, prompts.user_input(meta=meta, content=message.content))
         tokens = run.tokens
         # Another message of this conversation may have been escalated while the model ran.
         if selectors.human_owns_conversation(conversation_id=message.conversation_id,
                                              except_escalated_by=message.pk):
-            Message.objects.filter(pk=message.pk).update(tool_calls=context.tool_calls, tokens_used=tokens)
+            Message.objects.filter(pk=message.pk).update(tokens_used=tokens)
             held = list(Message.objects.filter(pk__in=context.reply_ids))
             return _hold_for_human(message, context, held, model_name, started, tokens=tokens)
         _govern(context, message, run)
@@ -262,6 +267,7 @@ def process_message(*, message_id: int) -> str:
         # Record the audit trail now, so a retry after a delivery failure can reuse it.
         Message.objects.filter(pk=message.pk).update(tool_calls=context.tool_calls, tokens_used=tokens)
 
+    services.message_extend_lease(message_id=message.pk)
     _deliver(context.reply_ids)
     outcome = Outcome.ESCALATED if context.escalation else Outcome.ANSWERED
     _finish(message=message, context=context, outcome=outcome, model_name=model_name, tokens=tokens,
@@ -279,6 +285,16 @@ def _hold_for_human(message: Message, context: AgentRunContext, replies: list[Me
     ticket = Ticket.objects.filter(conversation_id=message.conversation_id, status=TicketStatus.ESCALATED).first()
     if ticket is not None:
         Message.objects.filter(pk=message.pk, ticket__isnull=True).update(ticket=ticket)
+        own = Ticket.objects.filter(pk=message.ticket_id).exclude(
+            status__in=[TicketStatus.ESCALATED, TicketStatus.CLOSED]).first() if message.ticket_id else None
+        if own is not None:
+            # The message came with a ticket of its own (a second form submission): it goes
+            # to the same person, or it would wait, open and unanswered, for no one.
+            ticket = services.ticket_escalate(
+                ticket=own, reason=ticket.escalation_reason or "explicit_human_request",
+                urgency=ticket.urgency or "normal",
+                summary=f"Written while {ticket.reference} is with a person: handle the two together.",
+                packet={"message_id": message.pk, "related_ticket": ticket.reference})
         context.ticket_id, context.ticket_reference = ticket.pk, ticket.reference
     _finish(message=message, context=context, outcome=Outcome.SKIPPED, model_name=model_name,
             tokens=(message.tokens_used or 0) if tokens is None else tokens,

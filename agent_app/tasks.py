@@ -54,25 +54,36 @@ def process_inbound(self, message_id: int) -> str:  # type: ignore[no-untyped-de
 
 @shared_task(name="agent_app.requeue_stalled", acks_late=True)
 def requeue_stalled() -> list[int]:
-    """Periodic: put messages whose worker died mid-task back in the queue.
+    """Periodic: queue again the messages whose worker died mid-task (lease run out).
 
-    A message that has already used all its attempts this way (one that kills its worker
-    every time, say by running it out of memory) is failed instead: DLQ and a human.
+    Nothing is changed on them: the queued task claims the expired lease itself, and a
+    sweep whose enqueue fails (broker down) leaves them to the next one. A message that
+    has used all its attempts this way (one that kills its worker every time, say by
+    running it out of memory) is failed instead: DLQ and a human.
     """
-    from channels_app.enqueue import enqueue_inbound
-    from crm.models import Message
+    from django.utils import timezone
 
+    from channels_app.enqueue import enqueue_inbound
+    from crm import selectors
+    from crm.models import Message, ProcessingState
+
+    stalled = selectors.stalled_message_ids()
+    requeued = []
     with transaction.atomic():
-        released = services.message_release_stalled()
-        exhausted = set(Message.objects.filter(pk__in=released, attempts__gt=settings.CELERY_TASK_MAX_RETRIES)
-                        .values_list("pk", flat=True))
-        for message_id in released:
-            if message_id in exhausted:
+        for message_id in stalled:
+            # Locked, and still stalled: a redelivered task may have claimed it meanwhile.
+            row = Message.objects.select_for_update().filter(
+                pk=message_id, processing_state=ProcessingState.PROCESSING, claimed_until__lt=timezone.now(),
+            ).values("attempts").first()
+            if row is None:
+                continue
+            if row["attempts"] > settings.CELERY_TASK_MAX_RETRIES:
                 error = "the worker processing it stopped every time (killed or out of memory)"
                 services.message_fail(message_id=message_id, error=error,
                                       dlq_record={"stage": "task", "message_id": message_id, "error": error})
             else:
+                requeued.append(message_id)
                 transaction.on_commit(lambda message_id=message_id: enqueue_inbound(message_id))
-    if released:
-        log.warning("requeued %s message(s) whose worker died mid-task", len(released) - len(exhausted))
-    return [m for m in released if m not in exhausted]
+    if requeued:
+        log.warning("requeued %s message(s) whose worker died mid-task", len(requeued))
+    return requeued

@@ -48,6 +48,8 @@ async def _run(ctx: RunContextWrapper[AgentRunContext], name: str, arguments: di
         log.exception("tool %s failed", name)
         result = {"error": f"{name} failed: {type(exc).__name__}. Try again or escalate to a human."}
     ctx.context.record(name, arguments, result, started)
+    # The run is alive: keep its claim, so a long run is not taken for a dead worker's.
+    await sync_to_async(services.message_extend_lease)(message_id=ctx.context.message_id)
     return json.dumps(result, default=str)
 
 
@@ -171,7 +173,7 @@ async def get_customer_history(ctx: RunContextWrapper[AgentRunContext], customer
             # over the whole history, server-side; staff see everything.)
             history = [h for h in history if h["ticket"] == c.ticket_reference and h["channel"] == "web_form"]
             tickets = [t for t in tickets if t["ticket_id"] == c.ticket_reference]
-            return {"customer": {"name": customer.name}, "history": history, "tickets": tickets,
+            return {"customer": {}, "history": history, "tickets": tickets,
                     "note": "Only this ticket is shown: the support form does not verify who wrote it. "
                             "Do not refer to other conversations."}
         return {"customer": {"name": customer.name, "plan": customer.plan, "company": customer.company},
@@ -230,7 +232,7 @@ def checked_reply(*, ticket: Ticket, text: str, channel: str) -> str:
     problems = guardrails.reply_problems(text, channel=channel, customer_addresses=addresses)
     if problems:
         raise ToolRefusal("Reply not sent: " + "; ".join(problems) + ". Rewrite it, or escalate to a human.")
-    return format_for_channel(text, channel=channel, customer_name=ticket.customer.name,
+    return format_for_channel(text, channel=channel, customer_name=selectors.greeting_name(ticket=ticket, channel=channel),
                               ticket_reference=ticket.reference)
 
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from agent_app.formatting import SIGNATURE_NAME, format_for_channel
 from channels_app.delivery import deliver_message
 from channels_app.senders import SendError
-from crm import services
+from crm import selectors, services
 from crm.errors import IllegalTransition, InvalidInput
 from crm.models import Author, Channel, DeliveryStatus, Direction, IdentifierKind, Message, Ticket, TicketStatus
 from fte_project.celery import app as celery_app
@@ -130,7 +130,7 @@ def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, chann
             formatted = format_for_channel(
                 text,
                 channel=channel,
-                customer_name=ticket.customer.name,
+                customer_name=selectors.greeting_name(ticket=ticket, channel=channel),
                 ticket_reference=ticket.reference,
                 signer=staff_signer(user),
             )

@@ -63,8 +63,9 @@ def webform_submit(
         subject=subject,
         metadata={"category": category, "priority": priority, "form": "support", **({"client": client} if client
                                                                                    else {}),
-                  # What was typed, for staff: a phone next to a known address is not linked.
-                  **({"phone": phone} if phone else {})},
+                  # What was typed: the reply greets by this name, and staff see the phone
+                  # (not linked when the address is a known customer's).
+                  "name": name, **({"phone": phone} if phone else {})},
         claimed_identity=True,  # anyone can type any address into a public form
     )
     stored = accepted.message

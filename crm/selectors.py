@@ -1,10 +1,12 @@
 """Reads of the CRM. No writes here."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from crm.models import Author, Channel, Customer, Message, Ticket, TicketStatus
 
@@ -73,3 +75,33 @@ def human_owns_conversation(*, conversation_id: int, except_escalated_by: int | 
         "escalation_packet", flat=True)
     return any(except_escalated_by is None or (packet or {}).get("message_id") != except_escalated_by
                for packet in packets)
+
+
+def stalled_message_ids(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Inbound messages whose processing lease ran out: their worker died mid-task.
+
+    A pool process killed (OOM, SIGKILL) has its task requeued by Celery at once, while
+    the lease is still live, so that delivery is refused as a duplicate and nothing else
+    would pick the message up again. ``message_claim`` accepts an expired lease, so
+    queueing the task again is all it takes.
+    """
+    return list(Message.objects.filter(
+        direction="inbound", processing_state="processing", claimed_until__lt=now or timezone.now(),
+    ).order_by("claimed_until").values_list("pk", flat=True)[:limit])
+
+
+def greeting_name(*, ticket: Ticket, channel: str) -> str:
+    """The name a reply on ``channel`` greets the customer by.
+
+    On the web form, the name typed into that submission: the page shows the reply to
+    whoever sent it, and the customer record it matched may be someone else's.
+    """
+    first = Message.objects.filter(ticket=ticket, channel=Channel.WEB_FORM, direction="inbound").order_by(
+        "id").first() if channel == Channel.WEB_FORM else None
+    return typed_name(first) if first is not None else ticket.customer.name
+
+
+def typed_name(message: Message) -> str:
+    """The name sent with a web-form message (the form always sends one); otherwise the customer's."""
+    metadata = message.metadata or {}
+    return str(metadata.get("name") or "") if "name" in metadata else message.conversation.customer.name

@@ -502,21 +502,12 @@ def message_fail(*, message_id: int, error: str, dlq_record: dict[str, Any] | No
     return message
 
 
-@transaction.atomic
-def message_release_stalled(*, now: datetime | None = None, limit: int = 100) -> list[int]:
-    """Give messages whose processing lease ran out back to the queue; returns their ids.
-
-    A lease runs out when its worker died without Celery redelivering the task in time:
-    a pool process killed (OOM, SIGKILL) is requeued at once, while its lease is still
-    live, so that delivery is refused as a duplicate and nothing else would pick the
-    message up again. The caller enqueues the returned ids after the commit.
-    """
-    now = now or timezone.now()
-    stalled = list(Message.objects.select_for_update(skip_locked=True).filter(
-        direction=Direction.INBOUND, processing_state=ProcessingState.PROCESSING, claimed_until__lt=now,
-    ).order_by("claimed_until").values_list("pk", flat=True)[:limit])
-    Message.objects.filter(pk__in=stalled).update(processing_state=ProcessingState.RECEIVED, claimed_until=None)
-    return stalled
+def message_extend_lease(*, message_id: int, lease_seconds: int | None = None) -> None:
+    """Keep a live worker's claim: called as the run makes progress (each tool call, delivery),
+    so a long run is not mistaken for a dead worker's and processed a second time."""
+    lease = lease_seconds if lease_seconds is not None else settings.PROCESSING_LEASE_SECONDS
+    Message.objects.filter(pk=message_id, processing_state=ProcessingState.PROCESSING).update(
+        claimed_until=timezone.now() + timedelta(seconds=lease))
 
 
 @transaction.atomic
@@ -527,8 +518,9 @@ def message_requeue(*, message_id: int) -> bool:
     processing failed, and that no one on staff has picked up, goes back to the AI.
     """
     requeued = bool(
+        # A replayed message starts its attempts afresh (the stalled-message sweep counts them).
         Message.objects.filter(pk=message_id, processing_state=ProcessingState.FAILED).update(
-            processing_state=ProcessingState.RECEIVED, claimed_until=None
+            processing_state=ProcessingState.RECEIVED, claimed_until=None, attempts=0
         )
     )
     if requeued:
@@ -677,7 +669,9 @@ def ticket_escalate(
     ticket.urgency = urgency
     ticket.urgency_rank = URGENCY_RANK[urgency]
     ticket.escalation_summary = summary[:5000]
-    ticket.escalation_packet = packet or {}
+    # Escalating again adds context: what staff already had (which message escalated,
+    # failures) stays unless the new packet says otherwise.
+    ticket.escalation_packet = {**(ticket.escalation_packet or {}), **(packet or {})} if already else (packet or {})
     ticket.save()
     TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.ESCALATED, actor=actor,
                                data={"reason": reason, "urgency": urgency, "again": already})

@@ -123,7 +123,7 @@ def test_a_retry_after_a_crash_between_answering_and_governance_still_governs(fa
     assert message.ticket.escalation_reason == "pricing_inquiry"
     [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
     assert "person from our support team" in reply.content and "Forgot password" not in reply.content
-    assert len(fake.requests) == 4 + 3  # the model was not asked again (3 = the client's own retries)
+    assert len(fake.requests) == 4 + 3 + 5  # the unchecked answer was withdrawn and the run made afresh
 
 
 def test_a_hard_trigger_overrides_the_reason_and_urgency_the_model_chose(fake):

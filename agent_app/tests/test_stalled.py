@@ -31,10 +31,19 @@ def test_a_message_whose_lease_ran_out_is_queued_again(django_capture_on_commit_
     with django_capture_on_commit_callbacks() as callbacks:
         assert requeue_stalled() == [stalled.pk]
 
-    assert len(callbacks) == 1  # the enqueue, after the commit
-    assert Message.objects.get(pk=stalled.pk).processing_state == ProcessingState.RECEIVED
+    assert len(callbacks) == 1  # the enqueue, after the commit; the message itself is left as it is
     assert Message.objects.get(pk=live.pk).processing_state == ProcessingState.PROCESSING
-    assert services.message_claim(message_id=stalled.pk)  # the queued task can claim it
+    assert services.message_claim(message_id=stalled.pk)  # the queued task claims the expired lease
+    assert not services.message_claim(message_id=stalled.pk)  # once
+    assert requeue_stalled() == []
+
+
+def test_a_long_run_keeps_its_claim_alive(settings) -> None:  # type: ignore[no-untyped-def]
+    message = claimed()
+    Message.objects.filter(pk=message.pk).update(claimed_until=timezone.now() + timedelta(seconds=5))
+    services.message_extend_lease(message_id=message.pk, lease_seconds=600)
+    message.refresh_from_db()
+    assert message.claimed_until > timezone.now() + timedelta(seconds=590)
     assert requeue_stalled() == []
 
 

@@ -171,6 +171,7 @@ def test_a_failed_escalated_message_keeps_its_reason_and_a_replay_does_not_hand_
     assert OutboxEvent.objects.filter(topic="fte.metrics", payload__event="message.failed").count() == 1
 
     assert services.message_requeue(message_id=inbound.pk)
+    assert Message.objects.get(pk=inbound.pk).attempts == 0  # a replay starts its attempts afresh
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.ESCALATED  # still with a person
     fake_twilio.failures = []
@@ -178,3 +179,32 @@ def test_a_failed_escalated_message_keeps_its_reason_and_a_replay_does_not_hand_
     [notice] = _agent_replies(inbound)
     assert notice.delivery_status == DeliveryStatus.QUEUED
     assert AgentMetric.objects.get(message=inbound).outcome == "escalated"
+
+
+def test_a_second_form_submission_while_a_person_owns_the_first_goes_to_them_too(api) -> None:  # type: ignore[no-untyped-def]
+    first = api.post("/support/submit", content_type="application/json", data=json.dumps({
+        "name": "Ana Díaz", "email": "ana@example.com", "subject": "Refund", "category": "billing",
+        "priority": "medium", "message": "I want a refund for last month."})).json()["ticket_id"]
+    _process(Message.objects.get(ticket__reference=first))
+    second = api.post("/support/submit", content_type="application/json", data=json.dumps({
+        "name": "Ana Díaz", "email": "ana@example.com", "subject": "Invoices", "category": "billing",
+        "priority": "medium", "message": "Also, where can I download our invoices?"})).json()["ticket_id"]
+
+    assert _process(Message.objects.get(ticket__reference=second, direction="inbound")) == "skipped"
+
+    page = api.get(f"/support/ticket/{second}").json()
+    assert page["status"] == "escalated"  # with the same person, not open and waiting for no one
+    from crm.models import Ticket
+    ticket = Ticket.objects.get(reference=second)
+    assert ticket.escalation_packet["related_ticket"] == first
+
+
+def test_the_form_reply_greets_by_the_name_typed_not_the_matched_customers(api) -> None:  # type: ignore[no-untyped-def]
+    services.inbound_message_accept(channel="email", provider_id="g-ana", content="Hello",
+                                    email="ana@example.com", name="Ana Díaz")
+    reference = api.post("/support/submit", content_type="application/json", data=json.dumps({
+        "name": "Sam", "email": "ana@example.com", "subject": "Invoices", "category": "billing",
+        "priority": "medium", "message": "Where can I download our invoices?"})).json()["ticket_id"]
+    assert _process(Message.objects.get(ticket__reference=reference, direction="inbound")) == "answered"
+    answer = api.get(f"/support/ticket/{reference}").json()["messages"][1]["content"]
+    assert answer.startswith("Hi Sam,") and "Ana" not in answer

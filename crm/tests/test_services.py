@@ -410,8 +410,12 @@ def test_re_escalation_raises_urgency_and_moves_the_due_time_sooner_but_never_lo
     assert ticket.sla_due_at == start + timedelta(hours=1)  # counted from the escalation
 
     ticket = services.ticket_escalate(ticket=ticket, reason="security_incident", urgency="normal",
-                                      summary="more context")
+                                      summary="more context", packet={"via": "mcp"})
     assert ticket.urgency == "urgent" and ticket.sla_due_at == start + timedelta(hours=1)
+    assert ticket.escalation_packet == {"via": "mcp"}  # first packet was empty; context is added, not replaced
+    ticket = services.ticket_escalate(ticket=ticket, reason="security_incident", urgency="urgent",
+                                      summary="again", packet={"message_id": 7})
+    assert ticket.escalation_packet == {"via": "mcp", "message_id": 7}
 
 
 def test_ticket_for_conversation_reuses_and_reopens():
