@@ -72,7 +72,7 @@ async def _run_agent(context: AgentRunContext, user_input: str) -> RunOutcome:
     try:
         result = await Runner.run(build_agent(), user_input, context=context, max_turns=settings.AGENT_MAX_TURNS,
                                   run_config=config)
-        outcome.tokens = sum(r.usage.total_tokens for r in result.raw_responses)
+        outcome.tokens = _tokens(result.raw_responses)
     except OutputGuardrailTripwireTriggered as tripped:
         info = tripped.guardrail_result.output.output_info or {}
         outcome.guardrail_tripped = list(info.get("problems", []))
@@ -85,7 +85,10 @@ async def _run_agent(context: AgentRunContext, user_input: str) -> RunOutcome:
 
 def _tokens_so_far(exc: AgentsException) -> int:
     # The model was paid for up to the point the run stopped.
-    responses = exc.run_data.raw_responses if exc.run_data else []
+    return _tokens(exc.run_data.raw_responses if exc.run_data else [])
+
+
+def _tokens(responses: list[Any]) -> int:
     return sum(r.usage.total_tokens for r in responses)
 
 

@@ -205,6 +205,10 @@ def _signed_twilio_params(request: HttpRequest) -> QueryDict | HttpResponse:
     return params
 
 
+def _invalid(exc: whatsapp.InvalidWebhook | CRMError) -> JsonResponse:
+    return json_error(400, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
+
+
 @csrf_exempt
 def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/whatsapp``: an inbound WhatsApp message from Twilio."""
@@ -213,10 +217,8 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
         return params
     try:
         result = whatsapp.inbound_accept(params)
-    except whatsapp.InvalidWebhook as exc:
-        return json_error(400, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
-    except CRMError as exc:
-        return json_error(400, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
+    except (whatsapp.InvalidWebhook, CRMError) as exc:
+        return _invalid(exc)
     if result is not None and not result.created:
         log.info("WhatsApp %s delivered again; already stored as message %s", result.message.provider_id,
                  result.message.pk)
@@ -232,7 +234,7 @@ def whatsapp_status_webhook(request: HttpRequest) -> HttpResponse:
     try:
         outcome = whatsapp.status_record(params)
     except whatsapp.InvalidWebhook as exc:
-        return json_error(400, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
+        return _invalid(exc)
     if outcome.newly_failed and outcome.message is not None:
         code = (params.get("ErrorCode") or outcome.status)[:40]
         delivery_failed(message=outcome.message, error=f"Twilio reported the message {outcome.status}", code=code,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crm.models import Author, Channel, Customer, Message, Ticket, TicketStatus
+from crm.models import Author, Channel, Customer, Direction, Message, ProcessingState, Ticket, TicketStatus
 
 
 def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -86,7 +86,8 @@ def stalled_message_ids(*, now: datetime | None = None, limit: int = 100) -> lis
     queueing the task again is all it takes.
     """
     return list(Message.objects.filter(
-        direction="inbound", processing_state="processing", claimed_until__lt=now or timezone.now(),
+        direction=Direction.INBOUND, processing_state=ProcessingState.PROCESSING,
+        claimed_until__lt=now or timezone.now(),
     ).order_by("claimed_until").values_list("pk", flat=True)[:limit])
 
 
@@ -96,7 +97,7 @@ def greeting_name(*, ticket: Ticket, channel: str) -> str:
     On the web form, the name typed into that submission: the page shows the reply to
     whoever sent it, and the customer record it matched may be someone else's.
     """
-    first = Message.objects.filter(ticket=ticket, channel=Channel.WEB_FORM, direction="inbound").order_by(
+    first = Message.objects.filter(ticket=ticket, channel=Channel.WEB_FORM, direction=Direction.INBOUND).order_by(
         "id").first() if channel == Channel.WEB_FORM else None
     return typed_name(first) if first is not None else ticket.customer.name
 
