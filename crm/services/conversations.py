@@ -1,0 +1,71 @@
+"""Conversations: one thread per customer that continues across channels.
+
+Every function is one business action in one transaction, keyword-only and typed.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import (
+    Conversation,
+    ConversationStatus,
+    Customer,
+)
+from crm.validation import check_channel
+
+
+@transaction.atomic
+def conversation_for(
+    *, customer: Customer, channel: str, now: datetime | None = None, email_thread_id: str = ""
+) -> Conversation:
+    """The customer's active conversation, continued across channels, or a new one.
+
+    A conversation stays active while the customer has written within
+    ``CONVERSATION_WINDOW_HOURS``. An email reply in a known Gmail thread always
+    returns to that thread's conversation.
+    """
+    check_channel(channel)
+    now = now or timezone.now()
+    if email_thread_id:
+        threaded = (
+            Conversation.objects.select_for_update()
+            .filter(customer=customer, email_thread_id=email_thread_id)
+            .order_by("-last_message_at")
+            .first()
+        )
+        if threaded:
+            if threaded.status != ConversationStatus.ACTIVE:
+                threaded.status = ConversationStatus.ACTIVE
+                threaded.ended_at = None
+                threaded.save(update_fields=["status", "ended_at"])
+            return threaded
+    window_start = now - timedelta(hours=settings.CONVERSATION_WINDOW_HOURS)
+    active = (
+        Conversation.objects.select_for_update()
+        .filter(customer=customer, status=ConversationStatus.ACTIVE)
+        .order_by("-last_message_at")
+    )
+    current = None
+    for conversation in active:
+        if current is None and conversation.last_message_at >= window_start:
+            current = conversation
+        else:
+            # Stale: the customer went quiet. Close it so reports see where it ended.
+            conversation.status = ConversationStatus.CLOSED
+            conversation.ended_at = conversation.last_message_at
+            conversation.save(update_fields=["status", "ended_at"])
+    if current is None:
+        current = Conversation.objects.create(
+            customer=customer, initial_channel=channel, started_at=now, last_message_at=now
+        )
+    if email_thread_id and not current.email_thread_id:
+        current.email_thread_id = email_thread_id
+        current.save(update_fields=["email_thread_id"])
+    return current
+
+
+# --- Messages -------------------------------------------------------------------------------
