@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from mcp.server.mcpserver import MCPServer
 
 from agent_app.tools import ToolRefusal, checked_reply
+from channels_app.enqueue import enqueue_delivery
 from crm import selectors, services
 from crm.errors import CRMError
 from crm.models import Author, Customer, Ticket
@@ -87,16 +88,16 @@ async def escalate_to_human(ticket_id: str, reason: str, urgency: str, summary: 
 
 @server.tool()
 async def send_response(ticket_id: str, message: str, channel: str) -> str:
-    """Send a reply on the ticket's channel (formatted for it, checked against the hard rules)."""
+    """Reply on the ticket's channel (formatted for it, checked against the hard rules).
+
+    The reply is recorded, then handed to the delivery task like every other reply."""
 
     def body() -> dict[str, Any]:
-        from channels_app.delivery import deliver_message
-
         ticket = _ticket(ticket_id)
         formatted = checked_reply(ticket=ticket, text=message, channel=channel)
         reply = services.outbound_message_record(ticket=ticket, channel=channel, content=formatted,
                                                  author=Author.AGENT)
-        status = deliver_message(message_id=reply.pk)
-        return {"sent": True, "reply_id": reply.pk, "delivery_status": status}
+        enqueue_delivery(reply.pk)
+        return {"recorded": True, "reply_id": reply.pk, "delivery": "queued"}
 
     return await _json(body)

@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from agents.items import ModelResponse, TResponseInputItem
+from agents.items import ModelResponse
 from agents.models.interface import Model, ModelProvider
 from agents.usage import Usage
 from django.conf import settings
@@ -145,7 +145,7 @@ class OfflineSupportModel(Model):
             if sent.get("error"):
                 return self._escalate(ticket, "knowledge_not_found", "normal",
                                       f"The drafted reply was refused ({sent['error']}).", content, searches, step)
-            return self._final("Reply sent.")
+            return self._final("Reply recorded.")
 
         needs_search = assessment.kind in ("question",) and not (
             assessment.must_escalate and assessment.reason in ("legal_language", "security_incident"))

@@ -1,14 +1,15 @@
-"""Processing one inbound message: the agent run, governance, delivery and metrics.
+"""Processing one inbound message: the agent run, governance, and metrics; delivery follows.
 
 Order matters for exactly-once effects:
 1. If an AI reply to this message was already recorded (a retry after a crash), the
-   agent is not run again: only the unsent replies are delivered.
+   agent is not run again: only the outcome is recorded and unsent replies handed on.
 2. The agent runs outside any transaction (LLM calls are slow and can fail); each tool
    commits its own small transaction.
 3. Governance: hard triggers escalate whatever the model did; replies the model
    recorded in that case are withdrawn before anything was sent.
-4. Replies are delivered through the channel's sender, outside any transaction.
-5. The outcome, metric and ``fte.metrics`` event are written in one transaction.
+4. The outcome, metric and ``fte.metrics`` event are written in one transaction; once
+   it commits, each reply is handed to the delivery task (``channels_app.deliver_message``),
+   which sends it through the channel's sender with its own retries.
 """
 from __future__ import annotations
 
@@ -17,28 +18,30 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agents import Agent, ModelSettings, OutputGuardrailTripwireTriggered, RunConfig, Runner
+from agents import (
+    Agent,
+    ModelSettings,
+    OutputGuardrailTripwireTriggered,
+    RunConfig,
+    Runner,
+)
 from agents.exceptions import AgentsException, MaxTurnsExceeded
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from agent_app import compose, policy, prompts, providers
 from agent_app.context import AgentRunContext
 from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
 from agent_app.tools import ALL_TOOLS, record_reply
+from channels_app.enqueue import enqueue_delivery
 from crm import selectors, services
-from crm.events import Topic
 from crm.models import (
-    AgentMetric,
+    URGENCY_RANK,
     Author,
-    Conversation,
-    DeliveryStatus,
     Message,
     Outcome,
     ProcessingState,
-    URGENCY_RANK,
     Ticket,
     TicketStatus,
 )
@@ -95,9 +98,7 @@ def _tokens(responses: list[Any]) -> int:
 def _withdraw_replies(context: AgentRunContext, why: str, *, only: list[int] | None = None) -> None:
     """Delete AI replies of this run (or just ``only`` of them) that were recorded but not yet sent."""
     ids = context.reply_ids if only is None else [i for i in context.reply_ids if i in only]
-    withdrawn = Message.objects.filter(pk__in=ids, delivery_status=DeliveryStatus.PENDING)
-    ids = list(withdrawn.values_list("pk", flat=True))
-    withdrawn.delete()
+    ids = services.outbound_messages_withdraw(message_ids=ids)
     context.reply_ids = [i for i in context.reply_ids if i not in ids]
     context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True,
                                "result": {"withdrawn_replies": ids, "why": why}, "ms": 0})
@@ -108,7 +109,7 @@ def _ensure_ticket(context: AgentRunContext, message: Message) -> Ticket:
         return Ticket.objects.get(pk=context.ticket_id)
     ticket, _ = services.ticket_for_conversation(conversation=message.conversation, channel=message.channel,
                                                  subject=message.subject)
-    Message.objects.filter(pk=message.pk).update(ticket=ticket)
+    services.message_attach_to_ticket(message=message, ticket=ticket)
     context.ticket_id, context.ticket_reference = ticket.pk, ticket.reference
     context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True,
                                "result": {"ticket_opened_by_pipeline": ticket.reference}, "ms": 0})
@@ -174,12 +175,6 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
                                          "by": "governance"}, result, started)
 
 
-def _deliver(reply_ids: list[int]) -> list[str]:
-    from channels_app.delivery import deliver_message
-
-    return [deliver_message(message_id=reply_id) for reply_id in reply_ids]
-
-
 def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency_ms: int, tokens: int,
             model_name: str, sentiment: float | None) -> None:
     with transaction.atomic():
@@ -190,32 +185,24 @@ def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency
         if ticket and outcome == Outcome.ANSWERED and ticket.status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
             services.ticket_resolve(ticket=ticket, by_ai=True)
         if sentiment is not None:
-            Conversation.objects.filter(pk=message.conversation_id).update(sentiment=sentiment)
-        first_reply = Message.objects.filter(pk__in=context.reply_ids).order_by("sent_at").first()
-        end_to_end = None
-        if first_reply and first_reply.sent_at:
-            end_to_end = int((first_reply.sent_at - message.created_at).total_seconds() * 1000)
-        values = dict(
-            ticket=ticket, channel=message.channel, outcome=outcome,
-            escalation_reason=(context.escalation or {}).get("reason", ""), model_name=model_name,
-            latency_ms=latency_ms, end_to_end_ms=end_to_end, tokens_used=tokens,
-            tool_call_count=len(context.tool_calls),
-            knowledge_hits=sum(len(s["hits"]) for s in context.searches),
-            top_score=max((h["score"] for s in context.searches for h in s["hits"]), default=None),
-            sentiment=sentiment,
+            services.conversation_set_sentiment(conversation_id=message.conversation_id, sentiment=sentiment)
+        # Set when a retry finds its reply already sent; otherwise delivery fills it in.
+        first_sent = Message.objects.filter(pk__in=context.reply_ids, sent_at__isnull=False).order_by("sent_at").first()
+        end_to_end = int((first_sent.sent_at - message.created_at).total_seconds() * 1000) if first_sent else None
+        services.agent_metric_record(
+            message=message, ticket=ticket, outcome=outcome,
+            escalation_reason=(context.escalation or {}).get("reason", ""),
+            figures=services.RunFigures(
+                latency_ms=latency_ms, tokens_used=tokens, model_name=model_name, end_to_end_ms=end_to_end,
+                tool_call_count=len(context.tool_calls),
+                knowledge_hits=sum(len(s["hits"]) for s in context.searches),
+                top_score=max((h["score"] for s in context.searches for h in s["hits"]), default=None),
+                sentiment=sentiment),
         )
-        metric, created = AgentMetric.objects.get_or_create(message=message, defaults=values)
-        if not created and metric.outcome == Outcome.FAILED:
-            # A replay from the DLQ succeeded: the message's one row says how it ended.
-            AgentMetric.objects.filter(pk=metric.pk).update(**values)
-            metric.escalation_reason, created = values["escalation_reason"], True
-        if created:
-            services.outbox_add(topic=Topic.METRICS, key=str(context.customer_id), payload={
-                "event": "message.processed", "message_id": message.pk, "ticket": context.ticket_reference,
-                "channel": message.channel, "outcome": outcome, "escalation_reason": metric.escalation_reason,
-                "latency_ms": latency_ms, "end_to_end_ms": end_to_end, "tokens_used": tokens,
-                "model": model_name, "at": timezone.now().isoformat(),
-            })
+        # Delivery is the delivery task's job, with its own retries: a channel outage
+        # must not use up the agent's attempts or run the model again.
+        for reply_id in context.reply_ids:
+            transaction.on_commit(lambda reply_id=reply_id: enqueue_delivery(reply_id))
 
 
 def process_message(*, message_id: int) -> str:
@@ -262,16 +249,14 @@ def process_message(*, message_id: int) -> str:
         # Another message of this conversation may have been escalated while the model ran.
         if selectors.human_owns_conversation(conversation_id=message.conversation_id,
                                              except_escalated_by=message.pk):
-            Message.objects.filter(pk=message.pk).update(tokens_used=tokens)
+            services.message_record_run(message_id=message.pk, tokens_used=tokens)
             held = list(Message.objects.filter(pk__in=context.reply_ids))
             return _hold_for_human(message, context, held, model_name, started, tokens=tokens)
         _govern(context, message, run)
         sentiment = policy.sentiment_score(message.content)
         # Record the audit trail now, so a retry after a delivery failure can reuse it.
-        Message.objects.filter(pk=message.pk).update(tool_calls=context.tool_calls, tokens_used=tokens)
+        services.message_record_run(message_id=message.pk, tokens_used=tokens, tool_calls=context.tool_calls)
 
-    services.message_extend_lease(message_id=message.pk)
-    _deliver(context.reply_ids)
     outcome = Outcome.ESCALATED if context.escalation else Outcome.ANSWERED
     _finish(message=message, context=context, outcome=outcome, model_name=model_name, tokens=tokens,
             latency_ms=int((time.monotonic() - started) * 1000), sentiment=sentiment)
@@ -287,7 +272,7 @@ def _hold_for_human(message: Message, context: AgentRunContext, replies: list[Me
         _withdraw_replies(context, "a person took over the conversation")
     ticket = Ticket.objects.filter(conversation_id=message.conversation_id, status=TicketStatus.ESCALATED).first()
     if ticket is not None:
-        Message.objects.filter(pk=message.pk, ticket__isnull=True).update(ticket=ticket)
+        services.message_attach_to_ticket(message=message, ticket=ticket, only_if_unattached=True)
         own = Ticket.objects.filter(pk=message.ticket_id).exclude(
             status__in=[TicketStatus.ESCALATED, TicketStatus.CLOSED]).first() if message.ticket_id else None
         if own is not None:

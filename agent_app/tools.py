@@ -142,7 +142,7 @@ async def create_ticket(
         else:
             ticket, created = services.ticket_for_conversation(
                 conversation=message.conversation, channel=channel, subject=c.subject or issue, priority=priority)
-            Message.objects.filter(pk=message.pk).update(ticket=ticket)
+            services.message_attach_to_ticket(message=message, ticket=ticket)
         c.ticket_id, c.ticket_reference = ticket.pk, ticket.reference
         return {"ticket_id": ticket.reference, "status": ticket.status, "created": created}
 
@@ -237,7 +237,7 @@ def checked_reply(*, ticket: Ticket, text: str, channel: str) -> str:
 
 
 def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, channel: str) -> dict[str, Any]:
-    """Check, format and record one reply to the run's inbound message (sent after the run)."""
+    """Check, format and record one reply to the run's inbound message (delivered after the run)."""
     _not_held(context, ticket)
     formatted = checked_reply(ticket=ticket, text=message, channel=channel)
     inbound = Message.objects.get(pk=context.message_id)
@@ -247,7 +247,9 @@ def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, chan
     )
     if reply.pk not in context.reply_ids:
         context.reply_ids.append(reply.pk)
-    return {"sent": True, "reply_id": reply.pk, "characters": len(formatted)}
+    # True to the model: the reply is stored; the channel delivers it after the run.
+    return {"recorded": True, "reply_id": reply.pk, "characters": len(formatted),
+            "delivery": "queued: delivered on the customer's channel after this run"}
 
 
 @function_tool
@@ -257,7 +259,7 @@ async def send_response(
     message: Annotated[str, Field(min_length=1, max_length=8000)],
     channel: ChannelName,
 ) -> str:
-    """Send the reply to the customer. This is the ONLY way to answer the customer. The text is
+    """Reply to the customer. This is the ONLY way to answer the customer. The text is
     formatted for the channel (greeting, signature, length) automatically; write plain prose.
 
     Args:

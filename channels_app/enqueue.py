@@ -1,7 +1,12 @@
-"""Handing work to Celery by task name, so the intake side does not import the agent."""
+"""Handing work to Celery by task name: the intake side does not import the agent, and
+every sender of a reply hands it to the one delivery task the same way."""
 from __future__ import annotations
 
+import logging
+
 from fte_project.celery import app
+
+log = logging.getLogger(__name__)
 
 PROCESS_INBOUND_TASK = "agent_app.process_inbound"
 
@@ -10,3 +15,21 @@ def enqueue_inbound(message_id: int) -> None:
     """Queue the agent for one inbound message. Raises if the broker did not take it."""
     app.send_task(PROCESS_INBOUND_TASK, args=[message_id], retry=True,
                   retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2})
+
+
+DELIVER_MESSAGE_TASK = "channels_app.deliver_message"
+
+
+def enqueue_delivery(message_id: int) -> None:
+    """Hand one recorded outbound message to the delivery task.
+
+    Never raises: a reply the broker did not take stays "pending" in the database, and
+    the ``deliver_stalled`` sweep hands it over again.
+    """
+    try:
+        app.send_task(DELIVER_MESSAGE_TASK, args=[message_id], retry=True,
+                      retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5,
+                                    "interval_max": 2})
+    except Exception:  # noqa: BLE001 - any broker failure; the sweep is the safety net
+        log.warning("reply %s: the delivery task could not be queued; the sweep will retry", message_id,
+                    exc_info=True)

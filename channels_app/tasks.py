@@ -10,6 +10,8 @@ from django.conf import settings
 from channels_app import gmail
 from channels_app.delivery import deliver_message, delivery_failed
 from channels_app.senders import SendError
+from channels_app.enqueue import enqueue_delivery
+from crm import selectors
 from crm.models import Message
 
 log = logging.getLogger(__name__)
@@ -57,3 +59,19 @@ def deliver_message_task(self, message_id: int) -> str:  # type: ignore[no-untyp
                             code=exc.code or "retries_exhausted")
             return "failed"
         raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from exc
+
+
+@shared_task(name="channels_app.deliver_stalled", acks_late=True)
+def deliver_stalled() -> list[int]:
+    """Periodic: hand replies that have waited too long in "pending" to the delivery task again.
+
+    A reply is recorded before its task is queued; if the broker refused the task, or
+    the worker died and the task was lost, this is what still sends it. A second task
+    for a reply that is in fact on its way is harmless: delivery is idempotent.
+    """
+    stalled = selectors.stalled_reply_ids(older_than_seconds=settings.DELIVERY_STALL_SECONDS)
+    for message_id in stalled:
+        enqueue_delivery(message_id)
+    if stalled:
+        log.warning("handed %s stalled repl(ies) to the delivery task again", len(stalled))
+    return stalled

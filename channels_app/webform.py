@@ -80,6 +80,5 @@ def webform_submit(
         category=category,
         priority=priority,
     )
-    Message.objects.filter(pk=stored.pk).update(ticket=ticket)
-    stored.ticket = ticket
+    services.message_attach_to_ticket(message=stored, ticket=ticket)
     return Submission(ticket=ticket, message=stored, created=accepted.created)

@@ -1,14 +1,14 @@
 """Reads of the CRM. No writes here."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crm.models import Author, Channel, Customer, Direction, Message, ProcessingState, Ticket, TicketStatus
+from crm.models import Author, Channel, Customer, DeliveryStatus, Direction, Message, ProcessingState, Ticket, TicketStatus
 
 
 def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -106,3 +106,10 @@ def typed_name(message: Message) -> str:
     """The name sent with a web-form message (the form always sends one); otherwise the customer's."""
     metadata = message.metadata or {}
     return str(metadata.get("name") or "") if "name" in metadata else message.conversation.customer.name
+
+
+def stalled_reply_ids(*, older_than_seconds: int, limit: int = 500) -> list[int]:
+    """Outbound messages recorded that long ago and still waiting to be handed to a channel."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(Message.objects.filter(direction=Direction.OUTBOUND, delivery_status=DeliveryStatus.PENDING,
+                                       created_at__lt=cutoff).order_by("created_at").values_list("pk", flat=True)[:limit])

@@ -231,12 +231,17 @@ CELERY_RETRY_BACKOFF_CAP = envint("CELERY_RETRY_BACKOFF_CAP", 300)
 # A claim on an inbound message expires after this long, so a task whose worker was
 # killed can be claimed again by the redelivered task.
 PROCESSING_LEASE_SECONDS = envint("PROCESSING_LEASE_SECONDS", 300)
+# A reply still "pending" this long after it was recorded lost its delivery task (the
+# broker refused it, or its worker died): the sweep queues it again.
+DELIVERY_STALL_SECONDS = envint("DELIVERY_STALL_SECONDS", 300)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Breached SLAs are marked, staff notified and urgency raised within a minute.
     "mark-sla-breaches": {"task": "crm.mark_sla_breaches", "schedule": envfloat("SLA_CHECK_SECONDS", 60.0)},
     # Messages whose worker died mid-task go back to the queue once their lease runs out.
     "requeue-stalled-messages": {"task": "agent_app.requeue_stalled", "schedule": 60.0},
+    # Replies whose delivery task was lost are handed to it again.
+    "deliver-stalled-replies": {"task": "channels_app.deliver_stalled", "schedule": 60.0},
     # Gmail's watch lapses after 7 days; renewing daily keeps a margin for failures.
     "renew-gmail-watch": {"task": "channels_app.gmail_watch_renew", "schedule": 24 * 3600.0},
 }

@@ -10,6 +10,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from crm import services
+from crm.models import Message
 from tests.support.processes import ROOT, service_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("help_centre")]
@@ -54,7 +55,8 @@ def test_the_five_tools_over_stdio():
     assert ticket["ticket_id"].startswith("TKT-") and ticket["created"] is True
     assert history["history"][0]["content"] == "Forgot my password"
     assert "reset-password" in [r["slug"] for r in search["results"]]
-    assert sent["sent"] is True
+    assert sent["recorded"] is True and sent["delivery"] == "queued"
+    assert Message.objects.get(pk=sent["reply_id"]).delivery_status == "pending"  # the delivery task sends it
     assert "price" in refused["error"]
     assert escalated["escalated"] is True
     assert "Unknown escalation reason" in bad["error"]

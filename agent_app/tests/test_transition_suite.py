@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agent_app.formatting import parts_of
 from agent_app.pipeline import process_message
+from channels_app.tasks import deliver_message_task
 from crm import services
 from crm.models import AgentMetric, Author, Message, OutboxEvent, Ticket
 
@@ -32,6 +33,11 @@ def run(text, channel="email", subject="", name="Ada Lovelace", contact=None, re
     assert services.message_claim(message_id=result.message.pk)
     outcome = process_message(message_id=result.message.pk)
     message = Message.objects.select_related("ticket").get(pk=result.message.pk)
+    replies = list(Message.objects.filter(reply_to=message, author=Author.AGENT))
+    # The run records its replies; the delivery task sends them once the run has committed.
+    assert all(r.delivery_status == "pending" for r in replies)
+    for reply in replies:
+        deliver_message_task.apply(args=[reply.pk]).get()
     replies = list(Message.objects.filter(reply_to=message, author=Author.AGENT))
     return outcome, message, replies
 

@@ -11,6 +11,7 @@ from email.parser import BytesParser
 import pytest
 
 from channels_app.models import GmailMailbox
+from channels_app.tasks import deliver_message_task
 from channels_app.tests.helpers import gmail_push, make_mail, push_body, twilio_params, twilio_post
 from crm import services
 from crm.models import AgentMetric, Author, DeliveryStatus, Message, OutboxEvent, TicketStatus
@@ -21,9 +22,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("help_centre")]
 
 
 def _process(message: Message) -> str:
-    """What the Celery task does: claim, then run the pipeline."""
+    """What the Celery tasks do: claim, run the pipeline, then the delivery task sends each reply
+    (run here in-process, its retries included)."""
     assert services.message_claim(message_id=message.pk)
-    return pipeline.process_message(message_id=message.pk)
+    outcome = pipeline.process_message(message_id=message.pk)
+    for reply in Message.objects.filter(reply_to=message, author=Author.AGENT, delivery_status="pending"):
+        deliver_message_task.apply(args=[reply.pk])
+    return outcome
 
 
 def _agent_replies(message: Message) -> list[Message]:
@@ -126,59 +131,46 @@ def test_make_run_sandbox_loop_from_simulate_inbound(settings, live_server) -> N
         assert reply.metadata["sandbox"]["channel"] == inbound.channel
 
 
-def _retry(message: Message) -> str:
-    """What the Celery task does after a failed attempt: release, claim again, process."""
-    services.message_record_error(message_id=message.pk, error="attempt failed")
-    return _process(message)
-
-
-def test_an_escalation_notice_that_failed_to_send_goes_out_on_the_retry(api, fake_twilio) -> None:  # type: ignore[no-untyped-def]
-    from channels_app.senders import SendError
-
+def test_a_channel_outage_is_retried_by_the_delivery_task_not_by_running_the_agent_again(api, fake_twilio) -> None:  # type: ignore[no-untyped-def]
     twilio_post(api, "/webhooks/whatsapp", twilio_params(Body="I want a refund for last month's invoice"))
     inbound = Message.objects.get()
     fake_twilio.failures = [(503, 20503, "Service unavailable")]
-    with pytest.raises(SendError):
-        _process(inbound)
-    stored_tokens = Message.objects.get(pk=inbound.pk).tokens_used
-    assert stored_tokens > 0
 
-    # The ticket is escalated by this very message, so the retry is not "held for a human".
-    assert _retry(inbound) == "escalated"
+    assert _process(inbound) == "escalated"  # the outage is the delivery task's to retry
 
+    inbound.refresh_from_db()
+    assert inbound.attempts == 1 and inbound.processing_state == "processed"
     [notice] = _agent_replies(inbound)
     assert notice.delivery_status == DeliveryStatus.QUEUED and len(fake_twilio.sent) >= 1
     metric = AgentMetric.objects.get(message=inbound)
-    assert metric.outcome == "escalated" and metric.tokens_used == stored_tokens
+    assert metric.outcome == "escalated" and metric.tokens_used == inbound.tokens_used > 0
+    assert metric.end_to_end_ms is not None  # filled in when the reply went out
 
 
-def test_a_failed_escalated_message_keeps_its_reason_and_a_replay_does_not_hand_it_back(api, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+def test_a_reply_that_never_gets_through_hands_the_ticket_over_and_keeps_its_reason(api, fake_twilio, settings) -> None:  # type: ignore[no-untyped-def]
     twilio_post(api, "/webhooks/whatsapp", twilio_params(Body="Someone hacked my account and changed my password"))
     inbound = Message.objects.get()
-    fake_twilio.failures = [(503, 20503, "Service unavailable")] * 3
-    with pytest.raises(Exception):
-        _process(inbound)
+    fake_twilio.failures = [(503, 20503, "Service unavailable")] * (settings.CELERY_TASK_MAX_RETRIES + 1)
+
+    assert _process(inbound) == "escalated"
+
+    [notice] = _agent_replies(inbound)
+    assert notice.delivery_status == DeliveryStatus.FAILED
     ticket = Message.objects.get(pk=inbound.pk).ticket
     assert (ticket.escalation_reason, ticket.urgency) == ("security_incident", "urgent")
+    assert ticket.escalation_packet["delivery_failures"][0]["message_id"] == notice.pk
 
-    services.message_fail(message_id=inbound.pk, error="SendError: 503")  # out of retries
-
+    # Out of retries and replayed: still with a person, and no second notice.
+    services.message_fail(message_id=inbound.pk, error="gave up")
     ticket.refresh_from_db()
     assert (ticket.escalation_reason, ticket.urgency) == ("security_incident", "urgent")
-    assert ticket.escalation_packet["processing_failures"][0]["message_id"] == inbound.pk
-    metric = AgentMetric.objects.get(message=inbound)
-    assert metric.outcome == "failed"
-    assert OutboxEvent.objects.filter(topic="fte.metrics", payload__event="message.failed").count() == 1
-
     assert services.message_requeue(message_id=inbound.pk)
     assert Message.objects.get(pk=inbound.pk).attempts == 0  # a replay starts its attempts afresh
     ticket.refresh_from_db()
-    assert ticket.status == TicketStatus.ESCALATED  # still with a person
+    assert ticket.status == TicketStatus.ESCALATED
     fake_twilio.failures = []
-    assert _process(inbound) == "escalated"  # the notice finally goes out; the AI does not answer
-    [notice] = _agent_replies(inbound)
-    assert notice.delivery_status == DeliveryStatus.QUEUED
-    assert AgentMetric.objects.get(message=inbound).outcome == "escalated"
+    assert _process(inbound) == "escalated"
+    assert [m.pk for m in _agent_replies(inbound)] == [notice.pk]
 
 
 def test_a_second_form_submission_while_a_person_owns_the_first_goes_to_them_too(api) -> None:  # type: ignore[no-untyped-def]

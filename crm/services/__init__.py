@@ -9,5 +9,6 @@ module of this package holds one entity's actions.
 from crm.services.conversations import *  # noqa: F401,F403
 from crm.services.customers import *  # noqa: F401,F403
 from crm.services.messages import *  # noqa: F401,F403
+from crm.services.metrics import *  # noqa: F401,F403
 from crm.services.outbox import *  # noqa: F401,F403
 from crm.services.tickets import *  # noqa: F401,F403

@@ -69,3 +69,8 @@ def conversation_for(
 
 
 # --- Messages -------------------------------------------------------------------------------
+
+
+def conversation_set_sentiment(*, conversation_id: int, sentiment: float) -> None:
+    """The latest sentiment read from the customer's words (-1 very negative … 1 very positive)."""
+    Conversation.objects.filter(pk=conversation_id).update(sentiment=max(-1.0, min(1.0, sentiment)))

@@ -17,7 +17,6 @@ from django.utils import timezone
 from crm.errors import InvalidInput
 from crm.events import CHANNEL_AUDIT_TOPIC, Topic
 from crm.models import (
-    AgentMetric,
     Author,
     Conversation,
     DeliveryStatus,
@@ -32,6 +31,11 @@ from crm.models import (
 )
 from crm.services.conversations import conversation_for
 from crm.services.customers import customer_resolve
+from crm.services.metrics import (
+    RunFigures,
+    agent_metric_record,
+    agent_metric_reply_sent,
+)
 from crm.services.outbox import outbox_add
 from crm.services.tickets import (
     ticket_flag_failure,
@@ -223,7 +227,45 @@ def message_delivery_update(
         fields.append("metadata")
     if fields:
         message.save(update_fields=fields)
+    if "sent_at" in fields:
+        agent_metric_reply_sent(reply=message)
     return message
+
+
+def message_attach_to_ticket(*, message: Message, ticket: Ticket, only_if_unattached: bool = False) -> bool:
+    """File a message under a ticket. With ``only_if_unattached`` a message already filed stays where it is.
+
+    True if the message was changed.
+    """
+    rows = Message.objects.filter(pk=message.pk)
+    if only_if_unattached:
+        rows = rows.filter(ticket__isnull=True)
+    changed = bool(rows.update(ticket=ticket))
+    if changed:
+        message.ticket = ticket
+    return changed
+
+
+def outbound_messages_withdraw(*, message_ids: list[int]) -> list[int]:
+    """Delete replies that were recorded but never handed to a channel; returns the ids withdrawn.
+
+    Governance withdraws answers the rules do not allow; a reply already on its way
+    (any state past "pending") is history and stays.
+    """
+    withdrawn = Message.objects.filter(pk__in=message_ids, direction=Direction.OUTBOUND,
+                                       delivery_status=DeliveryStatus.PENDING)
+    ids = list(withdrawn.values_list("pk", flat=True))
+    withdrawn.delete()
+    return ids
+
+
+def message_record_run(*, message_id: int, tokens_used: int, tool_calls: list[dict[str, Any]] | None = None) -> None:
+    """Keep what an agent run cost (and, once governed, its audit trail) before the work goes on,
+    so a retry after a later failure reuses them instead of paying again."""
+    updates: dict[str, Any] = {"tokens_used": tokens_used}
+    if tool_calls is not None:
+        updates["tool_calls"] = tool_calls
+    Message.objects.filter(pk=message_id).update(**updates)
 
 
 def message_claim(*, message_id: int, lease_seconds: int | None = None) -> bool:
@@ -296,7 +338,7 @@ def message_fail(*, message_id: int, error: str, dlq_record: dict[str, Any] | No
     ticket = message.ticket
     if ticket is None:
         ticket, _ = ticket_for_conversation(conversation=message.conversation, channel=message.channel)
-        Message.objects.filter(pk=message_id).update(ticket=ticket)
+        message_attach_to_ticket(message=message, ticket=ticket)
     ticket = ticket_flag_failure(
         ticket=ticket, reason=EscalationReason.PROCESSING_FAILED,
         note=f"Automatic processing of message #{message_id} failed after retries; the customer may have no "
@@ -304,15 +346,9 @@ def message_fail(*, message_id: int, error: str, dlq_record: dict[str, Any] | No
         failure={"message_id": message_id, "error": error[:1000]}, packet_key="processing_failures",
     )
     # Reports count failures too; a later successful replay replaces this row.
-    metric, created = AgentMetric.objects.get_or_create(message=message, defaults=dict(
-        ticket=ticket, channel=message.channel, outcome=Outcome.FAILED, latency_ms=message.latency_ms or 0,
-        tokens_used=message.tokens_used or 0, escalation_reason=ticket.escalation_reason))
-    if created:
-        outbox_add(topic=Topic.METRICS, key=str(message.conversation.customer_id), payload={
-            "event": "message.failed", "message_id": message_id, "ticket": ticket.reference,
-            "channel": message.channel, "outcome": Outcome.FAILED, "escalation_reason": ticket.escalation_reason,
-            "tokens_used": metric.tokens_used, "at": timezone.now().isoformat(),
-        })
+    agent_metric_record(message=message, ticket=ticket, outcome=Outcome.FAILED,
+                        escalation_reason=ticket.escalation_reason,
+                        figures=RunFigures(latency_ms=message.latency_ms or 0, tokens_used=message.tokens_used or 0))
     return message
 
 

@@ -182,7 +182,7 @@ class Command(BaseCommand):
                 ticket = services.ticket_open(customer=conversation.customer, conversation=conversation,
                                               channel=s.channel, subject=s.subject, category=s.category,
                                               priority=s.priority)
-                Message.objects.filter(pk=message.pk).update(ticket=ticket)
+                services.message_attach_to_ticket(message=message, ticket=ticket)
             return 1
         if s.channel == Channel.WEB_FORM:
             ticket = services.ticket_open(customer=conversation.customer, conversation=conversation,
@@ -192,7 +192,7 @@ class Command(BaseCommand):
             ticket, _ = services.ticket_for_conversation(conversation=conversation, channel=s.channel,
                                                          subject=s.subject, category=s.category,
                                                          priority=s.priority)
-        Message.objects.filter(pk=message.pk).update(ticket=ticket)
+        services.message_attach_to_ticket(message=message, ticket=ticket)
         # Already handled: the worker must not answer demo messages again.
         services.message_finish(message_id=message.pk, state=ProcessingState.PROCESSED)
         if s.reply:
