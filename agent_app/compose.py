@@ -8,6 +8,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from crm.models import EscalationReason
+
 # Words budgets for the answer body, below the channel limits so the channel's
 # greeting and signature fit.
 BODY_WORDS = {"email": 190, "web_form": 140}
@@ -116,13 +118,13 @@ SECURITY_STEPS = ("While you wait: sign out of all other sessions under Settings
                   "that may be exposed.")
 
 _ACK = {
-    "pricing_inquiry": "Our sales and billing team handles pricing, so I've passed your question to them.",
-    "refund_request": "I've passed your request to our billing team, who will review it.",
-    "legal_language": "I've passed your message to the right team at Loomline.",
-    "security_incident": "Thanks for telling us straight away. Our security team is handling this as a priority.",
-    "negative_sentiment": "I'm sorry this has been so frustrating. I've passed your message to a colleague.",
-    "explicit_human_request": "Of course. I've asked a person from our support team to take over.",
-    "knowledge_not_found": "I want to make sure you get the right answer, so I've passed this to a colleague.",
+    EscalationReason.PRICING_INQUIRY: "Our sales and billing team handles pricing, so I've passed your question to them.",
+    EscalationReason.REFUND_REQUEST: "I've passed your request to our billing team, who will review it.",
+    EscalationReason.LEGAL_LANGUAGE: "I've passed your message to the right team at Loomline.",
+    EscalationReason.SECURITY_INCIDENT: "Thanks for telling us straight away. Our security team is handling this as a priority.",
+    EscalationReason.NEGATIVE_SENTIMENT: "I'm sorry this has been so frustrating. I've passed your message to a colleague.",
+    EscalationReason.EXPLICIT_HUMAN_REQUEST: "Of course. I've asked a person from our support team to take over.",
+    EscalationReason.KNOWLEDGE_NOT_FOUND: "I want to make sure you get the right answer, so I've passed this to a colleague.",
 }
 
 
@@ -135,10 +137,10 @@ def compose_escalation_notice(*, reason: str, due_iso: str | None, channel: str,
     if kind == "injection_only":
         return ("I can help with questions about Loomline. A person from our support team will also look at "
                 f"your message and follow up {when(due_iso)}.")
-    lead = _ACK.get(reason, _ACK["knowledge_not_found"])
+    lead = _ACK.get(reason, _ACK[EscalationReason.KNOWLEDGE_NOT_FOUND])
     follow = f"A person from our support team will follow up here {when(due_iso)}."
     text = f"{lead} {follow}"
-    if reason == "security_incident":
+    if reason == EscalationReason.SECURITY_INCIDENT:
         text += "\n\n" + SECURITY_STEPS
     return text
 

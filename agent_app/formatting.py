@@ -1,34 +1,21 @@
 """``format_for_channel``: the only place a reply takes its channel's shape.
 
-Every message a customer receives, from the AI or from staff, passes through here:
-email gets a greeting and a signature and stays under 500 words; WhatsApp gets plain
-text, split into numbered parts above 1,600 characters (Twilio's limit per message);
-the web form gets a readable reply under 300 words. Markdown never reaches a
+Every message a customer receives, from the AI or from staff, passes through here.
+The limits come from ``channels_app.styles`` (defaults, overridden in admin): email
+gets a greeting and a signature and stays under 500 words; WhatsApp gets plain text,
+split into numbered parts above 1,600 characters (Twilio's limit per message); the web
+form gets a readable reply under 300 words. Markdown never reaches a
 customer raw: links become "text (url)", emphasis and headings are dropped.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from channels_app.styles import PART_SEPARATOR, WHATSAPP_MAX_PART_CHARS, channel_style, numbered_parts
+from crm.models import Channel
 
 SIGNATURE_NAME = "Loomline Support"
-PART_SEPARATOR = "\n\f\n"  # senders split WhatsApp parts on this
 
-
-@dataclass(frozen=True)
-class ChannelStyle:
-    max_words: int | None
-    max_chars: int | None
-    preferred_chars: int | None
-    greeting: bool
-    signature: bool
-
-
-STYLES = {
-    "email": ChannelStyle(max_words=500, max_chars=None, preferred_chars=None, greeting=True, signature=True),
-    "whatsapp": ChannelStyle(max_words=None, max_chars=1600, preferred_chars=300, greeting=False, signature=False),
-    "web_form": ChannelStyle(max_words=300, max_chars=None, preferred_chars=None, greeting=True, signature=True),
-}
 
 _LINK = re.compile(r"!?\[([^\]]+)\]\((\S+?)\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
@@ -95,46 +82,12 @@ def _truncate_words(text: str, limit: int) -> str:
     return "\n".join(kept).rstrip() + "\n\nReply if you would like the rest of the details."
 
 
-def _split_parts(text: str, limit: int) -> list[str]:
-    """Split into parts of at most ``limit`` characters, numbered "(1/3)", on paragraph,
-    then sentence, then word boundaries."""
-    if len(text) <= limit:
-        return [text]
-    room = limit - 8  # "(12/12) "
-    pieces: list[str] = []
-    for unit in re.split(r"(?<=\n)\n|(?<=[.!?])\s+", text):
-        unit = unit.strip()
-        if not unit:
-            continue
-        while len(unit) > room:
-            cut = unit.rfind(" ", 0, room)
-            cut = cut if cut > room // 2 else room
-            pieces.append(unit[:cut].strip())
-            unit = unit[cut:].strip()
-        pieces.append(unit)
-    parts: list[str] = []
-    current = ""
-    for piece in pieces:
-        candidate = f"{current} {piece}".strip() if current else piece
-        if len(candidate) <= room:
-            current = candidate
-        else:
-            parts.append(current)
-            current = piece
-    if current:
-        parts.append(current)
-    total = len(parts)
-    return [f"({i}/{total}) {part}" for i, part in enumerate(parts, 1)]
-
-
 def format_for_channel(
     text: str, *, channel: str, customer_name: str | None = None, ticket_reference: str | None = None,
     signer: str = SIGNATURE_NAME,
 ) -> str:
     """Shape ``text`` for ``channel``. The result is what the customer receives."""
-    if channel not in STYLES:
-        raise ValueError(f"Unknown channel {channel!r}")
-    style = STYLES[channel]
+    style = channel_style(channel)
     body = strip_markdown(text)
     # The model may add its own greeting or sign-off; the channel's own replace them.
     body = _GREETING.sub("", body, count=1).strip()
@@ -143,27 +96,19 @@ def format_for_channel(
         raise ValueError("Nothing to send after formatting")
 
     first = _first_name(customer_name)
-    if channel == "whatsapp":
+    if not style.greeting:  # WhatsApp: plain lines, in parts no longer than one message takes
         body = re.sub(r"\n{2,}", "\n", body)
-        return PART_SEPARATOR.join(_split_parts(body, style.max_chars or 1600))
+        return PART_SEPARATOR.join(numbered_parts(body, style.max_chars or WHATSAPP_MAX_PART_CHARS))
 
     if style.max_words:
         reserve = 25  # greeting, signature, reference
         body = _truncate_words(body, style.max_words - reserve)
     greeting = f"Hi {first}," if first else "Hello,"
     lines = [greeting, "", body]
-    if channel == "email":
+    if style.signature and channel == Channel.EMAIL:
         if ticket_reference:
             lines += ["", f"Your reference: {ticket_reference}"]
         lines += ["", "Best regards,", signer]
     else:
         lines += ["", f"— {signer}"]
     return "\n".join(lines)
-
-
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
-def parts_of(formatted: str) -> list[str]:
-    return formatted.split(PART_SEPARATOR)

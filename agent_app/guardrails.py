@@ -20,6 +20,8 @@ from agents import (
 )
 
 from agent_app import policy
+from channels_app.styles import channel_style
+from crm.models import CustomerIdentifier, EscalationReason, Message
 from agent_app.context import AgentRunContext
 
 _PRICE = re.compile(
@@ -39,15 +41,12 @@ _FEATURE_PROMISE = re.compile(
 )
 _INTERNAL = re.compile(
     r"system prompt|my instructions|escalation rules|reason code|internal (?:process|queue|tool|note)|"
-    r"(?:pricing_inquiry|refund_request|legal_language|negative_sentiment|explicit_human_request|"
-    r"knowledge_not_found|security_incident)|urgency level|\bflagged\b|tool call",
+    rf"(?:{'|'.join(EscalationReason.values)})|urgency level|\bflagged\b|tool call",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d \-]{7,16}\d")
 _ALLOWED_ADDRESS = re.compile(r"@loomline\.(?:example|com)$", re.IGNORECASE)
-
-LIMITS = {"email": ("words", 500), "web_form": ("words", 300), "whatsapp": ("chars", 1600)}
 
 
 def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | None = None) -> list[str]:
@@ -68,10 +67,13 @@ def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | No
     for phone in _PHONE.findall(text):
         if re.sub(r"[ \-]", "", phone) not in allowed:
             problems.append("it contains a phone number that is not the customer's")
-    unit, limit = LIMITS.get(channel, ("words", 300))
-    size = len(text.split()) if unit == "words" else len(text)
-    if channel != "whatsapp" and size > limit:
-        problems.append(f"it is {size} {unit} long; the {channel} limit is {limit}")
+    style = channel_style(channel)
+    # A long WhatsApp reply is split into parts, not refused.
+    if style.greeting and style.limit:
+        unit, limit = style.limit
+        size = len(text.split()) if unit == "words" else len(text)
+        if size > limit:
+            problems.append(f"it is {size} {unit} long; the {channel} limit is {limit}")
     return problems
 
 
@@ -110,8 +112,6 @@ async def reply_rules_guardrail(
     """Trips when a reply recorded in this run breaks a hard rule after all (the final
     text never reaches the customer, so only the recorded replies are checked)."""
     from asgiref.sync import sync_to_async
-
-    from crm.models import CustomerIdentifier, Message
 
     def problems_of_replies() -> list[str]:
         addresses = set(CustomerIdentifier.objects.filter(customer_id=ctx.context.customer_id)

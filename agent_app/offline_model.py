@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agents.items import ModelResponse
-from agents.models.interface import Model, ModelProvider
+from agents.models.interface import Model
 from agents.usage import Usage
 from django.conf import settings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 from agent_app import compose, policy
 from agent_app.prompts import parse_user_input
+from crm.models import EscalationReason, Urgency
 
 MODEL_NAME = "offline-support-v1"
 _STOPWORDS = set("""a an the and or but if then else of to in on at by for with from is are was were be been being
@@ -143,12 +144,12 @@ class OfflineSupportModel(Model):
         if "send_response" in names:
             sent = results["send_response"]
             if sent.get("error"):
-                return self._escalate(ticket, "knowledge_not_found", "normal",
+                return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                       f"The drafted reply was refused ({sent['error']}).", content, searches, step)
             return self._final("Reply recorded.")
 
         needs_search = assessment.kind in ("question",) and not (
-            assessment.must_escalate and assessment.reason in ("legal_language", "security_incident"))
+            assessment.must_escalate and assessment.reason in (EscalationReason.LEGAL_LANGUAGE, EscalationReason.SECURITY_INCIDENT))
         if needs_search and len(searches) == 0:
             query = policy.question_text(content, subject=subject)
             return self._call("search_knowledge_base", {"query": query, "max_results": 5}, step)
@@ -157,7 +158,7 @@ class OfflineSupportModel(Model):
             return self._call("search_knowledge_base", {"query": query, "max_results": 5}, step)
 
         if assessment.must_escalate:
-            return self._escalate(ticket, assessment.reason or "knowledge_not_found", assessment.urgency,
+            return self._escalate(ticket, assessment.reason or EscalationReason.KNOWLEDGE_NOT_FOUND, assessment.urgency,
                                   "; ".join(assessment.evidence()), content, searches, step)
         if assessment.kind == "greeting":
             return self._call("send_response", {"ticket_id": ticket, "message": compose.GREETING_REPLY,
@@ -166,12 +167,12 @@ class OfflineSupportModel(Model):
             return self._call("send_response", {"ticket_id": ticket, "message": compose.THANKS_REPLY,
                                                 "channel": channel}, step)
         if not hits:
-            return self._escalate(ticket, "knowledge_not_found", "normal",
+            return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                   "No relevant Help Centre article after two searches.", content, searches, step)
         question = policy.question_text(content, subject=subject)
         answering = [h for h in hits[:3] if answers_question(h, question)]
         if not answering:
-            return self._escalate(ticket, "knowledge_not_found", "normal",
+            return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                   f"The closest articles ({', '.join(h['slug'] for h in hits[:3])}) do not "
                                   "answer the question.", content, searches, step)
         best = answering[0]["slug"]
@@ -183,7 +184,7 @@ class OfflineSupportModel(Model):
     @staticmethod
     def _reason_from(done: list[tuple[str, dict[str, Any]]]) -> str:
         return next((r.get("reason") for n, r in done if n == "escalate_to_human" and r.get("reason")),
-                    "knowledge_not_found")
+                    EscalationReason.KNOWLEDGE_NOT_FOUND)
 
     def _escalate(self, ticket: str, reason: str, urgency: str, why: str, content: str,
                   searches: list[dict[str, Any]], step: int) -> list[Any]:
@@ -193,8 +194,3 @@ class OfflineSupportModel(Model):
                    f"Tried: {len(searches)} Help Centre search(es); articles found: {', '.join(found) or 'none'}.")
         return self._call("escalate_to_human", {"ticket_id": ticket, "reason": reason, "urgency": urgency,
                                                 "summary": summary}, step)
-
-
-class OfflineModelProvider(ModelProvider):
-    def get_model(self, model_name: str | None) -> Model:
-        return OfflineSupportModel()

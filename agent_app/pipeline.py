@@ -35,15 +35,19 @@ from agent_app.context import AgentRunContext
 from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
 from agent_app.tools import ALL_TOOLS, record_reply
 from channels_app.enqueue import enqueue_delivery
+from channels_app.styles import channel_style
 from crm import selectors, services
 from crm.models import (
     URGENCY_RANK,
     Author,
+    Channel,
+    EscalationReason,
     Message,
     Outcome,
     ProcessingState,
     Ticket,
     TicketStatus,
+    Urgency,
 )
 
 log = logging.getLogger(__name__)
@@ -126,18 +130,18 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
                                repeat_contacts=repeats)
     searched_empty = len(context.searches) >= 2 and not any(s["hits"] for s in context.searches)
 
-    reason, urgency, why = None, "normal", ""
+    reason, urgency, why = None, Urgency.NORMAL, ""
     own = context.escalation  # the model's own call to escalate_to_human, if any
     if run.guardrail_tripped:
-        reason, urgency, why = "knowledge_not_found", "normal", "reply withheld: " + "; ".join(run.guardrail_tripped)
+        reason, urgency, why = EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL, "reply withheld: " + "; ".join(run.guardrail_tripped)
     elif run.error:
-        reason, urgency, why = "knowledge_not_found", "normal", run.error
+        reason, urgency, why = EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL, run.error
     elif assessment.must_escalate:
         reason, urgency, why = assessment.reason, assessment.urgency, "; ".join(assessment.evidence())
     elif searched_empty:
-        reason, why = "knowledge_not_found", "no relevant Help Centre article after two searches"
+        reason, why = EscalationReason.KNOWLEDGE_NOT_FOUND, "no relevant Help Centre article after two searches"
     elif not context.reply_ids and not context.escalation:
-        reason, why = "knowledge_not_found", "the model gave no reply"
+        reason, why = EscalationReason.KNOWLEDGE_NOT_FOUND, "the model gave no reply"
 
     # A hard trigger decides the reason and urgency even when the model escalated on its
     # own with another reason or a lower urgency: staff and the SLA clock work from it,
@@ -211,7 +215,7 @@ def process_message(*, message_id: int) -> str:
     message = Message.objects.select_related("conversation__customer", "ticket").get(pk=message_id)
     customer = message.conversation.customer
     # On the web form, the name typed into it: the record it matched may be someone else's.
-    display_name = selectors.typed_name(message) if message.channel == "web_form" else customer.name
+    display_name = selectors.typed_name(message) if message.channel == Channel.WEB_FORM else customer.name
     context = AgentRunContext(message_id=message.pk, customer_id=customer.pk, conversation_id=message.conversation_id,
                               channel=message.channel, customer_name=display_name, subject=message.subject)
     model_name = providers.model_name()
@@ -221,6 +225,9 @@ def process_message(*, message_id: int) -> str:
     # (Unless it was this message's own processing that escalated: its notice still goes.)
     if selectors.human_owns_conversation(conversation_id=message.conversation_id, except_escalated_by=message.pk):
         return _hold_for_human(message, context, earlier, model_name, started)
+
+    if not earlier and not channel_style(message.channel).enabled:
+        return _hand_to_people(message, context, model_name, started)
 
     tokens = message.tokens_used or 0
     sentiment = None
@@ -263,6 +270,21 @@ def process_message(*, message_id: int) -> str:
     return outcome
 
 
+def _hand_to_people(message: Message, context: AgentRunContext, model_name: str, started: float) -> str:
+    """AI replies are switched off for this channel (admin): the message goes to a person, unanswered."""
+    ticket = _ensure_ticket(context, message)
+    wants = " ".join(message.content.split())[:300] or "(empty message)"
+    summary = (f"Customer wants: {wants}\nWhy a person is needed: AI replies are switched off for "
+               f"{message.get_channel_display()} in the channel settings; the customer has had no answer yet.")
+    services.ticket_escalate(ticket=ticket, reason=EscalationReason.CHANNEL_PAUSED, urgency=Urgency.NORMAL,
+                             summary=summary, packet={"message_id": message.pk, "enforced_by": "channel_config"})
+    context.escalation = {"reason": EscalationReason.CHANNEL_PAUSED, "urgency": Urgency.NORMAL,
+                          "summary": summary, "enforced": True}
+    _finish(message=message, context=context, outcome=Outcome.ESCALATED, model_name=model_name, tokens=0,
+            latency_ms=int((time.monotonic() - started) * 1000), sentiment=None)
+    return Outcome.ESCALATED
+
+
 def _hold_for_human(message: Message, context: AgentRunContext, replies: list[Message], model_name: str,
                     started: float, *, tokens: int | None = None) -> str:
     """The AI stays out: unsent replies of this message are withdrawn; it joins the person's ticket."""
@@ -279,8 +301,8 @@ def _hold_for_human(message: Message, context: AgentRunContext, replies: list[Me
             # The message came with a ticket of its own (a second form submission): it goes
             # to the same person, or it would wait, open and unanswered, for no one.
             ticket = services.ticket_escalate(
-                ticket=own, reason=ticket.escalation_reason or "explicit_human_request",
-                urgency=ticket.urgency or "normal",
+                ticket=own, reason=ticket.escalation_reason or EscalationReason.EXPLICIT_HUMAN_REQUEST,
+                urgency=ticket.urgency or Urgency.NORMAL,
                 summary=f"Written while {ticket.reference} is with a person: handle the two together.",
                 packet={"message_id": message.pk, "related_ticket": ticket.reference})
         context.ticket_id, context.ticket_reference = ticket.pk, ticket.reference

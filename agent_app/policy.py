@@ -12,25 +12,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-PRECEDENCE = [
-    "security_incident",
-    "legal_language",
-    "refund_request",
-    "pricing_inquiry",
-    "negative_sentiment",
-    "explicit_human_request",
-    "knowledge_not_found",
-]
+from crm.models import REASON_PRECEDENCE, URGENCY_RANK, EscalationReason, Urgency
+
+PRECEDENCE = list(REASON_PRECEDENCE)
 DEFAULT_URGENCY = {
-    "security_incident": "urgent",
-    "legal_language": "high",
-    "refund_request": "normal",
-    "pricing_inquiry": "normal",
-    "negative_sentiment": "high",
-    "explicit_human_request": "normal",
-    "knowledge_not_found": "normal",
+    EscalationReason.SECURITY_INCIDENT: Urgency.URGENT,
+    EscalationReason.LEGAL_LANGUAGE: Urgency.HIGH,
+    EscalationReason.REFUND_REQUEST: Urgency.NORMAL,
+    EscalationReason.PRICING_INQUIRY: Urgency.NORMAL,
+    EscalationReason.NEGATIVE_SENTIMENT: Urgency.HIGH,
+    EscalationReason.EXPLICIT_HUMAN_REQUEST: Urgency.NORMAL,
+    EscalationReason.KNOWLEDGE_NOT_FOUND: Urgency.NORMAL,
 }
-URGENCY_ORDER = ["low", "normal", "high", "urgent"]
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
@@ -200,8 +193,8 @@ class Assessment:
     @property
     def urgency(self) -> str:
         if not self.triggers:
-            return "normal"
-        return max((t.urgency for t in self.triggers), key=URGENCY_ORDER.index)
+            return Urgency.NORMAL
+        return min((t.urgency for t in self.triggers), key=lambda u: URGENCY_RANK[u])
 
     def evidence(self) -> list[str]:
         return [f"{t.reason}: {t.evidence}" for t in self.triggers]
@@ -244,7 +237,7 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     if not full:
         result.kind = "empty"
         result.has_question = False
-        result.triggers.append(Trigger("knowledge_not_found", "low", "empty message"))
+        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW, "empty message"))
         return result
 
     cleaned = _clean(full)
@@ -252,45 +245,45 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     result.injection = bool(_INJECTION.search(full))
     remainder = strip_injection(full) if result.injection else full
 
-    for reason, pattern in (("security_incident", _SECURITY), ("legal_language", _LEGAL),
-                            ("refund_request", _REFUND), ("pricing_inquiry", _PRICING)):
-        evidence = _first_match(pattern, _clean(remainder) if result.injection and reason != "pricing_inquiry"
+    for reason, pattern in ((EscalationReason.SECURITY_INCIDENT, _SECURITY), (EscalationReason.LEGAL_LANGUAGE, _LEGAL),
+                            (EscalationReason.REFUND_REQUEST, _REFUND), (EscalationReason.PRICING_INQUIRY, _PRICING)):
+        evidence = _first_match(pattern, _clean(remainder) if result.injection and reason != EscalationReason.PRICING_INQUIRY
                                 else cleaned)
         if evidence:
             result.triggers.append(Trigger(reason, DEFAULT_URGENCY[reason], evidence))
     if result.sentiment <= -0.5:
-        result.triggers.append(Trigger("negative_sentiment", "high", f"sentiment {result.sentiment:.2f}"))
+        result.triggers.append(Trigger(EscalationReason.NEGATIVE_SENTIMENT, Urgency.HIGH, f"sentiment {result.sentiment:.2f}"))
     human = _first_match(_HUMAN, cleaned) or (_first_match(_ONE_WORD_HUMAN, full.strip()))
     if human:
-        result.triggers.append(Trigger("explicit_human_request", "normal", human))
+        result.triggers.append(Trigger(EscalationReason.EXPLICIT_HUMAN_REQUEST, Urgency.NORMAL, human))
     staff_only = _first_match(_STAFF_ONLY, cleaned.replace("\n", " "))
     if staff_only:
-        result.triggers.append(Trigger("knowledge_not_found", "high" if "only" in staff_only else "normal",
+        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.HIGH if "only" in staff_only else Urgency.NORMAL,
                                        f"only staff can do this: {staff_only[:80]}"))
     undocumented = _first_match(_UNDOCUMENTED, cleaned)
     if undocumented:
-        result.triggers.append(Trigger("knowledge_not_found", "normal", f"not offered or documented: {undocumented}"))
+        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL, f"not offered or documented: {undocumented}"))
     roadmap = _first_match(_ROADMAP, cleaned)
     if roadmap:
-        result.triggers.append(Trigger("knowledge_not_found", "normal", f"asks about unreleased features: {roadmap}"))
+        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL, f"asks about unreleased features: {roadmap}"))
     if repeat_contacts >= 2:
-        result.triggers.append(Trigger("knowledge_not_found", "normal",
-                                       f"third contact about the same issue within 24 hours"))
+        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
+                                       "third contact about the same issue within 24 hours"))
 
     if result.injection and not result.triggers:
         if not _QUESTION_HINT.search(remainder) or len(remainder.split()) < 4:
             result.kind = "injection_only"
             result.has_question = False
-            result.triggers.append(Trigger("knowledge_not_found", "low", "possible prompt-injection attempt; "
+            result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW, "possible prompt-injection attempt; "
                                                                          "no product question"))
             return result
     if _GREETING_ONLY.match(full) and not result.triggers:
         result.kind, result.has_question = "greeting", False
     elif _THANKS_ONLY.match(full) and not result.triggers:
         result.kind, result.has_question = "thanks", False
-    if any(t.reason == "explicit_human_request" for t in result.triggers) and re.search(
+    if any(t.reason == EscalationReason.EXPLICIT_HUMAN_REQUEST for t in result.triggers) and re.search(
             r"\b(?:blocked|can'?t work|urgent|asap|deadline)\b", full, re.IGNORECASE):
-        result.triggers.append(Trigger("explicit_human_request", "high", "customer is blocked"))
+        result.triggers.append(Trigger(EscalationReason.EXPLICIT_HUMAN_REQUEST, Urgency.HIGH, "customer is blocked"))
     return result
 
 

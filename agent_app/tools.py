@@ -22,15 +22,15 @@ from agent_app.context import AgentRunContext
 from agent_app.formatting import format_for_channel
 from crm import selectors, services
 from crm.errors import CRMError
-from crm.models import Author, Customer, Message, Ticket
+from crm.models import REASON_PRECEDENCE, Author, Channel, Customer, Message, Priority, Ticket, Urgency
 
 log = logging.getLogger(__name__)
 
-ChannelName = Literal["email", "whatsapp", "web_form"]
-PriorityName = Literal["low", "medium", "high", "urgent"]
-ReasonCode = Literal["pricing_inquiry", "refund_request", "legal_language", "negative_sentiment",
-                     "explicit_human_request", "knowledge_not_found", "security_incident"]
-UrgencyName = Literal["low", "normal", "high", "urgent"]
+# The tools' JSON schemas list the allowed values, taken from the model's own choices.
+ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
+PriorityName = Literal[tuple(Priority.values)]  # type: ignore[valid-type]
+ReasonCode = Literal[tuple(str(r) for r in REASON_PRECEDENCE)]  # type: ignore[valid-type]
+UrgencyName = Literal[tuple(Urgency.values)]  # type: ignore[valid-type]
 
 
 class ToolRefusal(Exception):

@@ -33,6 +33,8 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 
+from channels_app.errors import ReplyNotPossible
+from channels_app.styles import sendable_parts
 from crm import services
 from crm.identity import normalise_phone
 from crm.models import Channel, CustomerIdentifier, DeliveryStatus, Direction, IdentifierKind, Message
@@ -41,8 +43,6 @@ from crm.text import storable_text
 log = logging.getLogger(__name__)
 
 SESSION_WINDOW = timedelta(hours=24)
-MAX_PART_CHARS = 1600  # Twilio's limit for one WhatsApp message body
-PART_SEPARATOR = "\n\f\n"  # what agent_app.formatting puts between parts
 MAX_MEDIA = 10
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -229,12 +229,6 @@ def _overall_status(statuses: list[str]) -> str:
 # --- Outbound planning ---------------------------------------------------------------------------
 
 
-class ReplyNotPossible(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 @dataclass(frozen=True)
 class ReplyPlan:
     to: str  # "whatsapp:+E164"
@@ -247,22 +241,6 @@ class ReplyPlan:
     @property
     def uses_template(self) -> bool:
         return bool(self.template_sid)
-
-
-def split_parts(content: str) -> list[str]:
-    """The ordered parts of a reply: on the formatter's separator, and never above 1,600
-    characters even if a part arrives too long."""
-    parts: list[str] = []
-    for part in content.split(PART_SEPARATOR):
-        part = part.strip()
-        while len(part) > MAX_PART_CHARS:
-            cut = part.rfind(" ", 0, MAX_PART_CHARS)
-            cut = cut if cut > MAX_PART_CHARS // 2 else MAX_PART_CHARS
-            parts.append(part[:cut].rstrip())
-            part = part[cut:].lstrip()
-        if part:
-            parts.append(part)
-    return parts
 
 
 def whatsapp_address(value: str) -> str:
@@ -301,7 +279,7 @@ def reply_plan(message: Message, *, now: datetime | None = None) -> ReplyPlan:
     """Who gets the reply, in which parts, and whether the session window allows free text."""
     now = now or timezone.now()
     to = _recipient(message)
-    parts = split_parts(message.content)
+    parts = sendable_parts(message.content)
     if not parts:
         raise ReplyNotPossible("empty_reply", "The reply is empty.")
     last = last_inbound_at(message.conversation.customer_id)

@@ -220,6 +220,20 @@ class EscalationReason(models.TextChoices):
     PROCESSING_FAILED = "processing_failed", "Automatic processing failed"
     DELIVERY_FAILED = "delivery_failed", "Reply could not be delivered"
     SLA_BREACH = "sla_breach", "SLA breached"
+    CHANNEL_PAUSED = "channel_paused", "AI replies switched off for the channel"
+
+
+# The seven reasons the agent may give (escalation-rules.md), strongest first: when several
+# apply, the first one in this order is the ticket's reason. The others are the system's own.
+REASON_PRECEDENCE: tuple[str, ...] = (
+    EscalationReason.SECURITY_INCIDENT,
+    EscalationReason.LEGAL_LANGUAGE,
+    EscalationReason.REFUND_REQUEST,
+    EscalationReason.PRICING_INQUIRY,
+    EscalationReason.NEGATIVE_SENTIMENT,
+    EscalationReason.EXPLICIT_HUMAN_REQUEST,
+    EscalationReason.KNOWLEDGE_NOT_FOUND,
+)
 
 
 # Crockford's alphabet without I, L, O, U: easy to read out over the phone.

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crm.models import Author, Channel, Customer, DeliveryStatus, Direction, Message, ProcessingState, Ticket, TicketStatus
+from crm.models import Author, Channel, ChannelConfig, DeliveryStatus, Direction, Message, ProcessingState, Ticket, TicketStatus
 
 
 def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -38,10 +38,6 @@ def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict
 
 def customer_tickets(*, customer_id: int, limit: int = 20) -> QuerySet[Ticket]:
     return Ticket.objects.filter(customer_id=customer_id).order_by("-created_at")[:limit]
-
-
-def customer_get(*, customer_id: int) -> Customer | None:
-    return Customer.objects.prefetch_related("identifiers").filter(pk=customer_id).first()
 
 
 def ticket_by_reference(*, reference: str) -> Ticket | None:
@@ -113,3 +109,8 @@ def stalled_reply_ids(*, older_than_seconds: int, limit: int = 500) -> list[int]
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(Message.objects.filter(direction=Direction.OUTBOUND, delivery_status=DeliveryStatus.PENDING,
                                        created_at__lt=cutoff).order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
+def channel_config(*, channel: str) -> ChannelConfig | None:
+    """What a manager configured for a channel in admin, if anything."""
+    return ChannelConfig.objects.filter(channel=channel).first()

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from agent_app.formatting import PART_SEPARATOR, format_for_channel, parts_of, strip_markdown, word_count
+pytestmark = pytest.mark.django_db  # the limits come from the channel settings
+
+from agent_app.formatting import PART_SEPARATOR, format_for_channel, strip_markdown
+from channels_app.styles import sendable_parts
+
+
+def len_words(text: str) -> int:
+    return len(text.split())
 
 LONG = " ".join(f"Sentence number {i} explains one more detail about exporting your workspace." for i in range(200))
 MARKDOWN = ("## Export\n**Go to** Settings → Data and click [Export workspace](https://help.loomline.example/export).\n"
@@ -14,7 +21,7 @@ def test_email_has_greeting_signature_reference_and_word_limit():
     assert text.startswith("Hi Ada,\n")
     assert text.rstrip().endswith("Best regards,\nLoomline Support")
     assert "TKT-ABCDEFGH" in text
-    assert word_count(text) <= 500
+    assert len_words(text) <= 500
     assert "Reply if you would like the rest" in text
 
 
@@ -24,13 +31,13 @@ def test_email_without_name_says_hello():
 
 def test_web_form_is_at_most_300_words_and_signed():
     text = format_for_channel(LONG, channel="web_form", customer_name="Grace")
-    assert word_count(text) <= 300
+    assert len_words(text) <= 300
     assert text.startswith("Hi Grace,") and text.rstrip().endswith("— Loomline Support")
 
 
 def test_whatsapp_is_plain_and_split_into_numbered_parts_above_1600():
     text = format_for_channel(LONG, channel="whatsapp", customer_name="Sam")
-    parts = parts_of(text)
+    parts = sendable_parts(text)
     assert len(parts) > 1
     assert all(len(p) <= 1600 for p in parts)
     assert parts[0].startswith("(1/") and parts[-1].startswith(f"({len(parts)}/{len(parts)})")
@@ -64,3 +71,17 @@ def test_unknown_channel_and_empty_text_are_errors():
 
 def test_strip_markdown_keeps_bare_urls():
     assert strip_markdown("[https://x.example](https://x.example)") == "https://x.example"
+
+
+def test_a_managers_channel_settings_drive_the_limits():
+    from crm.models import ChannelConfig
+
+    ChannelConfig.objects.create(channel="web_form", max_words=80)
+    ChannelConfig.objects.create(channel="whatsapp", max_chars=500)
+    assert len_words(format_for_channel(LONG, channel="web_form")) <= 80
+    parts = sendable_parts(format_for_channel(LONG, channel="whatsapp"))
+    assert len(parts) > 1 and all(len(p) <= 500 for p in parts)
+
+    # A WhatsApp part can never exceed what Twilio takes, whatever is configured.
+    ChannelConfig.objects.filter(channel="whatsapp").update(max_chars=5000)
+    assert all(len(p) <= 1600 for p in sendable_parts(format_for_channel(LONG, channel="whatsapp")))

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agent_app.formatting import parts_of
+from channels_app.styles import sendable_parts
 from agent_app.pipeline import process_message
 from channels_app.tasks import deliver_message_task
 from crm import services
@@ -139,7 +139,7 @@ def test_replies_respect_the_channels_word_limit(channel, limit):
 def test_whatsapp_replies_are_plain_and_short():
     outcome, message, replies = run("how do i turn on 2fa", channel="whatsapp")
     reply = replies[0].content
-    assert all(len(part) <= 1600 for part in parts_of(reply))
+    assert all(len(part) <= 1600 for part in sendable_parts(reply))
     assert len(reply) <= 400
     assert not reply.startswith("Hi") and "**" not in reply
 
@@ -185,3 +185,17 @@ def test_the_ai_stays_out_while_a_human_owns_the_ticket():
     assert outcome == "skipped" and replies == []
     assert follow_up.ticket == message.ticket
     assert Ticket.objects.get(pk=message.ticket.pk).status == "escalated"
+
+
+def test_a_channel_switched_off_in_admin_gets_no_ai_reply_and_goes_to_a_person():
+    from crm.models import ChannelConfig
+
+    ChannelConfig.objects.create(channel="whatsapp", enabled=False)
+    outcome, message, replies = run("How do I reset my password?", channel="whatsapp")
+    assert outcome == "escalated" and replies == []
+    assert message.processing_state == "processed"  # stored and handled, not lost
+    assert (message.ticket.status, message.ticket.escalation_reason) == ("escalated", "channel_paused")
+    assert AgentMetric.objects.get(message=message).outcome == "escalated"
+
+    # Other channels still answer.
+    assert run("How do I reset my password?", channel="email")[0] == "answered"

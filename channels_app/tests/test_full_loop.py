@@ -14,7 +14,7 @@ from channels_app.models import GmailMailbox
 from channels_app.tasks import deliver_message_task
 from channels_app.tests.helpers import gmail_push, make_mail, push_body, twilio_params, twilio_post
 from crm import services
-from crm.models import AgentMetric, Author, DeliveryStatus, Message, OutboxEvent, TicketStatus
+from crm.models import AgentMetric, Author, DeliveryStatus, Message, TicketStatus
 
 pipeline = pytest.importorskip("agent_app.pipeline", reason="the agent pipeline is not written yet")
 
