@@ -185,6 +185,12 @@ class NotesForm(forms.Form):
 # --- The queue ---------------------------------------------------------------------------------
 
 
+def queue_ticket_path(ticket_id: int) -> str:
+    """The ticket's page on the desk; crm links here (``crm.links``, registered in ``DeskConfig.ready``)."""
+    return reverse("admin:crm_escalatedticket_change", args=[ticket_id])
+
+
+
 @admin.register(EscalatedTicket)
 class EscalatedTicketAdmin(admin.ModelAdmin):
     list_display = ("reference", "sla_badge", "urgency_display", "escalation_reason", "source_channel", "customer",
@@ -367,7 +373,7 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
         return ticket
 
     def _change_url(self, ticket: Ticket) -> str:
-        return reverse("admin:crm_escalatedticket_change", args=[ticket.pk])
+        return queue_ticket_path(ticket.pk)
 
     @staticmethod
     def _queue_url() -> str:

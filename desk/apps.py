@@ -11,3 +11,10 @@ class DeskConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "desk"
+
+    def ready(self) -> None:
+        from crm import links
+        from desk.admin import queue_ticket_path
+
+        # What crm sends staff (the SLA breach email) links to the queue's page, not the bare record.
+        links.register_ticket_url(queue_ticket_path)

@@ -199,6 +199,15 @@ def test_breaches_are_marked_once_urgency_raised_and_staff_emailed(mailoutbox, s
     assert events.count() == 2
 
 
+def test_the_breach_email_links_each_ticket_to_its_page_in_the_queue(mailoutbox, settings):
+    settings.PUBLIC_BASE_URL = "https://support.loomline.example"
+    late = _escalated(at=timezone.now() - timedelta(days=2))
+    mark_sla_breaches()
+    [mail] = mailoutbox
+    queue_page = reverse("admin:crm_escalatedticket_change", args=[late.pk])
+    assert f"https://support.loomline.example{queue_page}" in mail.body
+
+
 def test_no_breach_no_email(mailoutbox):
     _escalated(urgency="urgent")
     assert mark_sla_breaches() == []
