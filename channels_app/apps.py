@@ -6,6 +6,4 @@ class ChannelsAppConfig(AppConfig):
     name = "channels_app"
 
     def ready(self) -> None:
-        # The escalation queue's admin lives here (it sends staff replies through the
-        # channel senders, which crm may not import); registering it is an import.
-        from channels_app import desk_admin  # noqa: F401
+        from channels_app import health_checks  # noqa: F401 - registers its entries in /health

@@ -7,3 +7,4 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import checks  # noqa: F401 - registers the system checks
+        from crm import health_checks  # noqa: F401 - registers its entry in /health

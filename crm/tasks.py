@@ -3,7 +3,8 @@
 Beat runs ``crm.mark_sla_breaches`` every minute. Each breach is marked once
 (``services.ticket_mark_sla_breach`` locks the row and checks it is not marked yet), which
 also raises the ticket's urgency and announces it on ``fte.escalations`` through the
-outbox. Staff get one email per run listing the tickets that breached in it.
+outbox. Staff get one email per run listing the tickets that breached in it, each linked
+to its page (``crm.links``: the desk's queue page when the desk is installed).
 """
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from datetime import datetime
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from crm import services
+from crm import links, services
 from crm.models import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,6 @@ def sla_breaches_mark(*, now: datetime | None = None, limit: int = BATCH_SIZE) -
     return marked
 
 
-def _ticket_url(ticket_id: int) -> str:
-    try:
-        # The queue's page when the desk admin is registered, the plain ticket page otherwise.
-        path = reverse("admin:crm_escalatedticket_change", args=[ticket_id])
-    except NoReverseMatch:
-        path = reverse("admin:crm_ticket_change", args=[ticket_id])
-    return f"{settings.PUBLIC_BASE_URL}{path}"
-
-
 def sla_breach_notify(*, ticket_ids: list[int]) -> int:
     """Email staff one message listing the breached tickets. Returns the number of emails sent."""
     tickets = list(
@@ -69,7 +60,7 @@ def sla_breach_notify(*, ticket_ids: list[int]) -> int:
         lines.append(
             f"- {t.reference} · {t.get_urgency_display() or '—'} · {t.get_source_channel_display()} · "
             f"{t.customer} · {t.get_escalation_reason_display() or '—'} · due "
-            f"{timezone.localtime(t.sla_due_at):%Y-%m-%d %H:%M %Z} · {owner}\n  {_ticket_url(t.pk)}"
+            f"{timezone.localtime(t.sla_due_at):%Y-%m-%d %H:%M %Z} · {owner}\n  {links.ticket_url(ticket_id=t.pk)}"
         )
     count = len(tickets)
     subject = f"SLA breached: {count} escalated ticket{'s' if count != 1 else ''} past due"

@@ -3,6 +3,11 @@
 Each check is a small function returning a dict with at least ``ok``; a check that
 is not configured in this deployment reports ``"configured": false`` and counts as
 up, so that ``make run`` on embedded defaults is healthy without Kafka.
+
+The project knows none of its apps: each app registers its own checks with
+``register`` from its ``AppConfig.ready`` (``crm.health_checks``: the database;
+``channels_app.health_checks``: Kafka, the Celery broker, the bridge's lag). They run,
+and are reported, in the order they were registered, which is ``INSTALLED_APPS`` order.
 """
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -24,58 +28,6 @@ def register(name: str) -> Callable[[Check], Check]:
         return check
 
     return decorator
-
-
-@register("database")
-def check_database() -> dict[str, Any]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-        row = cursor.fetchone()
-    return {"ok": row is not None, "pgvector": row[0] if row else None}
-
-
-@register("kafka")
-def check_kafka() -> dict[str, Any]:
-    from channels_app import kafka_io
-
-    if not kafka_io.kafka_enabled():
-        return {"ok": True, "configured": False, "note": "KAFKA_BOOTSTRAP_SERVERS unset: events go straight to Celery"}
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=kafka_io.bootstrap_servers(), client_id="fte-health",
-                             request_timeout_ms=3000)
-    try:
-        topics = set(admin.list_topics())
-    finally:
-        admin.close()
-    from crm.events import Topic
-
-    missing = [t for t in Topic.ALL if kafka_io.physical_topic(t) not in topics]
-    return {"ok": not missing, "missing_topics": missing}
-
-
-@register("celery_broker")
-def check_celery_broker() -> dict[str, Any]:
-    from fte_project.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=3)
-        transport = conn.transport_cls
-    return {"ok": True, "transport": str(transport)}
-
-
-@register("bridge_lag")
-def check_bridge_lag() -> dict[str, Any]:
-    from channels_app import kafka_io
-
-    if not kafka_io.kafka_enabled():
-        return {"ok": True, "configured": False}
-    from channels_app.bridge import consumer_lag
-    from django.conf import settings
-
-    lag = consumer_lag()
-    # Lag is reported, and only a large backlog fails the check (the bridge is down or stuck).
-    return {"ok": lag["total"] <= settings.HEALTH_MAX_BRIDGE_LAG, **lag}
 
 
 def run_checks() -> dict[str, dict[str, Any]]:

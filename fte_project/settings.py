@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "crm",
     "channels_app",
     "agent_app",
+    "desk",
     "reporting",
 ]
 

@@ -10,7 +10,7 @@ Support staff spend their day on two pages:
   tried, the knowledge sources), the customer's profile with identifiers and past
   tickets, the customer's whole conversation across channels in order, and a reply form.
 
-Every change goes through a service (``crm.services`` or ``channels_app.staff_reply``);
+Every change goes through a service (``crm.services`` or ``desk.staff_reply``);
 the admin's own form never saves a ticket. Working the queue (claiming, replying,
 resolving, …) needs the change permission on escalated tickets; a view-only user sees
 the pages without the buttons and gets 403 from the endpoints.
@@ -39,10 +39,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from channels_app import staff_reply
 from crm import services
 from crm.errors import AlreadyClaimed, CRMError
 from crm.models import Channel, EscalatedTicket, KnowledgeArticle, Message, Ticket, TicketStatus
+from desk import staff_reply
 
 DUE_SOON = timedelta(hours=1)
 TRANSCRIPT_LIMIT = 300  # the customer's most recent messages shown on the ticket page
@@ -185,6 +185,12 @@ class NotesForm(forms.Form):
 # --- The queue ---------------------------------------------------------------------------------
 
 
+def queue_ticket_path(ticket_id: int) -> str:
+    """The ticket's page on the desk; crm links here (``crm.links``, registered in ``DeskConfig.ready``)."""
+    return reverse("admin:crm_escalatedticket_change", args=[ticket_id])
+
+
+
 @admin.register(EscalatedTicket)
 class EscalatedTicketAdmin(admin.ModelAdmin):
     list_display = ("reference", "sla_badge", "urgency_display", "escalation_reason", "source_channel", "customer",
@@ -196,8 +202,8 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
     ordering = ("urgency_rank", "sla_due_at", "id")
     list_per_page = 50
     actions = ["assign_to_me", "assign_to_someone", "resolve", "hand_back", "close"]
-    change_form_template = "admin/channels_app/desk/change_form.html"
-    assign_template = "admin/channels_app/desk/assign.html"
+    change_form_template = "admin/desk/change_form.html"
+    assign_template = "admin/desk/assign.html"
 
     # --- The list ---
 
@@ -367,7 +373,7 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
         return ticket
 
     def _change_url(self, ticket: Ticket) -> str:
-        return reverse("admin:crm_escalatedticket_change", args=[ticket.pk])
+        return queue_ticket_path(ticket.pk)
 
     @staticmethod
     def _queue_url() -> str:

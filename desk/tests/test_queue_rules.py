@@ -1,7 +1,7 @@
-"""The human desk's CRM side: the support groups, the atomic claim and SLA breaches.
+"""The rules the queue runs on: the support groups, the atomic claim and SLA breaches.
 
-The queue's admin pages and staff replies live in channels_app and are tested in
-``channels_app/tests/test_desk_*.py``.
+They are crm's services and tasks seen from the desk; the queue's pages and staff
+replies are tested in ``test_admin.py`` and ``test_staff_reply.py`` next to this file.
 """
 from __future__ import annotations
 
@@ -199,6 +199,15 @@ def test_breaches_are_marked_once_urgency_raised_and_staff_emailed(mailoutbox, s
     assert events.count() == 2
 
 
+def test_the_breach_email_links_each_ticket_to_its_page_in_the_queue(mailoutbox, settings):
+    settings.PUBLIC_BASE_URL = "https://support.loomline.example"
+    late = _escalated(at=timezone.now() - timedelta(days=2))
+    mark_sla_breaches()
+    [mail] = mailoutbox
+    queue_page = reverse("admin:crm_escalatedticket_change", args=[late.pk])
+    assert f"https://support.loomline.example{queue_page}" in mail.body
+
+
 def test_no_breach_no_email(mailoutbox):
     _escalated(urgency="urgent")
     assert mark_sla_breaches() == []
@@ -212,7 +221,7 @@ class RefusingBackend(BaseEmailBackend):
 
 def test_a_failed_email_is_retried_for_the_same_tickets(mailoutbox, settings):
     late = _escalated(at=timezone.now() - timedelta(days=2))
-    settings.EMAIL_BACKEND = "crm.tests.test_desk.RefusingBackend"
+    settings.EMAIL_BACKEND = "desk.tests.test_queue_rules.RefusingBackend"
     with pytest.raises(smtplib.SMTPException):
         mark_sla_breaches()  # called directly, Celery's retry re-raises
     late.refresh_from_db()

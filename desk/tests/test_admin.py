@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_app.desk_admin import human_duration, sla_badge_html, sla_state
 from crm import services
 from crm.models import KnowledgeArticle, Message, Ticket, TicketEvent, TicketStatus
 from crm.tests.factories import UserFactory
+from desk.admin import human_duration, sla_badge_html, sla_state
 
 pytestmark = pytest.mark.django_db
 

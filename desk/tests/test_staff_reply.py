@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agent_app.formatting import PART_SEPARATOR, format_for_channel
-from channels_app import staff_reply
-from channels_app.tests.test_desk_admin import ensure_groups, escalated_ticket, member
 from crm import services
 from crm.errors import AlreadyClaimed, IllegalTransition, InvalidInput
 from crm.models import AgentMetric, Author, Message, ProcessingState, TicketEvent, TicketStatus
+from desk import staff_reply
+from desk.tests.test_admin import ensure_groups, escalated_ticket, member
 
 pytestmark = pytest.mark.django_db
 
