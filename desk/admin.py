@@ -395,6 +395,7 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
         except CRMError as exc:
             self.message_user(request, f"Reply not sent: {exc.message}", messages.ERROR)
             return HttpResponseRedirect(self._change_url(ticket))
+        message.refresh_from_db()  # delivery may already have moved it on
         status = message.get_delivery_status_display()
         if message.delivery_status == "failed":
             self.message_user(request, f"The reply was recorded but could not be delivered ({status}: "
@@ -402,8 +403,9 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
                               "Contact the customer another way.", messages.ERROR)
         elif message.delivery_status == "pending":
             error = message.metadata.get("last_send_error", "")
-            self.message_user(request, f"The reply was recorded but not sent yet{': ' + error if error else ''}. "
-                              "Use “Retry sending” on this page.", messages.WARNING)
+            self.message_user(request, f"Reply recorded; it is being sent by {message.get_channel_display()}"
+                              f"{' (last attempt: ' + error + ')' if error else ''}. Its delivery state shows "
+                              "in the conversation below.", messages.INFO)
         else:
             self.message_user(request, f"Reply sent by {message.get_channel_display()} ({status}).", messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(ticket))
@@ -432,11 +434,9 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
                     self.message_user(request, f"{ticket.reference} assigned to {assignee}.", messages.SUCCESS)
                     return HttpResponseRedirect(self._change_url(ticket))
                 case "retry":
-                    results = staff_reply.staff_reply_retry(ticket=ticket)
-                    pending = [pk for pk, status in results.items() if status == "pending"]
-                    level = messages.WARNING if pending else messages.SUCCESS
-                    self.message_user(request, f"Retried {len(results)} repl{'y' if len(results) == 1 else 'ies'}; "
-                                      f"{len(pending)} still pending.", level)
+                    handed = staff_reply.staff_reply_retry(ticket=ticket)
+                    self.message_user(request, f"{len(handed)} pending repl{'y' if len(handed) == 1 else 'ies'} "
+                                      "handed to delivery again.", messages.SUCCESS)
                     return HttpResponseRedirect(self._change_url(ticket))
                 case "resolve":
                     services.ticket_resolve(ticket=ticket, notes=notes, actor=user)

@@ -1,9 +1,9 @@
-"""Staff replies from the human desk: format, record, then deliver.
+"""Staff replies from the human desk: format, record, then hand to the delivery task.
 
-The order is the same as for AI replies: the reply is recorded first (one transaction,
-delivery status "pending"), and only after that transaction has committed is it sent
-through its channel's sender — outside any transaction, because a Gmail or Twilio call
-must not hold the ticket's row lock.
+The path is the same as for AI replies: the reply is recorded first (one transaction,
+delivery status "pending"), and once that transaction has committed it is handed to
+``channels_app.deliver_message``, which sends it through the channel's sender outside
+any transaction and retries transient failures with back-off.
 
 Replying claims the ticket for the replying member of staff when nobody holds it, and
 refuses when someone else does: two people answering one customer at once is exactly
@@ -19,12 +19,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from agent_app.formatting import SIGNATURE_NAME, format_for_channel
-from channels_app.delivery import deliver_message
-from channels_app.senders import SendError
+from channels_app.enqueue import enqueue_delivery
 from crm import selectors, services
 from crm.errors import IllegalTransition, InvalidInput
 from crm.models import Author, Channel, DeliveryStatus, Direction, IdentifierKind, Message, Ticket, TicketStatus
-from fte_project.celery import app as celery_app
 
 log = logging.getLogger(__name__)
 
@@ -67,42 +65,17 @@ def default_reply_channel(*, ticket: Ticket) -> str:
     return last.channel if last else ticket.source_channel
 
 
-DELIVER_TASK = "channels_app.deliver_message"
-RETRY_AFTER_SECONDS = 30
-
-
-def _deliver_after_commit(message_id: int) -> None:
-    """Send now, so the member of staff sees the outcome on the page they are on.
-
-    The reply is stored whatever happens here. A transient failure (Gmail or Twilio
-    unreachable) leaves it "pending" and hands it to the ``channels_app.deliver_message``
-    task, which retries with back-off; if even the broker is down, the desk shows the
-    pending reply with a "Retry sending" button.
-    """
-    try:
-        deliver_message(message_id=message_id)
-    except SendError as exc:
-        log.warning("staff reply %s: transient delivery failure (%s); retrying in the background", message_id, exc)
-        try:
-            celery_app.send_task(DELIVER_TASK, args=[message_id], countdown=RETRY_AFTER_SECONDS)
-        except Exception:
-            log.exception("staff reply %s: could not queue the retry; it stays pending", message_id)
-    except Exception:
-        log.exception("staff reply %s: delivery did not complete; it stays pending", message_id)
-
-
 def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, channel: str | None = None) -> Message:
     """Send a staff member's reply to the customer of an escalated ticket.
 
     Formats ``text`` for the channel (``format_for_channel``, signed with the staff
     member's first name), records it as a staff message, claims the ticket for ``user``
-    if it is unassigned, and after the commit delivers it through the channel's sender.
+    if it is unassigned, and after the commit hands it to the delivery task.
     ``channel`` defaults to where the customer last wrote.
 
     Raises ``InvalidInput`` (empty reply, unreachable channel), ``IllegalTransition``
     (the ticket is not escalated) or ``AlreadyClaimed`` (another member of staff holds it).
-    Returns the message, refreshed after the delivery attempt when there was no outer
-    transaction.
+    Returns the message as recorded (its delivery state moves on as the task works).
     """
     text = (text or "").strip()
     if not text:
@@ -149,25 +122,21 @@ def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, chann
             metadata=metadata,
         )
         message_id = message.pk
-        transaction.on_commit(lambda: _deliver_after_commit(message_id))
+        # The one delivery path: the delivery task sends it, with its own retries.
+        transaction.on_commit(lambda: enqueue_delivery(message_id))
     message.refresh_from_db()
     return message
 
 
-def staff_reply_retry(*, ticket: Ticket) -> dict[int, str]:
-    """Try again to deliver the ticket's staff replies that are still pending.
+def staff_reply_retry(*, ticket: Ticket) -> list[int]:
+    """Hand the ticket's staff replies that are still pending to the delivery task again.
 
-    ``deliver_message`` is idempotent and locked per message, so a reply already on
-    its way is not sent twice. Returns each message's status afterwards.
+    Delivery is idempotent and locked per message, so a reply already on its way is
+    not sent twice. Returns the ids handed over.
     """
-    pending = Message.objects.filter(
+    pending = list(Message.objects.filter(
         ticket_id=ticket.pk, author=Author.STAFF, direction=Direction.OUTBOUND, delivery_status=DeliveryStatus.PENDING
-    ).order_by("created_at", "id").values_list("pk", flat=True)
-    results: dict[int, str] = {}
-    for message_id in list(pending):
-        try:
-            results[message_id] = deliver_message(message_id=message_id)
-        except Exception as exc:
-            log.warning("staff reply %s: retry failed: %s", message_id, exc)
-            results[message_id] = DeliveryStatus.PENDING
-    return results
+    ).order_by("created_at", "id").values_list("pk", flat=True))
+    for message_id in pending:
+        enqueue_delivery(message_id)
+    return pending
