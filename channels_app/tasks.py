@@ -7,8 +7,9 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import gmail
 from channels_app.delivery import deliver_message, delivery_failed
+from channels_app.gmail.client import GmailUnavailable, gmail_mode
+from channels_app.gmail.watch import watch_renew
 from channels_app.senders import SendError
 from crm.models import Message
 
@@ -25,11 +26,11 @@ def gmail_watch_renew(force: bool = False) -> str:
     Does nothing without a topic in production mode; in sandbox mode it renews the
     sandbox watch so the admin shows a live expiry.
     """
-    if gmail.gmail_mode() != "sandbox" and not settings.GMAIL_PUBSUB_TOPIC:
+    if gmail_mode() != "sandbox" and not settings.GMAIL_PUBSUB_TOPIC:
         return "not configured"
     try:
-        result = gmail.watch_renew(if_expiring_within_hours=None if force else WATCH_RENEW_WITHIN_HOURS)
-    except gmail.GmailUnavailable as exc:
+        result = watch_renew(if_expiring_within_hours=None if force else WATCH_RENEW_WITHIN_HOURS)
+    except GmailUnavailable as exc:
         log.error("Gmail watch renewal failed: %s", exc)
         raise
     if not result.renewed:

@@ -46,17 +46,17 @@ def fake_gmail(settings) -> Iterator[FakeGmail]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def google_certs(settings) -> Iterator[FakeGoogleCerts]:  # type: ignore[no-untyped-def]
-    from channels_app import gmail
+    from channels_app.gmail import push
 
     # The process-wide certificate cache is keyed by URL, and a later fake may get an
     # earlier one's port (with other keys): every fake starts with an empty cache.
-    gmail._cert_request = None
+    push._cert_request = None
     fake = FakeGoogleCerts().start()
     settings.GMAIL_PUSH_AUDIENCE = "https://support.loomline.example/webhooks/gmail"
     settings.GMAIL_PUSH_SERVICE_ACCOUNT = "gmail-push@loomline-prod.iam.gserviceaccount.com"
     settings.GMAIL_PUSH_CERTS_URL = fake.certs_url
     yield fake
     fake.stop()
-    gmail._cert_request = None
+    push._cert_request = None
 
 

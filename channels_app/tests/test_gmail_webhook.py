@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from channels_app import gmail
+from channels_app.gmail.push import decode_push
 from channels_app.models import GmailMailbox
 from channels_app.tests.helpers import gmail_push, make_mail, push_body
 from crm.models import Channel, Conversation, Customer, Message
@@ -392,10 +392,10 @@ def test_a_history_id_that_is_not_a_bigint_is_400(api, mailbox_at, history) -> N
 
 @pytest.mark.parametrize("history, expected", [(2**63 - 1, 2**63 - 1), ("4242", 4242), (7, 7)])
 def test_decode_push_accepts_history_ids_up_to_bigint(history, expected) -> None:  # type: ignore[no-untyped-def]
-    assert gmail.decode_push(push_body(history)).history_id == expected
+    assert decode_push(push_body(history)).history_id == expected
 
 
 def test_decode_push_accepts_urlsafe_base64() -> None:
     data = base64.urlsafe_b64encode(json.dumps({"emailAddress": "a@b.example", "historyId": "9" * 5}).encode())
     body = json.dumps({"message": {"data": data.decode().rstrip("=")}}).encode()
-    assert gmail.decode_push(body).history_id == 99999
+    assert decode_push(body).history_id == 99999

@@ -30,7 +30,9 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels_app import gmail, gmail_sandbox, whatsapp
+from channels_app import whatsapp
+from channels_app.gmail.client import gmail_mode
+from channels_app.gmail.sandbox import deposit
 from channels_app.email_parsing import build_text_email
 from crm.errors import InvalidInput
 from crm.identity import normalise_email, normalise_phone
@@ -100,7 +102,7 @@ class Command(BaseCommand):
 
     def _email(self, base: str, address: str, text: str, name: str, subject: str, thread_id: str,
                in_reply_to: str) -> tuple[int, str]:
-        if gmail.gmail_mode() != "sandbox":
+        if gmail_mode() != "sandbox":
             raise CommandError("Gmail is connected to a real mailbox (GMAIL_CREDENTIALS_FILE or GMAIL_API_ENDPOINT "
                                f"is set); send a real email to {settings.GMAIL_ADDRESS} instead.")
         if settings.GMAIL_PUSH_AUDIENCE:
@@ -112,7 +114,7 @@ class Command(BaseCommand):
             subject=subject or "Question about Loomline", body=text, message_id=make_msgid(domain=domain),
             in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else None, date=formatdate(usegmt=True),
         )
-        stored = gmail_sandbox.deposit(raw=mime.as_bytes(), thread_id=thread_id)
+        stored = deposit(raw=mime.as_bytes(), thread_id=thread_id)
         notification = {"emailAddress": settings.GMAIL_ADDRESS, "historyId": stored.history_id}
         push = {
             "message": {
