@@ -35,13 +35,13 @@ from channels_app import whatsapp
 from channels_app.delivery import delivery_failed
 from channels_app.gmail.client import GmailUnavailable
 from channels_app.gmail.push import InvalidPush, PushRejected, decode_push, verify_push
-from channels_app.gmail.sync import mailbox_sync, mailbox_sync_failed
 from channels_app.serializers import (
     ErrorOutput,
     SupportSubmissionInput,
     SupportSubmissionOutput,
     TicketStatusOutput,
 )
+from channels_app.tasks import gmail_mailbox_sync_enqueue
 from channels_app.throttles import TicketStatusThrottle, WebFormEmailThrottle, WebFormIPThrottle
 from channels_app.webform import webform_submit
 from crm import selectors
@@ -246,7 +246,11 @@ def whatsapp_status_webhook(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 def gmail_webhook(request: HttpRequest) -> HttpResponse:
-    """``POST /webhooks/gmail``: a Pub/Sub push saying the mailbox changed."""
+    """``POST /webhooks/gmail``: a Pub/Sub push saying the mailbox changed.
+
+    Verifies and decodes the push, queues the mailbox sync and answers 202 at once:
+    the sync (``history.list`` and one ``messages.get`` per mail) runs in a worker.
+    """
     if request.method != "POST":
         return json_error(405, "Use POST.", headers={"Allow": "POST"})
     try:
@@ -273,11 +277,13 @@ def gmail_webhook(request: HttpRequest) -> HttpResponse:
                     settings.GMAIL_ADDRESS)
         return JsonResponse({"status": "ignored", "detail": "Not this deployment's mailbox."})
     try:
-        result = mailbox_sync(address=notification.email_address, notified_history_id=notification.history_id)
-    except GmailUnavailable as exc:
-        log.error("Gmail sync failed (Pub/Sub will retry): %s", exc)
-        mailbox_sync_failed(address=notification.email_address, error=str(exc))
-        return json_error(503, "The mailbox could not be read right now; Pub/Sub will retry.",
+        gmail_mailbox_sync_enqueue(address=notification.email_address, history_id=notification.history_id)
+    except Exception:  # whatever the broker raised, the sync is not queued
+        # Not acknowledged, so Pub/Sub redelivers the push (with back-off) until the
+        # broker takes it. The view writes nothing to the database, so there is no
+        # commit to wait for, and the outcome of the enqueue decides the answer.
+        log.exception("Gmail push (history %s) could not be queued; Pub/Sub will retry", notification.history_id)
+        return json_error(503, "The mailbox sync could not be queued right now; Pub/Sub will retry.",
                           headers={"Retry-After": "30"})
-    log.info("Gmail push (%s, history %s): %s", how, notification.history_id, result.as_dict())
-    return JsonResponse({"status": "ok", **result.as_dict()})
+    log.info("Gmail push (%s, history %s): sync queued", how, notification.history_id)
+    return JsonResponse({"status": "queued", "history_id": notification.history_id}, status=202)

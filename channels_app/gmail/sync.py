@@ -1,6 +1,7 @@
 """The mailbox sync: every new inbox mail since the stored historyId, stored once.
 
-A push only says "the mailbox changed"; the webhook then asks ``users.history.list`` for everything since the last historyId we stored and
+A push only says "the mailbox changed"; the sync task (``channels_app.tasks``) then
+asks ``users.history.list`` for everything since the last historyId we stored and
 fetches each new message with ``users.messages.get``. A stored historyId older than
 Gmail keeps (about a week) answers 404; then a bounded full sync (the newest
 ``GMAIL_FULL_SYNC_MAX`` inbox messages of the last ``GMAIL_FULL_SYNC_DAYS`` days)
@@ -206,11 +207,11 @@ def _ingest(service: Resource, gmail_id: str, result: SyncResult) -> None:
         _ignore(result, gmail_id, f"refused: {exc.message}", level=logging.WARNING)
         return
     except (DataError, IntegrityError, UnicodeError) as exc:
-        # Refused for what the mail contains: the same bytes would fail on every push,
+        # Refused for what the mail contains: the same bytes would fail on every sync,
         # and the history id would never move past them, stopping all mail behind it.
         # Skipped with a warning that names the Gmail id (the mail stays in the inbox).
         # Transient errors (OperationalError: the database gone, a deadlock) are not
-        # caught: the push fails, the history stays, Pub/Sub retries, nothing is lost.
+        # caught: the sync fails, the history stays, the task retries, nothing is lost.
         _ignore(result, gmail_id, f"could not be stored: {type(exc).__name__}: {exc}", level=logging.WARNING)
         return
     if accepted.created:

@@ -8,9 +8,10 @@
 - whatsapp: the form Twilio would POST to ``/webhooks/whatsapp``, signed with
   ``TWILIO_AUTH_TOKEN`` over the public URL (``PUBLIC_BASE_URL``) exactly as Twilio does.
 - email: the mail is put into the sandbox mailbox and a Pub/Sub push, authenticated
-  with ``GMAIL_PUSH_SHARED_SECRET``, is POSTed to ``/webhooks/gmail``; the webhook then
-  reads the mail through the Gmail API client (``history.list``, ``messages.get``),
-  which in sandbox mode is answered by the sandbox mailbox. Needs Gmail in sandbox mode.
+  with ``GMAIL_PUSH_SHARED_SECRET``, is POSTed to ``/webhooks/gmail``; the webhook
+  queues the sync task, and the worker reads the mail through the Gmail API client
+  (``history.list``, ``messages.get``), which in sandbox mode is answered by the sandbox
+  mailbox. Needs Gmail in sandbox mode (and, as ``make run`` has, a Celery worker).
 - web_form: the JSON the React form would POST to ``/support/submit``.
 
 Nothing is signed with a shortcut and no verification is skipped: the webhook cannot
