@@ -28,7 +28,7 @@ def _help_centre_rows(django_db_setup, django_db_blocker):  # type: ignore[no-un
     """The real Help Centre, embedded once per session and kept in memory as rows."""
     from django.conf import settings
 
-    from agent_app.knowledge import ingest_paths
+    from agent_app.knowledge.ingestion import ingest_paths
     from crm.models import KnowledgeArticle, KnowledgeChunk
 
     dossier = settings.BASE_DIR / "context" / "product-docs.md"
@@ -46,7 +46,7 @@ def help_centre(db, _help_centre_rows) -> None:  # type: ignore[no-untyped-def]
     Transactional tests flush every table and some tests delete articles; putting the
     stored rows back costs a bulk insert instead of embedding 350 chunks again.
     """
-    from agent_app.knowledge import refresh_search_statistics
+    from agent_app.knowledge.search_statistics import refresh_search_statistics
     from crm.models import KnowledgeArticle, KnowledgeChunk
 
     articles, chunks = _help_centre_rows

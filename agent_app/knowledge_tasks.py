@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 
 from agent_app.embeddings import EmbeddingError
-from agent_app.knowledge import reembed_article
+from agent_app.knowledge.ingestion import reembed_article
 from crm.models import KnowledgeArticle
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ def _ticket(ticket_id: str) -> Ticket:
 @server.tool()
 async def search_knowledge_base(query: str, max_results: int = 5, category: str | None = None) -> str:
     """Search the Loomline Help Centre; returns passages with slug, title, score and text."""
-    from agent_app.knowledge import search_knowledge
+    from agent_app.knowledge.search import search_knowledge
 
     def body() -> dict[str, Any]:
         hits = search_knowledge(query, k=max_results, category=category or None)

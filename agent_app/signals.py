@@ -7,7 +7,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from agent_app.knowledge import article_content_hash, ingestion_in_progress
+from agent_app.knowledge.ingestion import ingestion_in_progress
+from agent_app.knowledge.parsing import article_content_hash
 from crm.models import KnowledgeArticle
 
 

@@ -99,7 +99,7 @@ async def search_knowledge_base(
         category: Optional help-centre category to restrict to (account, team, billing, data,
             notifications, integrations, mobile, performance, limits, security, troubleshooting).
     """
-    from agent_app.knowledge import search_knowledge
+    from agent_app.knowledge.search import search_knowledge
 
     def body() -> dict[str, Any]:
         hits = [h.as_dict() for h in search_knowledge(query, k=max_results, category=category or None)]

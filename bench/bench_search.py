@@ -259,7 +259,10 @@ def fill(*, target: int, seed: int, progress: bool) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from agent_app.embeddings import LocalMiniLMEmbedder, get_embedder
-    from agent_app.knowledge import chunk_article, ingest_paths, parse_markdown, refresh_search_statistics
+    from agent_app.knowledge.chunking import chunk_article
+    from agent_app.knowledge.ingestion import ingest_paths
+    from agent_app.knowledge.parsing import parse_markdown
+    from agent_app.knowledge.search_statistics import refresh_search_statistics
     from crm.models import KnowledgeArticle, KnowledgeChunk
 
     docs = ROOT / "context" / "product-docs.md"
@@ -468,7 +471,7 @@ def main() -> None:
     from django.db import connection
 
     from agent_app.embeddings import get_embedder
-    from agent_app.knowledge import _fuse, _search_rows, _vector_literal, search_knowledge
+    from agent_app.knowledge.search import _fuse, _search_rows, _vector_literal, search_knowledge
 
     call_command("migrate", verbosity=0)
     facts = machine()

@@ -10,14 +10,14 @@ log = logging.getLogger(__name__)
 
 PROCESS_INBOUND_TASK = "agent_app.process_inbound"
 
+#: How a producer retries a broker that did not take a message: about two seconds,
+#: then the error is raised to the caller (which must not acknowledge its own input).
+PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
+
 
 def enqueue_inbound(message_id: int) -> None:
     """Queue the agent for one inbound message. Raises if the broker did not take it."""
-    app.send_task(PROCESS_INBOUND_TASK, args=[message_id], retry=True,
-                  retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2})
-
-
-DELIVER_MESSAGE_TASK = "channels_app.deliver_message"
+    app.send_task(PROCESS_INBOUND_TASK, args=[message_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
 
 def enqueue_delivery(message_id: int) -> None:
@@ -26,10 +26,11 @@ def enqueue_delivery(message_id: int) -> None:
     Never raises: a reply the broker did not take stays "pending" in the database, and
     the ``deliver_stalled`` sweep hands it over again.
     """
+    from channels_app.tasks import deliver_message_task  # the task module imports this one
+
     try:
-        app.send_task(DELIVER_MESSAGE_TASK, args=[message_id], retry=True,
-                      retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5,
-                                    "interval_max": 2})
+        # Through the task object, so tests and ``CELERY_TASK_ALWAYS_EAGER`` run it in-process.
+        deliver_message_task.apply_async(args=[message_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception:  # noqa: BLE001 - any broker failure; the sweep is the safety net
         log.warning("reply %s: the delivery task could not be queued; the sweep will retry", message_id,
                     exc_info=True)

@@ -4,8 +4,8 @@
   we have fully processed and when the Pub/Sub watch lapses.
 - ``SandboxMailMessage``: the sandbox mailbox. Without Gmail credentials the Gmail
   client is pointed at an in-process stand-in of the Gmail API that serves these rows
-  (``channels_app.gmail_sandbox``), so ``simulate_inbound --channel email`` drives the
-  real webhook → ``history.list`` → ``messages.get`` → parse → store path.
+  (``channels_app.gmail.sandbox``), so ``simulate_inbound --channel email`` drives the
+  real webhook → sync task → ``history.list`` → ``messages.get`` → parse → store path.
 
 The WhatsApp 24-hour session window needs no table: it is derived from the time of the
 customer's last inbound WhatsApp message.

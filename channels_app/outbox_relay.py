@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from channels_app import kafka_io
 from channels_app.enqueue import enqueue_inbound
+from crm import services
 from crm.events import Topic
 from crm.models import OutboxEvent
 
@@ -101,19 +102,16 @@ def relay_batch(publisher: Publisher, *, batch_size: int = 200) -> int:
         publisher.flush()
     except Exception as exc:
         failed = rows[len(sent)] if len(sent) < len(rows) else rows[0]
-        OutboxEvent.objects.filter(pk=failed.pk).update(
-            attempts=failed.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        services.outbox_mark_failed(event_id=failed.pk, error=f"{type(exc).__name__}: {exc}")
         raise
-    OutboxEvent.objects.filter(pk__in=sent).update(published_at=timezone.now())
+    services.outbox_mark_published(event_ids=sent)
     return len(sent)
 
 
 def prune_published(*, older_than_hours: int | None = None) -> int:
+    """Delete published rows older than ``OUTBOX_RETENTION_HOURS`` (or ``older_than_hours``)."""
     hours = older_than_hours if older_than_hours is not None else settings.OUTBOX_RETENTION_HOURS
-    cutoff = timezone.now() - timedelta(hours=hours)
-    deleted, _ = OutboxEvent.objects.filter(published_at__lt=cutoff).delete()
-    return deleted
+    return services.outbox_prune(published_before=timezone.now() - timedelta(hours=hours))
 
 
 @dataclass

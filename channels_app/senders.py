@@ -25,7 +25,9 @@ from django.conf import settings
 from googleapiclient.errors import HttpError
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from channels_app import gmail, whatsapp
+from channels_app import whatsapp
+from channels_app.gmail.client import GmailUnavailable, gmail_mode, gmail_service, http_reason, http_status
+from channels_app.gmail.replies import EmailReply, ReplyNotPossible, build_reply
 from crm import services
 from crm.models import Channel, DeliveryStatus, Message
 
@@ -192,17 +194,17 @@ def _status(created: Any) -> str:
 # --- Gmail -------------------------------------------------------------------------------------
 
 
-def _email_reply(message: Message) -> gmail.EmailReply:
+def _email_reply(message: Message) -> EmailReply:
     try:
-        return gmail.build_reply(message)
-    except gmail.ReplyNotPossible as exc:
+        return build_reply(message)
+    except ReplyNotPossible as exc:
         raise SendError(str(exc), permanent=True, code=exc.code) from None
 
 
 def classify_gmail_error(exc: Exception) -> SendError:
     if isinstance(exc, HttpError):
-        status = gmail.http_status(exc)
-        reason = gmail.http_reason(exc)
+        status = http_status(exc)
+        reason = http_reason(exc)
         text = f"Gmail refused the message: HTTP {status} {reason}".strip()
         if status == 429 or status >= 500 or reason in ("rateLimitExceeded", "userRateLimitExceeded",
                                                          "backendError"):
@@ -212,7 +214,7 @@ def classify_gmail_error(exc: Exception) -> SendError:
 
     if isinstance(exc, auth_exceptions.RefreshError):
         return SendError(f"Gmail credentials were refused: {exc}", permanent=True, code="credentials")
-    if isinstance(exc, (OSError, httplib2.HttpLib2Error, auth_exceptions.TransportError, gmail.GmailUnavailable)):
+    if isinstance(exc, (OSError, httplib2.HttpLib2Error, auth_exceptions.TransportError, GmailUnavailable)):
         return SendError(f"Gmail unreachable: {exc}", permanent=False, code="network")
     return SendError(f"{type(exc).__name__}: {exc}", permanent=False, code="unknown")
 
@@ -232,7 +234,7 @@ class GmailSender(Sender):
         if reply.thread_id:
             body["threadId"] = reply.thread_id
         try:
-            service = self._service or gmail.gmail_service()
+            service = self._service or gmail_service()
             # No automatic retries: a send that timed out may have gone through, and the
             # caller's retry is the one place that decides to risk a duplicate.
             sent = service.users().messages().send(userId="me", body=body).execute(num_retries=0)
@@ -253,5 +255,5 @@ def get_sender(channel: str) -> Sender:
     if channel == Channel.WHATSAPP:
         return WhatsAppSender() if settings.TWILIO_ACCOUNT_SID else SandboxSender(channel)
     if channel == Channel.EMAIL:
-        return GmailSender() if gmail.gmail_mode() != "sandbox" else SandboxSender(channel)
+        return GmailSender() if gmail_mode() != "sandbox" else SandboxSender(channel)
     raise ValueError(f"No sender for channel {channel!r}")

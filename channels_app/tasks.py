@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import logging
 import random
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
-from channels_app import gmail
 from channels_app.delivery import deliver_message, delivery_failed
+from channels_app.enqueue import PUBLISH_RETRY_POLICY
+from channels_app.gmail.client import GmailUnavailable, gmail_mode
+from channels_app.gmail.sync import mailbox_sync, mailbox_sync_failed
+from channels_app.gmail.watch import watch_renew
 from channels_app.senders import SendError
 from channels_app.enqueue import enqueue_delivery
 from crm import selectors
@@ -18,6 +23,10 @@ log = logging.getLogger(__name__)
 
 # Renew when less than this is left; the beat schedule runs the task daily, as Google asks.
 WATCH_RENEW_WITHIN_HOURS = 48
+# A mailbox sync that cannot reach Gmail (or the database) is retried this often; with
+# the capped back-off that is about half an hour. Giving up then loses no mail: the
+# stored history id has not moved, so the next push syncs from the same place.
+GMAIL_SYNC_MAX_RETRIES = 12
 
 
 @shared_task(name="channels_app.gmail_watch_renew", acks_late=True)
@@ -27,11 +36,11 @@ def gmail_watch_renew(force: bool = False) -> str:
     Does nothing without a topic in production mode; in sandbox mode it renews the
     sandbox watch so the admin shows a live expiry.
     """
-    if gmail.gmail_mode() != "sandbox" and not settings.GMAIL_PUBSUB_TOPIC:
+    if gmail_mode() != "sandbox" and not settings.GMAIL_PUBSUB_TOPIC:
         return "not configured"
     try:
-        result = gmail.watch_renew(if_expiring_within_hours=None if force else WATCH_RENEW_WITHIN_HOURS)
-    except gmail.GmailUnavailable as exc:
+        result = watch_renew(if_expiring_within_hours=None if force else WATCH_RENEW_WITHIN_HOURS)
+    except GmailUnavailable as exc:
         log.error("Gmail watch renewal failed: %s", exc)
         raise
     if not result.renewed:
@@ -41,6 +50,36 @@ def gmail_watch_renew(force: bool = False) -> str:
 
 def _countdown(retries: int) -> float:
     return min(getattr(settings, "CELERY_RETRY_BACKOFF_CAP", 300), 2 ** (retries + 1)) * random.uniform(0.75, 1.25)
+
+
+@shared_task(bind=True, name="channels_app.gmail_mailbox_sync", acks_late=True, max_retries=GMAIL_SYNC_MAX_RETRIES)
+def gmail_mailbox_sync_task(self, address: str, history_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Store the new mail of one mailbox after a verified Pub/Sub push (``history.list``, ``messages.get``).
+
+    Idempotent, and safe to run concurrently with another push's sync: each mail is
+    stored once (its Gmail id is the provider id) and the stored history id only moves
+    forward, after the mail before it is stored. So a duplicate delivery, or a retry,
+    stores nothing twice. A Gmail outage or a lost database connection is retried with
+    back-off; the failure is shown on the mailbox in the admin meanwhile.
+    """
+    try:
+        result = mailbox_sync(address=address, notified_history_id=history_id)
+    except (GmailUnavailable, OperationalError, InterfaceError) as exc:
+        if self.request.retries < self.max_retries:
+            log.warning("Gmail sync of %s (history %s) failed, retrying: %s", address, history_id, exc)
+        else:
+            log.error("Gmail sync of %s (history %s) failed %d times, giving up until the next push: %s",
+                      address, history_id, self.request.retries + 1, exc)
+        if isinstance(exc, GmailUnavailable):
+            mailbox_sync_failed(address=address, error=str(exc))
+        raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from exc
+    log.info("Gmail sync of %s (history %s): %s", address, history_id, result.as_dict())
+    return result.as_dict()
+
+
+def gmail_mailbox_sync_enqueue(*, address: str, history_id: int) -> None:
+    """Queue the mailbox sync for a verified push. Raises if the broker did not take it."""
+    gmail_mailbox_sync_task.apply_async(args=[address, history_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
 
 @shared_task(bind=True, name="channels_app.deliver_message", acks_late=True, max_retries=None)

@@ -31,15 +31,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_app import gmail, whatsapp
+from channels_app import whatsapp
 from channels_app.delivery import delivery_failed
-from channels_app.models import GmailMailbox
+from channels_app.gmail.client import GmailUnavailable
+from channels_app.gmail.push import InvalidPush, PushRejected, decode_push, verify_push
 from channels_app.serializers import (
     ErrorOutput,
     SupportSubmissionInput,
     SupportSubmissionOutput,
     TicketStatusOutput,
 )
+from channels_app.tasks import gmail_mailbox_sync_enqueue
 from channels_app.throttles import TicketStatusThrottle, WebFormEmailThrottle, WebFormIPThrottle
 from channels_app.webform import webform_submit
 from crm import selectors
@@ -244,26 +246,30 @@ def whatsapp_status_webhook(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 def gmail_webhook(request: HttpRequest) -> HttpResponse:
-    """``POST /webhooks/gmail``: a Pub/Sub push saying the mailbox changed."""
+    """``POST /webhooks/gmail``: a Pub/Sub push saying the mailbox changed.
+
+    Verifies and decodes the push, queues the mailbox sync and answers 202 at once:
+    the sync (``history.list`` and one ``messages.get`` per mail) runs in a worker.
+    """
     if request.method != "POST":
         return json_error(405, "Use POST.", headers={"Allow": "POST"})
     try:
-        how = gmail.verify_push(authorization=request.headers.get("Authorization", ""),
-                                query_token=request.GET.get("token", ""))
-    except gmail.PushRejected as exc:
+        how = verify_push(authorization=request.headers.get("Authorization", ""),
+                          query_token=request.GET.get("token", ""))
+    except PushRejected as exc:
         headers = {"WWW-Authenticate": 'Bearer realm="gmail-push"'} if exc.status == 401 else None
         return json_error(exc.status, exc.message, headers=headers)
-    except gmail.GmailUnavailable as exc:
+    except GmailUnavailable as exc:
         log.error("Gmail push could not be verified: %s", exc)
         return json_error(503, "The push could not be verified right now; Pub/Sub will retry.",
                           headers={"Retry-After": "30"})
     if request.content_type != "application/json":
         return json_error(415, "Send application/json, as Pub/Sub does.")
     try:
-        notification = gmail.decode_push(request.body)
+        notification = decode_push(request.body)
     except RequestDataTooBig:
         return json_error(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.")
-    except gmail.InvalidPush as exc:
+    except InvalidPush as exc:
         return json_error(400, str(exc))
     if notification.email_address != settings.GMAIL_ADDRESS.lower():
         # Acknowledge: Pub/Sub would otherwise redeliver it for a week.
@@ -271,12 +277,13 @@ def gmail_webhook(request: HttpRequest) -> HttpResponse:
                     settings.GMAIL_ADDRESS)
         return JsonResponse({"status": "ignored", "detail": "Not this deployment's mailbox."})
     try:
-        result = gmail.mailbox_sync(address=notification.email_address,
-                                    notified_history_id=notification.history_id)
-    except gmail.GmailUnavailable as exc:
-        log.error("Gmail sync failed (Pub/Sub will retry): %s", exc)
-        GmailMailbox.objects.filter(address=notification.email_address).update(last_error=str(exc)[:2000])
-        return json_error(503, "The mailbox could not be read right now; Pub/Sub will retry.",
+        gmail_mailbox_sync_enqueue(address=notification.email_address, history_id=notification.history_id)
+    except Exception:  # whatever the broker raised, the sync is not queued
+        # Not acknowledged, so Pub/Sub redelivers the push (with back-off) until the
+        # broker takes it. The view writes nothing to the database, so there is no
+        # commit to wait for, and the outcome of the enqueue decides the answer.
+        log.exception("Gmail push (history %s) could not be queued; Pub/Sub will retry", notification.history_id)
+        return json_error(503, "The mailbox sync could not be queued right now; Pub/Sub will retry.",
                           headers={"Retry-After": "30"})
-    log.info("Gmail push (%s, history %s): %s", how, notification.history_id, result.as_dict())
-    return JsonResponse({"status": "ok", **result.as_dict()})
+    log.info("Gmail push (%s, history %s): sync queued", how, notification.history_id)
+    return JsonResponse({"status": "queued", "history_id": notification.history_id}, status=202)

@@ -23,3 +23,23 @@ class IllegalTransition(CRMError):
 
 class AlreadyClaimed(CRMError):
     code = "already_claimed"
+
+
+class KnowledgeVectorsMissing(CRMError):
+    """New knowledge chunks have no vector, neither supplied nor stored for an identical chunk.
+
+    Someone changed the article between the caller's embedding and its write. The
+    caller embeds the texts of ``hashes`` (outside any transaction) and tries again.
+    """
+
+    code = "vectors_missing"
+
+    def __init__(self, hashes: set[str]) -> None:
+        super().__init__(f"{len(hashes)} chunk(s) need embeddings.")
+        self.hashes = hashes
+
+
+class KnowledgeArticleChanged(CRMError):
+    """The article's text changed after the caller chunked it: chunk it again."""
+
+    code = "article_changed"

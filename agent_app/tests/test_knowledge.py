@@ -18,16 +18,10 @@ from django.test import override_settings
 
 from agent_app.checks import embedding_column_dimension, embedding_dimension_problems
 from agent_app.embeddings import EmbeddingDimensionMismatch, check_embedding_dimension, get_embedder
-from agent_app.knowledge import (
-    MAX_CHUNK_WORDS,
-    InvalidQuery,
-    KnowledgeHit,
-    chunk_article,
-    ingest_paths,
-    parse_markdown,
-    reembed_article,
-    search_knowledge,
-)
+from agent_app.knowledge.chunking import MAX_CHUNK_WORDS, chunk_article
+from agent_app.knowledge.ingestion import ingest_paths, reembed_article
+from agent_app.knowledge.parsing import parse_markdown
+from agent_app.knowledge.search import InvalidQuery, KnowledgeHit, search_knowledge
 from agent_app.knowledge_tasks import reembed_article_task
 from crm.models import KnowledgeArticle, KnowledgeChunk
 

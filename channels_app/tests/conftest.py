@@ -1,16 +1,18 @@
 """Fixtures for the channel tests: local fake providers and signed-request helpers."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from channels_app.tasks import gmail_mailbox_sync_task
 from channels_app.tests.fakes.gmail_api import FakeGmail
 from channels_app.tests.fakes.google_oidc import FakeGoogleCerts
 from channels_app.tests.fakes.twilio_api import FakeTwilio
-from channels_app.tests.helpers import TEST_ACCOUNT_SID
+from channels_app.tests.helpers import TEST_ACCOUNT_SID, gmail_push
 
 
 @pytest.fixture(autouse=True)
@@ -46,17 +48,67 @@ def fake_gmail(settings) -> Iterator[FakeGmail]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def google_certs(settings) -> Iterator[FakeGoogleCerts]:  # type: ignore[no-untyped-def]
-    from channels_app import gmail
+    from channels_app.gmail import push
 
     # The process-wide certificate cache is keyed by URL, and a later fake may get an
     # earlier one's port (with other keys): every fake starts with an empty cache.
-    gmail._cert_request = None
+    push._cert_request = None
     fake = FakeGoogleCerts().start()
     settings.GMAIL_PUSH_AUDIENCE = "https://support.loomline.example/webhooks/gmail"
     settings.GMAIL_PUSH_SERVICE_ACCOUNT = "gmail-push@loomline-prod.iam.gserviceaccount.com"
     settings.GMAIL_PUSH_CERTS_URL = fake.certs_url
     yield fake
     fake.stop()
-    gmail._cert_request = None
+    push._cert_request = None
 
 
+
+
+class GmailSyncQueue:
+    """The Gmail sync tasks the push view queued, held here instead of on a broker."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, int]] = []
+
+    def apply_async(self, args: list[Any], **options: Any) -> None:
+        address, history_id = args
+        self.queued.append((address, history_id))
+
+    def run(self) -> list[dict[str, Any]]:
+        """Run what was queued, in order, as a worker would (retries included); their results."""
+        queued, self.queued = self.queued, []
+        # throw=False: a retry must reach apply(), which runs it at once; .get() raises
+        # whatever the last attempt raised.
+        return [gmail_mailbox_sync_task.apply(args=[address, history_id], throw=False).get()
+                for address, history_id in queued]
+
+
+@pytest.fixture
+def gmail_sync_queue(monkeypatch) -> GmailSyncQueue:  # type: ignore[no-untyped-def]
+    queue = GmailSyncQueue()
+    monkeypatch.setattr(gmail_mailbox_sync_task, "apply_async", queue.apply_async)
+    return queue
+
+
+@pytest.fixture
+def gmail_push_synced(api: Client, gmail_sync_queue: GmailSyncQueue) -> Callable[..., dict[str, Any]]:
+    """POST a push as Pub/Sub does, then run the sync it queued as a worker would: the sync's result."""
+
+    def push(body: bytes, **auth: str) -> dict[str, Any]:
+        response = gmail_push(api, body, **auth)
+        assert response.status_code == 202, response.content
+        [result] = gmail_sync_queue.run()
+        return result
+
+    return push
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Run Celery tasks in-process when they are queued (for a live server: ``make run`` has a worker)."""
+    from fte_project.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

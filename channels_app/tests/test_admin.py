@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from channels_app import gmail_sandbox
+from channels_app.gmail.sandbox import deposit
 from channels_app.models import GmailMailbox
 from channels_app.tests.helpers import make_mail
 
@@ -20,7 +20,7 @@ def admin_client(client):  # type: ignore[no-untyped-def]
 
 def test_gmail_mailbox_and_sandbox_mail_pages(admin_client) -> None:  # type: ignore[no-untyped-def]
     GmailMailbox.objects.create(address="support@loomline.example", history_id=42)
-    mail = gmail_sandbox.deposit(raw=make_mail(subject="Hello <b>there</b>"))
+    mail = deposit(raw=make_mail(subject="Hello <b>there</b>"))
 
     assert admin_client.get("/admin/channels_app/gmailmailbox/").status_code == 200
     listing = admin_client.get("/admin/channels_app/sandboxmailmessage/")

@@ -44,7 +44,7 @@ ARTICLE_WORDS = ("reset link", "forgot password", "choose a new password", "rese
 def backend(settings):
     """The help centre in the knowledge base, a Celery worker on its own queue and the outbox
     relay, all on this test's database; stopped afterwards."""
-    from agent_app.knowledge import ingest_paths
+    from agent_app.knowledge.ingestion import ingest_paths
 
     queue = f"fte-browser-{uuid.uuid4().hex[:8]}"
     celery_app.conf.task_default_queue = queue

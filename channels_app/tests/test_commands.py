@@ -14,8 +14,8 @@ from crm.models import Channel, DeliveryStatus, Message, ProcessingState, Ticket
 
 
 @pytest.fixture
-def sandboxed(settings, live_server):  # type: ignore[no-untyped-def]
-    """make run: channels without credentials, the web server at PUBLIC_BASE_URL."""
+def sandboxed(settings, live_server, celery_eager):  # type: ignore[no-untyped-def]
+    """make run: channels without credentials, the web server at PUBLIC_BASE_URL, tasks run as queued."""
     settings.PUBLIC_BASE_URL = live_server.url
     settings.TWILIO_ACCOUNT_SID = ""
     settings.GMAIL_CREDENTIALS_FILE = ""
@@ -46,18 +46,21 @@ def test_simulate_email_goes_through_push_history_and_messages_get(sandboxed) ->
     output = _run("simulate_inbound", "--channel", "email", "--from", "ana@example.com", "--name", "Ana Díaz",
                   "--subject", "Reset link", "--text", "The reset email never arrives.")
 
-    assert '"stored": 1' in output
+    assert "email: 202" in output and '"status": "queued"' in output
     [mail] = SandboxMailMessage.objects.all()
     message = Message.objects.get()
     assert (message.channel, message.provider_id, message.subject) == (Channel.EMAIL, mail.gmail_id, "Reset link")
     assert message.content == "The reset email never arrives."
     assert message.metadata["thread_id"] == mail.thread_id
-    assert GmailMailbox.objects.get().history_id == mail.pk
+    mailbox = GmailMailbox.objects.get()
+    assert mailbox.history_id == mail.pk and mailbox.last_full_sync_at is not None
 
     # A second mail: now an incremental history.list sync.
-    output = _run("simulate_inbound", "--channel", "email", "--from", "ben@example.com", "--text", "Another one")
-    assert '"stored": 1' in output and '"full_sync": false' in output
+    _run("simulate_inbound", "--channel", "email", "--from", "ben@example.com", "--text", "Another one")
     assert Message.objects.count() == 2
+    second = SandboxMailMessage.objects.latest("pk")
+    assert GmailMailbox.objects.get().history_id == second.pk
+    assert GmailMailbox.objects.get().last_full_sync_at == mailbox.last_full_sync_at
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ import pytest
 
 from channels_app.models import GmailMailbox
 from channels_app.tasks import deliver_message_task
-from channels_app.tests.helpers import gmail_push, make_mail, push_body, twilio_params, twilio_post
+from channels_app.tests.helpers import make_mail, push_body, twilio_params, twilio_post
 from crm import services
 from crm.models import AgentMetric, Author, DeliveryStatus, Message, TicketStatus
 
@@ -68,11 +68,11 @@ def test_whatsapp_refund_request_is_escalated_and_the_notice_goes_out(api, fake_
     assert _agent_replies(inbound)[0].delivery_status == DeliveryStatus.QUEUED
 
 
-def test_email_question_to_a_threaded_gmail_reply(api, fake_gmail) -> None:  # type: ignore[no-untyped-def]
+def test_email_question_to_a_threaded_gmail_reply(fake_gmail, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     GmailMailbox.objects.create(address="support@loomline.example", history_id=fake_gmail.history_id)
     mail = fake_gmail.deliver(make_mail(subject="Password reset", message_id="<q1@example.com>",
                                         body="Hello,\n\nI forgot my password. How can I set a new one?\n\nAna"))
-    assert gmail_push(api, push_body(fake_gmail.history_id)).json()["stored"] == 1
+    assert gmail_push_synced(push_body(fake_gmail.history_id))["stored"] == 1
     inbound = Message.objects.get()
 
     assert _process(inbound) == "answered"
@@ -113,8 +113,8 @@ def test_web_form_question_to_a_reply_on_the_ticket_page(api) -> None:  # type: 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_make_run_sandbox_loop_from_simulate_inbound(settings, live_server) -> None:  # type: ignore[no-untyped-def]
-    """make run: no credentials; simulate_inbound → webhook → agent → reply recorded, not sent."""
+def test_make_run_sandbox_loop_from_simulate_inbound(settings, live_server, celery_eager) -> None:  # type: ignore[no-untyped-def]
+    """make run: no credentials; simulate_inbound → webhook → sync task → agent → reply recorded, not sent."""
     from django.core.management import call_command
 
     settings.PUBLIC_BASE_URL = live_server.url

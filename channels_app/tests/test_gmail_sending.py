@@ -9,7 +9,7 @@ import pytest
 from channels_app.delivery import deliver_message
 from channels_app.models import GmailMailbox
 from channels_app.senders import GmailSender, SandboxSender, SendError, get_sender
-from channels_app.tests.helpers import gmail_push, make_mail, push_body
+from channels_app.tests.helpers import make_mail, push_body
 from crm import services
 from crm.models import Author, Channel, DeliveryStatus, Message, TicketStatus
 
@@ -17,12 +17,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def inbound_mail(api, fake_gmail):  # type: ignore[no-untyped-def]
-    """A customer's mail, received through the webhook like any other."""
+def inbound_mail(fake_gmail, gmail_push_synced):  # type: ignore[no-untyped-def]
+    """A customer's mail, received through the webhook and the sync task like any other."""
     GmailMailbox.objects.create(address="support@loomline.example", history_id=fake_gmail.history_id)
     fake_gmail.deliver(make_mail(message_id="<cust-1@example.com>", references=["<older@example.com>"],
                                  in_reply_to="<older@example.com>"))
-    assert gmail_push(api, push_body(fake_gmail.history_id)).json()["stored"] == 1
+    assert gmail_push_synced(push_body(fake_gmail.history_id))["stored"] == 1
     return Message.objects.get()
 
 
@@ -68,15 +68,15 @@ def test_a_staff_reply_is_not_marked_automatic(fake_gmail, inbound_mail) -> None
     assert _parse(fake_gmail.sent[0]["raw"])["Auto-Submitted"] is None
 
 
-def test_reply_to_header_wins_over_from(api, fake_gmail) -> None:  # type: ignore[no-untyped-def]
+def test_reply_to_header_wins_over_from(fake_gmail, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     fake_gmail.deliver(make_mail(extra={"Reply-To": "ana.private@example.org"}))
-    gmail_push(api, push_body(fake_gmail.history_id))
+    gmail_push_synced(push_body(fake_gmail.history_id))
     reply = _reply(Message.objects.get())
     deliver_message(message_id=reply.pk)
     assert _parse(fake_gmail.sent[0]["raw"])["To"].addresses[0].addr_spec == "ana.private@example.org"
 
 
-def test_the_customers_answer_to_our_reply_continues_the_conversation(api, fake_gmail, inbound_mail) -> None:  # type: ignore[no-untyped-def]
+def test_the_customers_answer_to_our_reply_continues_the_conversation(fake_gmail, inbound_mail, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     reply = _reply(inbound_mail)
     deliver_message(message_id=reply.pk)
     reply.refresh_from_db()
@@ -84,7 +84,7 @@ def test_the_customers_answer_to_our_reply_continues_the_conversation(api, fake_
 
     fake_gmail.deliver(make_mail(body="That worked, thank you!", in_reply_to=ours, references=[ours]),
                        thread_id="a-thread-gmail-made-up")
-    gmail_push(api, push_body(fake_gmail.history_id))
+    gmail_push_synced(push_body(fake_gmail.history_id))
 
     answer = Message.objects.get(content="That worked, thank you!")
     assert answer.conversation_id == inbound_mail.conversation_id

@@ -1,17 +1,22 @@
-"""POST /webhooks/gmail: push authentication, history sync through the Gmail API client, parsing."""
+"""POST /webhooks/gmail: push authentication and decoding, then the sync task (history sync
+through the Gmail API client, parsing), run here as a worker would run it."""
 from __future__ import annotations
 
 import base64
 import json
 
 import pytest
+from kombu.exceptions import OperationalError as BrokerError
 
-from channels_app import gmail
+from channels_app.gmail.client import GmailUnavailable
+from channels_app.gmail.push import decode_push
 from channels_app.models import GmailMailbox
+from channels_app.tasks import gmail_mailbox_sync_task
 from channels_app.tests.helpers import gmail_push, make_mail, push_body
 from crm.models import Channel, Conversation, Customer, Message
 
-pytestmark = pytest.mark.django_db
+# Every test holds the queued sync tasks instead of sending them to a broker.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("gmail_sync_queue")]
 
 SA = "gmail-push@loomline-prod.iam.gserviceaccount.com"
 AUDIENCE = "https://support.loomline.example/webhooks/gmail"
@@ -27,13 +32,22 @@ def mailbox_at(fake_gmail):  # type: ignore[no-untyped-def]
 # --- Authentication -------------------------------------------------------------------------
 
 
-def test_shared_secret_push_stores_the_new_mail(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_the_push_is_acknowledged_at_once_and_the_worker_stores_the_new_mail(  # type: ignore[no-untyped-def]
+    api, mailbox_at, gmail_sync_queue
+) -> None:
     mail = mailbox_at.deliver(make_mail())
     response = gmail_push(api, push_body(mailbox_at.history_id))
 
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "fetched": 1, "stored": 1, "duplicates": 0, "ignored": 0,
-                               "full_sync": False}
+    # The request only verified the push and queued the sync: Gmail was not called.
+    assert response.status_code == 202
+    assert response.json() == {"status": "queued", "history_id": mailbox_at.history_id}
+    assert mailbox_at.server.requests == []
+    assert Message.objects.count() == 0
+    assert gmail_sync_queue.queued == [("support@loomline.example", mailbox_at.history_id)]
+
+    # The worker runs the sync: history.list, then messages.get for the new mail.
+    assert gmail_sync_queue.run() == [{"fetched": 1, "stored": 1, "duplicates": 0, "ignored": 0, "full_sync": False}]
+    assert [r.path.rsplit("/", 1)[-1] for r in mailbox_at.server.requests] == ["history", mail.id]
     message = Message.objects.get()
     assert (message.channel, message.provider_id) == (Channel.EMAIL, mail.id)
     assert message.subject == "Reset link never arrives"
@@ -53,10 +67,10 @@ def test_shared_secret_in_the_authorization_header_works_too(api, mailbox_at) ->
 
     mailbox_at.deliver(make_mail())
     response = gmail_push(api, push_body(mailbox_at.history_id), bearer=settings.GMAIL_PUSH_SHARED_SECRET)
-    assert response.status_code == 200
+    assert response.status_code == 202
 
 
-def test_missing_token_is_401_and_wrong_token_is_403(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_missing_token_is_401_and_wrong_token_is_403(api, mailbox_at, gmail_sync_queue) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(make_mail())
     missing = api.post("/webhooks/gmail", data=push_body(mailbox_at.history_id), content_type="application/json")
     wrong = gmail_push(api, push_body(mailbox_at.history_id), token="guess")
@@ -65,13 +79,14 @@ def test_missing_token_is_401_and_wrong_token_is_403(api, mailbox_at) -> None:  
     assert "detail" in missing.json() and "detail" in wrong.json()
     assert Message.objects.count() == 0
     assert [r.path for r in mailbox_at.server.requests] == []  # nothing fetched for a stranger
+    assert gmail_sync_queue.queued == []  # nor queued
 
 
-def test_a_valid_google_oidc_token_is_accepted(api, mailbox_at, google_certs) -> None:  # type: ignore[no-untyped-def]
+def test_a_valid_google_oidc_token_is_accepted(mailbox_at, google_certs, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(make_mail())
     token = google_certs.token(audience=AUDIENCE, email=SA)
-    response = gmail_push(api, push_body(mailbox_at.history_id), bearer=token)
-    assert response.status_code == 200 and Message.objects.count() == 1
+    assert gmail_push_synced(push_body(mailbox_at.history_id), bearer=token)["stored"] == 1
+    assert Message.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -85,11 +100,11 @@ def test_a_valid_google_oidc_token_is_accepted(api, mailbox_at, google_certs) ->
     ],
     ids=["audience", "service-account", "unverified", "issuer", "expired"],
 )
-def test_oidc_tokens_that_fail_a_check_are_403(api, mailbox_at, google_certs, claims) -> None:  # type: ignore[no-untyped-def]
+def test_oidc_tokens_that_fail_a_check_are_403(api, mailbox_at, google_certs, gmail_sync_queue, claims) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(make_mail())
     response = gmail_push(api, push_body(mailbox_at.history_id), bearer=google_certs.token(**claims))
     assert response.status_code == 403
-    assert Message.objects.count() == 0
+    assert gmail_sync_queue.queued == [] and Message.objects.count() == 0
 
 
 def test_a_token_signed_with_another_key_is_403(api, mailbox_at, google_certs) -> None:  # type: ignore[no-untyped-def]
@@ -108,83 +123,124 @@ def test_with_oidc_configured_the_shared_secret_is_not_enough(api, mailbox_at, g
     assert gmail_push(api, push_body(1), bearer="not.a.jwt").status_code == 403
 
 
-def test_unreachable_google_certificates_make_pubsub_retry(api, mailbox_at, google_certs, settings) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_google_certificates_make_pubsub_retry(api, mailbox_at, google_certs, gmail_sync_queue, settings) -> None:  # type: ignore[no-untyped-def]
     settings.GMAIL_PUSH_CERTS_URL = google_certs.certs_url.replace("/oauth2/v1/certs", "/missing")
     response = gmail_push(api, push_body(1), bearer=google_certs.token(audience=AUDIENCE, email=SA))
     assert response.status_code == 503
+    assert gmail_sync_queue.queued == []
+
+
+def test_a_push_the_broker_does_not_take_is_503_so_pubsub_retries(api, mailbox_at, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broker_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(gmail_mailbox_sync_task, "apply_async", broker_down)
+    mailbox_at.deliver(make_mail())
+
+    response = gmail_push(api, push_body(mailbox_at.history_id))
+
+    # Not acknowledged: Pub/Sub redelivers the push until a sync is queued.
+    assert response.status_code == 503 and response["Retry-After"]
+    assert "could not be queued" in response.json()["detail"]
+    assert mailbox_at.server.requests == [] and Message.objects.count() == 0
 
 
 # --- Idempotency and the sync ------------------------------------------------------------------
 
 
-def test_a_replayed_push_stores_nothing_new(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_a_replayed_push_stores_nothing_new(mailbox_at, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(make_mail())
     body = push_body(mailbox_at.history_id)
-    assert gmail_push(api, body).status_code == 200
-    second = gmail_push(api, body)
-
-    assert second.status_code == 200 and second.json()["stored"] == 0
+    assert gmail_push_synced(body)["stored"] == 1
+    assert gmail_push_synced(body)["stored"] == 0
     assert Message.objects.count() == 1
 
 
-def test_a_message_seen_in_two_syncs_is_stored_once(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_a_sync_task_delivered_twice_stores_nothing_twice(api, mailbox_at, gmail_sync_queue) -> None:  # type: ignore[no-untyped-def]
+    mailbox_at.deliver(make_mail())
+    gmail_push(api, push_body(mailbox_at.history_id))
+    gmail_sync_queue.queued *= 2  # acks_late: a worker died after the sync, before the ack
+
+    first, second = gmail_sync_queue.run()
+
+    assert (first["stored"], second["stored"]) == (1, 0)
+    assert Message.objects.count() == 1
+
+
+def test_a_message_seen_in_two_syncs_is_stored_once(mailbox_at, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     start = mailbox_at.history_id
     mailbox_at.deliver(make_mail())
-    assert gmail_push(api, push_body(mailbox_at.history_id)).status_code == 200
+    assert gmail_push_synced(push_body(mailbox_at.history_id))["stored"] == 1
     # Another worker had not seen our history id move: it syncs from the old one.
     GmailMailbox.objects.update(history_id=start)
-    response = gmail_push(api, push_body(mailbox_at.history_id))
-    assert response.json()["duplicates"] == 1 and Message.objects.count() == 1
+    result = gmail_push_synced(push_body(mailbox_at.history_id))
+    assert result["duplicates"] == 1 and Message.objects.count() == 1
 
 
-def test_every_new_mail_since_the_stored_history_is_fetched_across_pages(api, mailbox_at, settings) -> None:  # type: ignore[no-untyped-def]
+def test_every_new_mail_since_the_stored_history_is_fetched_across_pages(mailbox_at, gmail_push_synced, settings) -> None:  # type: ignore[no-untyped-def]
     settings.GMAIL_HISTORY_PAGE_SIZE = 2
     for i in range(5):  # three history.list pages
         mailbox_at.deliver(make_mail(sender=f"customer{i}@example.com", name=f"Customer {i}"))
-    response = gmail_push(api, push_body(mailbox_at.history_id))
-    assert response.json()["stored"] == 5
+    assert gmail_push_synced(push_body(mailbox_at.history_id))["stored"] == 5
     assert Customer.objects.count() == 5
     assert sum(r.path.endswith("/history") for r in mailbox_at.server.requests) == 3
 
 
-def test_an_expired_history_id_triggers_a_bounded_full_sync(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_history_id_triggers_a_bounded_full_sync(mailbox_at, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(make_mail(sender="first@example.com"))
     mailbox_at.deliver(make_mail(sender="second@example.com"))
     mailbox_at.expire_history_before = mailbox_at.history_id + 1  # our stored id is now too old
 
-    response = gmail_push(api, push_body(mailbox_at.history_id))
-
-    assert response.status_code == 200 and response.json()["full_sync"] is True
+    assert gmail_push_synced(push_body(mailbox_at.history_id))["full_sync"] is True
     assert sorted(m.metadata["from"] for m in Message.objects.all()) == ["first@example.com", "second@example.com"]
     mailbox = GmailMailbox.objects.get()
     assert mailbox.history_id == mailbox_at.history_id and mailbox.last_full_sync_at is not None
 
 
-def test_the_first_push_without_a_stored_history_does_a_full_sync(api, fake_gmail) -> None:  # type: ignore[no-untyped-def]
+def test_the_first_push_without_a_stored_history_does_a_full_sync(fake_gmail, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     fake_gmail.deliver(make_mail())
-    response = gmail_push(api, push_body(fake_gmail.history_id))
-    assert response.json()["full_sync"] is True and response.json()["stored"] == 1
+    result = gmail_push_synced(push_body(fake_gmail.history_id))
+    assert result["full_sync"] is True and result["stored"] == 1
     assert GmailMailbox.objects.get().history_id == fake_gmail.history_id
 
 
-def test_a_gmail_outage_is_503_and_the_history_does_not_move(api, mailbox_at, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_gmail_outage_fails_the_sync_in_the_worker_and_the_history_does_not_move(  # type: ignore[no-untyped-def]
+    api, mailbox_at, gmail_sync_queue, settings
+) -> None:
     settings.GMAIL_API_RETRIES = 0  # the client's own retries sleep; one failure is enough here
     start = mailbox_at.history_id
     mailbox_at.deliver(make_mail())
     mailbox_at.failures = {"get": [(500, "backendError")]}
 
-    response = gmail_push(api, push_body(mailbox_at.history_id))
+    # Gmail's outage is not the push's problem: it is acknowledged.
+    assert gmail_push(api, push_body(mailbox_at.history_id)).status_code == 202
+    [(address, history_id)] = gmail_sync_queue.queued
+    with pytest.raises(GmailUnavailable):
+        gmail_mailbox_sync_task(address, history_id)  # one attempt, without the task's retries
 
-    assert response.status_code == 503 and response["Retry-After"]
-    assert GmailMailbox.objects.get().history_id == start
+    mailbox = GmailMailbox.objects.get()
+    assert mailbox.history_id == start and "HTTP 500" in mailbox.last_error
     assert Message.objects.count() == 0
-    assert gmail_push(api, push_body(mailbox_at.history_id)).json()["stored"] == 1  # Pub/Sub's retry
 
 
-def test_a_push_for_another_mailbox_is_acknowledged_and_ignored(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_the_sync_task_retries_a_gmail_outage(api, mailbox_at, gmail_sync_queue, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GMAIL_API_RETRIES = 0
+    mail = mailbox_at.deliver(make_mail())
+    mailbox_at.failures = {"get": [(500, "backendError")]}
+    gmail_push(api, push_body(mailbox_at.history_id))
+
+    [result] = gmail_sync_queue.run()  # the first attempt fails, the task's retry stores the mail
+
+    assert result["stored"] == 1 and Message.objects.count() == 1
+    assert sum(r.path.endswith(f"/messages/{mail.id}") for r in mailbox_at.server.requests) == 2
+    mailbox = GmailMailbox.objects.get()
+    assert mailbox.history_id == mailbox_at.history_id and mailbox.last_error == ""
+
+
+def test_a_push_for_another_mailbox_is_acknowledged_and_ignored(api, mailbox_at, gmail_sync_queue) -> None:  # type: ignore[no-untyped-def]
     response = gmail_push(api, push_body(5, address="someone@else.example"))
     assert response.status_code == 200 and response.json()["status"] == "ignored"
-    assert mailbox_at.server.requests == []
+    assert mailbox_at.server.requests == [] and gmail_sync_queue.queued == []
 
 
 # --- What is ignored ---------------------------------------------------------------------------
@@ -202,28 +258,27 @@ def test_a_push_for_another_mailbox_is_acknowledged_and_ignored(api, mailbox_at)
     ],
     ids=["own-address", "auto-submitted", "x-autoreply", "bulk", "bounce"],
 )
-def test_robots_and_our_own_mail_are_not_stored(api, mailbox_at, mail) -> None:  # type: ignore[no-untyped-def]
+def test_robots_and_our_own_mail_are_not_stored(mailbox_at, gmail_push_synced, mail) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(mail)
-    response = gmail_push(api, push_body(mailbox_at.history_id))
-    assert response.status_code == 200 and response.json()["ignored"] == 1
+    assert gmail_push_synced(push_body(mailbox_at.history_id))["ignored"] == 1
     assert Message.objects.count() == 0
 
 
-def test_a_delivery_status_report_is_not_stored(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_a_delivery_status_report_is_not_stored(mailbox_at, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     raw = (b"From: Mail Delivery Subsystem <postmaster@mx.example.com>\r\nTo: support@loomline.example\r\n"
            b"Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <dsn1@mx.example.com>\r\n"
            b'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
            b"--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
            b"--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n")
     mailbox_at.deliver(raw)
-    assert gmail_push(api, push_body(mailbox_at.history_id)).json()["ignored"] == 1
+    assert gmail_push_synced(push_body(mailbox_at.history_id))["ignored"] == 1
 
 
-def test_garbage_in_the_mailbox_is_skipped_not_fatal(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_in_the_mailbox_is_skipped_not_fatal(mailbox_at, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(b"\x00\x01 this is not a mail")
     mailbox_at.deliver(make_mail())
-    response = gmail_push(api, push_body(mailbox_at.history_id))
-    assert response.json()["ignored"] == 1 and response.json()["stored"] == 1
+    result = gmail_push_synced(push_body(mailbox_at.history_id))
+    assert result["ignored"] == 1 and result["stored"] == 1
 
 
 def _raw_mail(*, subject: bytes = b"Help", body: bytes = b"hello", ctype: bytes = b"text/plain; charset=utf-8",
@@ -252,76 +307,73 @@ _ATTACHMENT_WITH_NUL_NAME = _raw_mail(
     ids=["nul-in-encoded-subject", "utf7-lone-surrogate", "unicode-escape-surrogate", "nul-in-in-reply-to",
          "nul-in-attachment-name"],
 )
-def test_text_the_database_refuses_is_cleaned_and_the_mail_stored(api, mailbox_at, raw, content) -> None:  # type: ignore[no-untyped-def]
+def test_text_the_database_refuses_is_cleaned_and_the_mail_stored(mailbox_at, gmail_push_synced, raw, content) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(raw)
-    response = gmail_push(api, push_body(mailbox_at.history_id))
-
-    assert response.status_code == 200 and response.json()["stored"] == 1
+    assert gmail_push_synced(push_body(mailbox_at.history_id))["stored"] == 1
     message = Message.objects.get()
     assert message.content == content
     assert "\x00" not in message.subject + json.dumps(message.metadata)
     assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
 
 
-def test_a_sender_address_over_254_characters_is_skipped_and_mail_behind_it_arrives(api, mailbox_at, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_sender_address_over_254_characters_is_skipped_and_mail_behind_it_arrives(mailbox_at, gmail_push_synced, caplog) -> None:  # type: ignore[no-untyped-def]
     long_sender = "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "com"
     odd = mailbox_at.deliver(make_mail(sender=long_sender))
     mailbox_at.deliver(make_mail(sender="carol@example.com", subject="A normal mail"))
 
-    response = gmail_push(api, push_body(mailbox_at.history_id))
+    result = gmail_push_synced(push_body(mailbox_at.history_id))
 
-    assert response.status_code == 200 and response.json()["ignored"] == 1 and response.json()["stored"] == 1
+    assert result["ignored"] == 1 and result["stored"] == 1
     assert Message.objects.get().subject == "A normal mail"
     assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
     assert any(odd.id in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
 
-def test_a_mail_the_database_still_refuses_is_skipped_logged_and_the_history_moves_on(api, mailbox_at, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_mail_the_database_still_refuses_is_skipped_logged_and_the_history_moves_on(mailbox_at, gmail_push_synced, caplog) -> None:  # type: ignore[no-untyped-def]
     # A thread id wider than the column: a refusal no cleaning foresaw. Retrying it
     # would fail on every push and hold back every mail after it.
     poison = mailbox_at.deliver(make_mail(subject="Odd thread"), thread_id="t" * 300)
     mailbox_at.deliver(make_mail(sender="carol@example.com", subject="A normal mail"))
 
-    first = gmail_push(api, push_body(mailbox_at.history_id))
+    first = gmail_push_synced(push_body(mailbox_at.history_id))
 
-    assert first.status_code == 200 and first.json()["ignored"] == 1 and first.json()["stored"] == 1
+    assert first["ignored"] == 1 and first["stored"] == 1
     assert GmailMailbox.objects.get().history_id == mailbox_at.history_id
     warning = next(r for r in caplog.records if poison.id in r.getMessage())
     assert warning.levelname == "WARNING" and "could not be stored" in warning.getMessage()
     # Later mail keeps arriving.
     mailbox_at.deliver(make_mail(sender="dan@example.com", subject="Later"))
-    later = gmail_push(api, push_body(mailbox_at.history_id))
-    assert later.status_code == 200 and later.json()["stored"] == 1
+    assert gmail_push_synced(push_body(mailbox_at.history_id))["stored"] == 1
     assert sorted(Message.objects.values_list("subject", flat=True)) == ["A normal mail", "Later"]
 
 
 # --- Threading --------------------------------------------------------------------------------
 
 
-def test_a_reply_in_the_same_gmail_thread_continues_the_conversation(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_a_reply_in_the_same_gmail_thread_continues_the_conversation(mailbox_at, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     first = mailbox_at.deliver(make_mail(message_id="<first@example.com>"))
-    gmail_push(api, push_body(mailbox_at.history_id))
+    gmail_push_synced(push_body(mailbox_at.history_id))
     conversation = Message.objects.get().conversation
     Conversation.objects.filter(pk=conversation.pk).update(status="closed")  # even after it was closed
 
     mailbox_at.deliver(make_mail(subject="Re: Reset link never arrives", body="Still nothing.",
                                  in_reply_to="<first@example.com>", references=["<first@example.com>"]),
                        thread_id=first.thread_id)
-    gmail_push(api, push_body(mailbox_at.history_id))
+    gmail_push_synced(push_body(mailbox_at.history_id))
 
     second = Message.objects.get(content="Still nothing.")
     assert second.conversation_id == conversation.pk
     assert second.metadata["in_reply_to"] == "<first@example.com>"
 
 
-def test_in_reply_to_maps_a_reply_to_its_conversation_when_the_thread_id_is_new(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
+def test_in_reply_to_maps_a_reply_to_its_conversation_when_the_thread_id_is_new(mailbox_at, gmail_push_synced) -> None:  # type: ignore[no-untyped-def]
     mailbox_at.deliver(make_mail(message_id="<first@example.com>"))
-    gmail_push(api, push_body(mailbox_at.history_id))
+    gmail_push_synced(push_body(mailbox_at.history_id))
     original = Message.objects.get()
 
     # The customer's client broke Gmail's threading: a new threadId, but In-Reply-To names our thread.
     mailbox_at.deliver(make_mail(body="Following up.", in_reply_to="<first@example.com>"), thread_id="brandnewthread")
-    gmail_push(api, push_body(mailbox_at.history_id))
+    gmail_push_synced(push_body(mailbox_at.history_id))
 
     follow_up = Message.objects.get(content="Following up.")
     assert follow_up.conversation_id == original.conversation_id
@@ -354,11 +406,11 @@ def _b64(value: object) -> str:
                      id="nested-data"),
     ],
 )
-def test_malformed_pushes_are_400_and_store_nothing(api, mailbox_at, body) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_pushes_are_400_and_store_nothing(api, mailbox_at, gmail_sync_queue, body) -> None:  # type: ignore[no-untyped-def]
     response = gmail_push(api, body)
     assert response.status_code == 400
     assert "detail" in response.json()
-    assert Message.objects.count() == 0
+    assert gmail_sync_queue.queued == [] and Message.objects.count() == 0
 
 
 def test_a_push_that_is_not_json_content_is_415(api, mailbox_at) -> None:  # type: ignore[no-untyped-def]
@@ -392,10 +444,10 @@ def test_a_history_id_that_is_not_a_bigint_is_400(api, mailbox_at, history) -> N
 
 @pytest.mark.parametrize("history, expected", [(2**63 - 1, 2**63 - 1), ("4242", 4242), (7, 7)])
 def test_decode_push_accepts_history_ids_up_to_bigint(history, expected) -> None:  # type: ignore[no-untyped-def]
-    assert gmail.decode_push(push_body(history)).history_id == expected
+    assert decode_push(push_body(history)).history_id == expected
 
 
 def test_decode_push_accepts_urlsafe_base64() -> None:
     data = base64.urlsafe_b64encode(json.dumps({"emailAddress": "a@b.example", "historyId": "9" * 5}).encode())
     body = json.dumps({"message": {"data": data.decode().rstrip("=")}}).encode()
-    assert gmail.decode_push(body).history_id == 99999
+    assert decode_push(body).history_id == 99999

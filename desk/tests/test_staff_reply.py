@@ -14,7 +14,8 @@ from crm.models import AgentMetric, Author, Message, ProcessingState, TicketEven
 from desk import staff_reply
 from desk.tests.test_admin import ensure_groups, escalated_ticket, member
 
-pytestmark = pytest.mark.django_db
+# Delivery runs in-process here, as the worker would run it once the reply is recorded.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 TEXT = (
     "Thanks for your patience. I have refunded the duplicate charge of **$49** today; it shows on your "

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agent_app.knowledge import MAX_QUERY_CHARS, MAX_K, search_knowledge
+from agent_app.knowledge.search import MAX_K, MAX_QUERY_CHARS, search_knowledge
 from crm.models import KnowledgeArticle, KnowledgeChunk
 
 DEFAULT_DATASET = Path("context") / "sample-tickets.json"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agent_app.embeddings import EmbeddingError
-from agent_app.knowledge import ingest_paths
+from agent_app.knowledge.ingestion import ingest_paths
 
 DEFAULT_SOURCE = Path("context") / "product-docs.md"
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar")
 
     def handle(self, *args: Any, paths: list[str], no_progress: bool = False, **options: Any) -> None:
-        """Run :func:`agent_app.knowledge.ingest_paths` and print its report."""
+        """Run :func:`agent_app.knowledge.ingestion.ingest_paths` and print its report."""
         targets = paths or [str(Path(settings.BASE_DIR) / DEFAULT_SOURCE)]
         try:
             report = ingest_paths(targets, progress=not no_progress)

@@ -15,7 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels_app import gmail
+from channels_app.gmail.client import GmailNotConfigured, GmailUnavailable, gmail_mode
+from channels_app.gmail.watch import watch_renew, watch_stop
 
 
 class Command(BaseCommand):
@@ -27,16 +28,16 @@ class Command(BaseCommand):
         parser.add_argument("--stop", action="store_true", help="Stop the watch instead.")
 
     def handle(self, *args: Any, if_expiring_within: float | None, stop: bool, **options: Any) -> None:
-        mode = gmail.gmail_mode()
+        mode = gmail_mode()
         try:
             if stop:
-                gmail.watch_stop()
+                watch_stop()
                 self.stdout.write(self.style.SUCCESS(f"Stopped the watch on {settings.GMAIL_ADDRESS} ({mode})."))
                 return
-            result = gmail.watch_renew(if_expiring_within_hours=if_expiring_within)
-        except gmail.GmailNotConfigured as exc:
+            result = watch_renew(if_expiring_within_hours=if_expiring_within)
+        except GmailNotConfigured as exc:
             raise CommandError(str(exc)) from None
-        except gmail.GmailUnavailable as exc:
+        except GmailUnavailable as exc:
             raise CommandError(str(exc)) from None
         verb = "Renewed" if result.renewed else "Still valid:"
         self.stdout.write(self.style.SUCCESS(

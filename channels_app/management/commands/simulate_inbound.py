@@ -8,9 +8,10 @@
 - whatsapp: the form Twilio would POST to ``/webhooks/whatsapp``, signed with
   ``TWILIO_AUTH_TOKEN`` over the public URL (``PUBLIC_BASE_URL``) exactly as Twilio does.
 - email: the mail is put into the sandbox mailbox and a Pub/Sub push, authenticated
-  with ``GMAIL_PUSH_SHARED_SECRET``, is POSTed to ``/webhooks/gmail``; the webhook then
-  reads the mail through the Gmail API client (``history.list``, ``messages.get``),
-  which in sandbox mode is answered by the sandbox mailbox. Needs Gmail in sandbox mode.
+  with ``GMAIL_PUSH_SHARED_SECRET``, is POSTed to ``/webhooks/gmail``; the webhook
+  queues the sync task, and the worker reads the mail through the Gmail API client
+  (``history.list``, ``messages.get``), which in sandbox mode is answered by the sandbox
+  mailbox. Needs Gmail in sandbox mode (and, as ``make run`` has, a Celery worker).
 - web_form: the JSON the React form would POST to ``/support/submit``.
 
 Nothing is signed with a shortcut and no verification is skipped: the webhook cannot
@@ -30,7 +31,9 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels_app import gmail, gmail_sandbox, whatsapp
+from channels_app import whatsapp
+from channels_app.gmail.client import gmail_mode
+from channels_app.gmail.sandbox import deposit
 from channels_app.email_parsing import build_text_email
 from crm.errors import InvalidInput
 from crm.identity import normalise_email, normalise_phone
@@ -100,7 +103,7 @@ class Command(BaseCommand):
 
     def _email(self, base: str, address: str, text: str, name: str, subject: str, thread_id: str,
                in_reply_to: str) -> tuple[int, str]:
-        if gmail.gmail_mode() != "sandbox":
+        if gmail_mode() != "sandbox":
             raise CommandError("Gmail is connected to a real mailbox (GMAIL_CREDENTIALS_FILE or GMAIL_API_ENDPOINT "
                                f"is set); send a real email to {settings.GMAIL_ADDRESS} instead.")
         if settings.GMAIL_PUSH_AUDIENCE:
@@ -112,7 +115,7 @@ class Command(BaseCommand):
             subject=subject or "Question about Loomline", body=text, message_id=make_msgid(domain=domain),
             in_reply_to=in_reply_to, references=[in_reply_to] if in_reply_to else None, date=formatdate(usegmt=True),
         )
-        stored = gmail_sandbox.deposit(raw=mime.as_bytes(), thread_id=thread_id)
+        stored = deposit(raw=mime.as_bytes(), thread_id=thread_id)
         notification = {"emailAddress": settings.GMAIL_ADDRESS, "historyId": stored.history_id}
         push = {
             "message": {

@@ -1,12 +1,13 @@
 """The sandbox mailbox: a stand-in for the Gmail API when there are no credentials.
 
 ``make run`` has no Google account, yet inbound email must go through the same code as
-in production: the Pub/Sub push arrives at ``/webhooks/gmail``, the webhook asks the
-Gmail API for ``users.history.list`` and ``users.messages.get``, parses the MIME and
-stores the message. In sandbox mode the google-api-python-client ``Resource`` is built
-with ``SandboxGmailHttp`` as its transport: the client library builds real requests
-(URL, query, JSON body) and parses real responses, and this class answers them from the
-``SandboxMailMessage`` table instead of the network.
+in production: the Pub/Sub push arrives at ``/webhooks/gmail``, the webhook queues the
+sync task, and the task asks the Gmail API for ``users.history.list`` and
+``users.messages.get``, parses the MIME and stores the message. In sandbox mode the
+google-api-python-client ``Resource`` is built with ``SandboxGmailHttp`` as its
+transport: the client library builds real requests (URL, query, JSON body) and parses
+real responses, and this class answers them from the ``SandboxMailMessage`` table
+instead of the network.
 
 ``simulate_inbound --channel email`` drops a message into that table (``deposit``) and
 then sends a signed push to the webhook over HTTP. Nothing leaves the machine.
