@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
+from channels_app.enqueue import PROCESS_INBOUND_TASK
 from crm import services
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ def retry_countdown(retries: int) -> float:
     return base * random.uniform(0.75, 1.25)
 
 
-@shared_task(bind=True, name="agent_app.process_inbound", acks_late=True, reject_on_worker_lost=True,
+@shared_task(bind=True, name=PROCESS_INBOUND_TASK, acks_late=True, reject_on_worker_lost=True,
              max_retries=None)
 def process_inbound(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
     """Run the agent for one inbound message, exactly once in effect.

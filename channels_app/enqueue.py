@@ -8,6 +8,8 @@ from fte_project.celery import app
 
 log = logging.getLogger(__name__)
 
+# The task that answers an inbound message. The name is ours (the intake's): the agent app
+# registers its task under it, so the intake hands work up without importing the agent.
 PROCESS_INBOUND_TASK = "agent_app.process_inbound"
 
 #: How a producer retries a broker that did not take a message: about two seconds,

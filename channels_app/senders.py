@@ -27,7 +27,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from channels_app import whatsapp
 from channels_app.gmail.client import GmailUnavailable, gmail_mode, gmail_service, http_reason, http_status
-from channels_app.gmail.replies import EmailReply, ReplyNotPossible, build_reply
+from channels_app.errors import ReplyNotPossible
+from channels_app.gmail.replies import EmailReply, build_reply
 from crm import services
 from crm.models import Channel, DeliveryStatus, Message
 
@@ -110,7 +111,7 @@ class SandboxSender(Sender):
 def _whatsapp_plan(message: Message) -> whatsapp.ReplyPlan:
     try:
         return whatsapp.reply_plan(message)
-    except whatsapp.ReplyNotPossible as exc:
+    except ReplyNotPossible as exc:
         raise SendError(str(exc), permanent=True, code=exc.code) from None
 
 

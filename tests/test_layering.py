@@ -38,13 +38,7 @@ IMPORTING_CALLS = {"import_module", "__import__", "importorskip"}
 
 # Known upward imports, as (file, imported module), waiting for the change that removes them.
 # An entry that no longer occurs fails the test: delete it, the set only shrinks.
-ALLOWED: set[tuple[str, str]] = {
-    # End-to-end tests of the whole loop (intake → agent → delivery) filed with the channels'
-    # tests. They belong above every app, in tests/; to be moved there once the delivery
-    # change, which edits them, has landed.
-    ("channels_app/tests/test_full_loop.py", "agent_app.pipeline"),
-    ("channels_app/tests/test_browser.py", "agent_app.knowledge"),
-}
+ALLOWED: set[tuple[str, str]] = set()  # none left; keep it that way
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,9 @@ from email.utils import make_msgid
 from django.conf import settings
 
 from channels_app.email_parsing import build_text_email, reply_subject
+from channels_app.errors import ReplyNotPossible
 from crm.models import Author, Channel, Direction, Message
 
-
-class ReplyNotPossible(Exception):
-    """This message cannot be sent as an email (``code`` says why, e.g. no address)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)
