@@ -121,3 +121,30 @@ def test_the_rules() -> None:
     assert not may_import("channels_app", "agent_app") and not may_import("crm", "channels_app")
     assert not may_import("desk", "reporting") and not may_import("reporting", "desk")
     assert may_import("crm", "fte_project") and not may_import("fte_project", "crm")
+
+
+WRITES = {"save", "update", "delete", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+
+
+def _chain_root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def test_only_crm_writes_crm_rows() -> None:
+    """Every write to a crm model goes through a crm service (one place for its rule and event)."""
+    offenders = []
+    for app in ("channels_app", "agent_app", "desk", "reporting", "fte_project"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/tests/" in rel or "/migrations/" in rel:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            models = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                      and node.module == "crm.models" for alias in node.names}
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in WRITES and _chain_root(node.func) in models):
+                    offenders.append(f"{rel}:{node.lineno}: {_chain_root(node.func)}….{node.func.attr}()")
+    assert not offenders, "crm rows written outside crm services:\n" + "\n".join(offenders)
