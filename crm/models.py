@@ -188,6 +188,8 @@ class TicketStatus(models.TextChoices):
     OPEN = "open", "Open"
     IN_PROGRESS = "in_progress", "In progress"
     ESCALATED = "escalated", "Escalated"
+    PENDING = "pending", "Waiting on customer"
+    ON_HOLD = "on_hold", "On hold"
     RESOLVED = "resolved", "Resolved"
     CLOSED = "closed", "Closed"
 
@@ -332,6 +334,7 @@ class TicketEvent(models.Model):
         REPLIED = "replied"
         SLA_BREACHED = "sla_breached"
         NOTE = "note"
+        FEEDBACK = "feedback"  # the customer said an answer helped or not: data {"helped": bool, "channel"}
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
