@@ -1,5 +1,6 @@
 """Test-wide setup. Tests run in development mode against a real PostgreSQL."""
 import os
+from collections.abc import Iterator
 import re
 from pathlib import Path
 
@@ -56,3 +57,14 @@ def help_centre(db, _help_centre_rows) -> None:  # type: ignore[no-untyped-def]
     KnowledgeArticle.objects.bulk_create(articles)
     KnowledgeChunk.objects.bulk_create(chunks)
     refresh_search_statistics()
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Run Celery tasks in-process when they are queued, as a worker would (retries included)."""
+    from fte_project.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

@@ -7,7 +7,6 @@ markdown files of their own under tmp_path, with slugs that cannot clash.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -218,16 +217,6 @@ def test_ingest_kb_names_a_missing_path() -> None:
 
 # -- background re-embedding after an admin edit --------------------------------
 
-
-@pytest.fixture
-def celery_eager() -> Iterator[None]:
-    """Run Celery tasks in-process, as a worker would, instead of sending them to a broker."""
-    from fte_project.celery import app
-
-    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
 @pytest.mark.django_db

@@ -102,13 +102,3 @@ def gmail_push_synced(api: Client, gmail_sync_queue: GmailSyncQueue) -> Callable
 
     return push
 
-
-@pytest.fixture
-def celery_eager() -> Iterator[None]:
-    """Run Celery tasks in-process when they are queued (for a live server: ``make run`` has a worker)."""
-    from fte_project.celery import app
-
-    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

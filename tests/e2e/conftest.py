@@ -5,7 +5,6 @@ These tests cross every app (webhook → agent → delivery), so they live above
 from channels_app.tests.conftest import (  # noqa: F401 - pytest fixtures
     _fresh_cache,
     api,
-    celery_eager,
     fake_gmail,
     fake_twilio,
     gmail_push_synced,
