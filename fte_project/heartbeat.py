@@ -81,7 +81,7 @@ class Heartbeat:
 class WorkerHeartbeat(bootsteps.StartStopStep):
     """A Celery worker bootstep: beat from a timer in the worker's main event loop."""
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         super().__init__(worker, **kwargs)
