@@ -429,3 +429,15 @@ def test_readme_points_at_the_manifests() -> None:
                  "secret.template.yaml"):
         assert path in readme and (REPO / "k8s" / path).exists(), path
     assert Path(REPO / "docs" / "deploy.md").exists()
+
+
+def test_the_first_pass_of_a_release_has_what_the_predeploy_job_needs(variant: Rendered) -> None:
+    # docs/deploy.md: `kubectl apply -l 'app.kubernetes.io/component in (config,predeploy)'`, wait
+    # for the Job, then apply everything. The first pass must carry the Job and all it uses, and
+    # no workload, or new code would start before its migrations.
+    first = [d for d in variant.docs
+             if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") in {"config", "predeploy"}]
+    kinds = sorted(d["kind"] for d in first)
+    assert {"Namespace", "ServiceAccount", "ConfigMap", "Job"} <= set(kinds), kinds
+    assert not {"Deployment", "HorizontalPodAutoscaler", "ScaledObject"} & set(kinds), kinds
+    assert all(d["kind"] in {"Namespace", "ServiceAccount", "ConfigMap", "Job", "NetworkPolicy"} for d in first)
