@@ -357,9 +357,13 @@ def test_beat_keeps_beating(roles: dict[str, Role]) -> None:
 @pytest.mark.django_db  # the test database must exist: the processes use it
 def test_roles_stop_cleanly_on_sigterm(roles: dict[str, Role]) -> None:
     for name in ("worker", "beat", "web"):
-        role = roles[name]
-        role.wait_ready()
+        roles[name].wait_ready()
+    started = time.monotonic()
+    for role in roles.values():  # all at once, as a rollout would
+        os.kill(role.popen.pid, signal.SIGTERM)
+    for name, role in roles.items():
         assert role.stop() == 0, f"{name} exited {role.popen.returncode}:\n{role.log()}"
+    assert time.monotonic() - started < 25, "within the pods' termination grace period"
 
 
 @pytest.mark.django_db  # the test database must exist: the processes use it
