@@ -45,12 +45,21 @@ def go_tool(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def kustomize() -> str:
+def go_tools_built() -> None:
+    """Both tools, built in parallel on first use: on a new machine each takes minutes, mostly downloading."""
+    proc = subprocess.run([str(REPO / "scripts" / "go-tools"), "build"], capture_output=True, text=True,
+                          check=False, timeout=1800)
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/go-tools could not build kustomize and docker-compose:\n{proc.stderr}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kustomize(go_tools_built: None) -> str:
     return go_tool("kustomize")
 
 
 @pytest.fixture(scope="session")
-def docker_compose() -> str:
+def docker_compose(go_tools_built: None) -> str:
     return go_tool("docker-compose")
 
 

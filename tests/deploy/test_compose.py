@@ -14,7 +14,7 @@ import pytest
 
 from tests.deploy.conftest import REPO
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(2100)
 
 APP_SERVICES = {"init", "web", "worker", "beat", "relay", "bridge", "metrics"}
 BACKING_SERVICES = {"kafka", "redis", "postgres"}

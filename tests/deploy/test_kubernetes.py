@@ -18,7 +18,7 @@ import yaml
 from tests.deploy.conftest import REPO, VARIANTS, Rendered, venv_tool
 
 # The first builds of kustomize (and docker-compose) happen inside the first test that needs them.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(2100)
 
 ROLES = {"web", "worker", "beat", "relay", "bridge", "metrics"}
 AUTOSCALED = {"fte-web", "fte-worker"}
