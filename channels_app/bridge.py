@@ -179,11 +179,10 @@ class Bridge:
 
 def consumer_lag(*, group_id: str | None = None) -> dict[str, Any]:
     """How far the bridge's group is behind on the incoming topic, per partition."""
-    from kafka import KafkaAdminClient
 
     group_id = group_id or settings.KAFKA_CONSUMER_GROUP
     topic = kafka_io.physical_topic(Topic.TICKETS_INCOMING)
-    admin = KafkaAdminClient(bootstrap_servers=kafka_io.bootstrap_servers(), client_id="fte-health",
+    admin = kafka_io.new_admin("fte-health",
                              request_timeout_ms=3000)
     consumer = kafka_io.new_consumer(group_id=None, client_id="fte-health", request_timeout_ms=3000,
                                      consumer_timeout_ms=1000)

@@ -20,9 +20,8 @@ def check_kafka() -> dict[str, Any]:
 
     if not kafka_io.kafka_enabled():
         return {"ok": True, "configured": False, "note": "KAFKA_BOOTSTRAP_SERVERS unset: events go straight to Celery"}
-    from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=kafka_io.bootstrap_servers(), client_id="fte-health",
+    admin = kafka_io.new_admin("fte-health",
                              request_timeout_ms=3000)
     try:
         topics = set(admin.list_topics())

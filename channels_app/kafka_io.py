@@ -35,6 +35,23 @@ def bootstrap_servers() -> list[str]:
     return [s.strip() for s in settings.KAFKA_BOOTSTRAP_SERVERS.split(",") if s.strip()]
 
 
+def connection_options() -> dict[str, Any]:
+    """Where the brokers are and how to reach them: every client (producer, consumer, admin) uses these."""
+    options: dict[str, Any] = {"bootstrap_servers": bootstrap_servers(),
+                               "security_protocol": settings.KAFKA_SECURITY_PROTOCOL}
+    if settings.KAFKA_SSL_CAFILE:
+        options["ssl_cafile"] = settings.KAFKA_SSL_CAFILE
+    if settings.KAFKA_SASL_MECHANISM:
+        options.update(sasl_mechanism=settings.KAFKA_SASL_MECHANISM,
+                       sasl_plain_username=settings.KAFKA_SASL_USERNAME,
+                       sasl_plain_password=settings.KAFKA_SASL_PASSWORD)
+    return options
+
+
+def new_admin(client_id: str, **overrides: Any) -> KafkaAdminClient:
+    return KafkaAdminClient(**connection_options(), client_id=client_id, **overrides)
+
+
 def _json(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":"), default=str).encode()
 
@@ -47,7 +64,7 @@ _RECONNECT_BACKOFF_MAX_MS = 5_000
 
 def new_producer(**overrides: Any) -> KafkaProducer:
     options: dict[str, Any] = dict(
-        bootstrap_servers=bootstrap_servers(),
+        **connection_options(),
         reconnect_backoff_max_ms=_RECONNECT_BACKOFF_MAX_MS,
         acks="all",
         retries=5,
@@ -92,7 +109,7 @@ def publish(topic: str, *, key: str, value: dict[str, Any], timeout: float = 10.
 
 def new_consumer(*topics: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
     options: dict[str, Any] = dict(
-        bootstrap_servers=bootstrap_servers(),
+        **connection_options(),
         reconnect_backoff_max_ms=_RECONNECT_BACKOFF_MAX_MS,
         group_id=group_id,
         enable_auto_commit=False,
@@ -116,7 +133,7 @@ def create_topics(*, names: Iterable[str] = Topic.ALL, partitions: int | None = 
     partitions = partitions or settings.KAFKA_TOPIC_PARTITIONS
     replication = replication or settings.KAFKA_REPLICATION_FACTOR
     names = list(names)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers(), client_id="fte-admin", request_timeout_ms=15_000,
+    admin = new_admin("fte-admin", request_timeout_ms=15_000,
                              bootstrap_timeout_ms=10_000)
     try:
         wanted = {

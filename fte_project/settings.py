@@ -32,6 +32,8 @@ def _required_secret(name: str, dev_default: str) -> str:
 
 
 SECRET_KEY = _required_secret("SECRET_KEY", "dev-insecure-secret-key-change-me")
+# Earlier keys still accepted for signatures (sessions, ticket links) while a new one rolls out.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -90,7 +92,7 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------
-DATABASE_URL = env("DATABASE_URL")
+DATABASE_URL = secret("DATABASE_URL")  # it carries the password: NAME_FILE works too
 if DATABASE_URL:
     import dj_database_url
 
@@ -180,6 +182,8 @@ EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Loomline Support <support@loomline.example>")
 STAFF_NOTIFY_EMAIL = env("STAFF_NOTIFY_EMAIL", "support-leads@loomline.example")
 
@@ -194,6 +198,12 @@ KAFKA_TOPIC_PARTITIONS = envint("KAFKA_TOPIC_PARTITIONS", 3)
 KAFKA_REPLICATION_FACTOR = envint("KAFKA_REPLICATION_FACTOR", 1)
 KAFKA_CONSUMER_GROUP = env("KAFKA_CONSUMER_GROUP", "fte-bridge")
 KAFKA_TOPIC_PREFIX = env("KAFKA_TOPIC_PREFIX", "")  # lets parallel test runs share one broker
+# Managed Kafka: TLS and SASL (PLAINTEXT on loopback by default).
+KAFKA_SECURITY_PROTOCOL = env("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+KAFKA_SASL_MECHANISM = env("KAFKA_SASL_MECHANISM")
+KAFKA_SASL_USERNAME = env("KAFKA_SASL_USERNAME")
+KAFKA_SASL_PASSWORD = secret("KAFKA_SASL_PASSWORD")
+KAFKA_SSL_CAFILE = env("KAFKA_SSL_CAFILE")
 HEALTH_MAX_BRIDGE_LAG = envint("HEALTH_MAX_BRIDGE_LAG", 1000)
 OUTBOX_RELAY_INTERVAL = envfloat("OUTBOX_RELAY_INTERVAL", 0.2)
 OUTBOX_RETENTION_HOURS = envint("OUTBOX_RETENTION_HOURS", 72)
