@@ -210,6 +210,12 @@ class Urgency(models.TextChoices):
 
 URGENCY_RANK = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2, Urgency.LOW: 3}
 
+# The least urgency a ticket of each priority is escalated with: the priority the customer
+# chose on the form (or the agent gave) is a floor under the urgency the escalation rules
+# decide, never a ceiling, so a "low" security incident is still urgent.
+PRIORITY_URGENCY = {Priority.LOW: Urgency.LOW, Priority.MEDIUM: Urgency.NORMAL, Priority.HIGH: Urgency.HIGH,
+                    Priority.URGENT: Urgency.URGENT}
+
 
 class EscalationReason(models.TextChoices):
     PRICING_INQUIRY = "pricing_inquiry", "Pricing inquiry"
