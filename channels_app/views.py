@@ -79,6 +79,8 @@ def support_page(request: HttpRequest) -> HttpResponse:
     response = render(request, "channels_app/support.html", {"api_base": "", "support_email": settings.GMAIL_ADDRESS})
     # The page runs only our own bundle; no inline script, no plugins.
     response["Content-Security-Policy"] = "script-src 'self'; object-src 'none'; base-uri 'none'"
+    # The address may carry a ticket's signed token (?ticket=…&token=…): never send it on.
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
