@@ -681,11 +681,13 @@ function TicketView({ apiBase, ticketId, token, submitted, pollIntervalMs, maxPo
   const replied = hasReply(messages);
   const subject = (ticket && ticket.subject) || (submitted ? submitted.subject.trim() : '');
 
-  // The buttons go under the latest AI answer, while the customer has not rated it and the ticket is open.
+  // The buttons go under the latest AI answer while the customer has not rated it. A ticket
+  // the AI answered counts as solved until the customer says otherwise, so they show on a
+  // "Solved" ticket too (not on a closed one).
   let lastAnswer = null;
   for (const m of messages) if (m.author === 'agent' || m.author === 'staff') lastAnswer = m;
   const rateable =
-    token && lastAnswer && lastAnswer.author === 'agent' && lastAnswer.feedback == null && !FINISHED.has(status)
+    token && lastAnswer && lastAnswer.author === 'agent' && lastAnswer.feedback == null && status !== 'closed'
       ? lastAnswer
       : null;
 
@@ -752,7 +754,13 @@ function TicketView({ apiBase, ticketId, token, submitted, pollIntervalMs, maxPo
         This is taking a little longer than usual. We&rsquo;ll email you as soon as your answer is ready.
       </p>
     );
-  } else if ((state === 'polling' || state === 'idle') && (status === 'escalated' || status === 'on_hold')) {
+  } else if (
+    (state === 'polling' || state === 'idle') &&
+    (status === 'escalated' || status === 'on_hold') &&
+    lastAnswer &&
+    lastAnswer.author !== 'staff' &&
+    !feedback.note
+  ) {
     waiting = (
       <p className="fte-sf-waiting fte-sf-waiting--done">
         A person from our support team has your request. Their reply will appear here and be emailed to you.
@@ -794,7 +802,9 @@ function TicketView({ apiBase, ticketId, token, submitted, pollIntervalMs, maxPo
           feedbackBusy={feedback.busy}
         />
         <div aria-live="polite" className="fte-sf-live">
-          {feedback.note && <p className="fte-sf-note">{feedback.note}</p>}
+          {feedback.note && !(lastAnswer && lastAnswer.author === 'staff') && (
+            <p className="fte-sf-note">{feedback.note}</p>
+          )}
           {feedback.error && (
             <p className="fte-sf-error" role="alert">
               {feedback.error}

@@ -73,7 +73,8 @@ def ticket_feedback_record(
       summary quotes what the AI answered and says the customer reported it did not help
       (an already escalated ticket keeps its reason and gets this added to its summary).
     - ``helped=True``: the ticket is resolved, with notes saying the customer confirmed it
-      (``Conversation.resolution_type`` is "ai" unless staff had replied).
+      (``Conversation.resolution_type`` is "ai" unless staff had replied). A ticket the AI
+      already resolved when it answered stays resolved and gets the confirmation in its notes.
 
     ``answer``: the AI message the customer rates; the ticket's latest AI answer if
     omitted (a reply in words rates the last thing the AI said). ``channel``: where the
@@ -100,9 +101,15 @@ def ticket_feedback_record(
         "helped": helped, "channel": channel, "message_id": answer.pk, **({"comment": comment} if comment else {})})
 
     if helped:
-        staff_replied = Message.objects.filter(ticket=ticket, author=Author.STAFF).exists()
-        ticket = ticket_resolve(ticket=ticket, by_ai=not staff_replied,
-                                notes=f"Confirmed by the customer ({channel}): the answer solved it.")
+        note = f"Confirmed by the customer ({channel}): the answer solved it."
+        if ticket.status == TicketStatus.RESOLVED:
+            # The AI resolves a ticket when it answers; now the customer has confirmed it.
+            notes = f"{ticket.resolution_notes}\n{note}".strip()[:5000]
+            Ticket.objects.filter(pk=ticket.pk).update(resolution_notes=notes)
+            ticket.resolution_notes = notes
+        else:
+            staff_replied = Message.objects.filter(ticket=ticket, author=Author.STAFF).exists()
+            ticket = ticket_resolve(ticket=ticket, by_ai=not staff_replied, notes=note)
         return FeedbackResult(ticket=ticket, answer=answer, helped=True, recorded=True)
 
     quoted = " ".join(answer.content.split())

@@ -75,6 +75,23 @@ def test_solved_it_resolves_as_confirmed_by_the_customer() -> None:
     assert feedback_events(ticket) == [{"helped": True, "channel": "web_form", "message_id": answer.pk}]
 
 
+def test_solved_on_a_ticket_the_ai_already_resolved_records_the_confirmation() -> None:
+    ticket, _ = answered_ticket()
+    services.ticket_resolve(ticket=ticket, by_ai=True)  # what the pipeline does when the AI answers
+
+    services.ticket_feedback_record(ticket=ticket, helped=True, channel=Channel.WHATSAPP)
+
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.RESOLVED and "Confirmed by the customer (whatsapp)" in ticket.resolution_notes
+
+    # "Didn't help" after the AI resolved it: back to a person.
+    other, _ = answered_ticket(email="lee@example.com")
+    services.ticket_resolve(ticket=other, by_ai=True)
+    services.ticket_feedback_record(ticket=other, helped=False, channel=Channel.WEB_FORM)
+    other.refresh_from_db()
+    assert other.status == TicketStatus.ESCALATED
+
+
 def test_solved_after_a_staff_reply_is_a_resolution_by_staff() -> None:
     ticket, _ = answered_ticket()
     services.outbound_message_record(ticket=ticket, channel=Channel.WEB_FORM, content="Sorted.", author=Author.STAFF,

@@ -100,6 +100,12 @@ describe('A ticket opened from its link', () => {
     expect(screen.queryByRole('group', { name: 'Did this answer help?' })).not.toBeInTheDocument();
   });
 
+  it('asks on a ticket the AI already marked solved, since the customer has not confirmed it', async () => {
+    stubFetch(() => jsonResponse(200, body('resolved', [customer, ai], 'Solved')));
+    render(<SupportForm initialTicket={{ ticketId: TICKET, token: TOKEN }} pollIntervalMs={10000} />);
+    expect(await screen.findByRole('button', { name: 'This didn’t help' })).toBeInTheDocument();
+  });
+
   it('"This solved it" marks the request solved', async () => {
     stubFetch((url) =>
       url.includes('/feedback')
