@@ -210,11 +210,11 @@ class Urgency(models.TextChoices):
 
 URGENCY_RANK = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2, Urgency.LOW: 3}
 
-# The least urgency a ticket of each priority is escalated with: the priority the customer
-# chose on the form (or the agent gave) is a floor under the urgency the escalation rules
-# decide, never a ceiling, so a "low" security incident is still urgent.
-PRIORITY_URGENCY = {Priority.LOW: Urgency.LOW, Priority.MEDIUM: Urgency.NORMAL, Priority.HIGH: Urgency.HIGH,
-                    Priority.URGENT: Urgency.URGENT}
+# The least urgency a ticket of a raised priority is escalated with: "high" chosen on the form
+# (or given by the agent) is a floor under the urgency the escalation rules decide, never a
+# ceiling. Medium is every ticket's default, so it and low leave the rules' urgency alone
+# (a prompt injection stays low; a "low" security incident is still urgent).
+PRIORITY_URGENCY = {Priority.HIGH: Urgency.HIGH, Priority.URGENT: Urgency.URGENT}
 
 
 class EscalationReason(models.TextChoices):

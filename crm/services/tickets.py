@@ -150,7 +150,8 @@ def ticket_escalate(
     Publishes ``fte.escalations`` through the outbox. Escalating an already escalated
     ticket updates the packet (more context) and keeps the earlier SLA clock; its urgency
     can rise (the due time then moves sooner) but never fall. The ticket's priority (the
-    one the customer chose on the form) is a floor under ``urgency`` (``PRIORITY_URGENCY``).
+    one the customer chose on the form), when high or urgent, is a floor under ``urgency``
+    (``PRIORITY_URGENCY``).
     """
     if reason not in EscalationReason.values:
         raise InvalidInput(f"Unknown escalation reason {reason!r}.", field="reason")
@@ -162,8 +163,8 @@ def ticket_escalate(
     now = now or timezone.now()
     ticket = _locked(ticket)
     # The priority the customer chose is the least urgency their ticket gets.
-    floor = PRIORITY_URGENCY.get(ticket.priority, Urgency.NORMAL)
-    if URGENCY_RANK[floor] < URGENCY_RANK[urgency]:
+    floor = PRIORITY_URGENCY.get(ticket.priority)
+    if floor is not None and URGENCY_RANK[floor] < URGENCY_RANK[urgency]:
         urgency = floor
     already = ticket.status == TicketStatus.ESCALATED
     if not already:

@@ -138,3 +138,9 @@ def test_the_customers_priority_is_a_floor_under_the_escalation_urgency() -> Non
                              summary="Account taken over.")
     low.refresh_from_db()
     assert low.urgency == Urgency.URGENT  # a floor, never a ceiling
+
+    medium, _ = answered_ticket(email="ana@example.com")  # the default priority of every ticket
+    services.ticket_escalate(ticket=medium, reason=EscalationReason.KNOWLEDGE_NOT_FOUND, urgency=Urgency.LOW,
+                             summary="Only an injection attempt.")
+    medium.refresh_from_db()
+    assert medium.urgency == Urgency.LOW  # the rules decide

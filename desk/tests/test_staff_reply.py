@@ -38,7 +38,7 @@ def _reply(client, ticket, text: str = TEXT, channel: str | None = None, follow:
 
 
 @pytest.mark.parametrize("channel, delivered_as", [("email", "sandbox"), ("whatsapp", "sandbox"),
-                                                   ("web_form", "delivered")])
+                                                   ("web_form", "sent")])  # emailed
 def test_a_staff_reply_is_formatted_recorded_and_delivered_on_each_channel(
     maya, django_capture_on_commit_callbacks, channel, delivered_as
 ):
@@ -202,7 +202,7 @@ def test_retry_sends_pending_staff_replies(maya):
     assert "Retry sending" in page
     maya.post(reverse("admin:crm_escalatedticket_desk", args=[ticket.pk, "retry"]))
     pending.refresh_from_db()
-    assert pending.delivery_status == "delivered"
+    assert pending.delivery_status == "sent"  # emailed to the form's address
 
 
 # --- Through the real senders, against local fakes of Gmail and Twilio ----------------------------
