@@ -5,7 +5,8 @@ sentence of an answer comes from a retrieved passage.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from crm.models import EscalationReason
@@ -106,11 +107,23 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     return "\n\n".join(parts)
 
 
-def when(due_iso: str | None) -> str:
+def when(due_iso: str | None, zone: str | None = None) -> str:
+    """"by Monday 5 January, 16:00 CET": in the customer's zone when we know it (the web form
+    sends the browser's), else in UTC; the zone is always named, since the customer reads
+    it against their own clock."""
     if not due_iso:
         return "within one business day"
     due = datetime.fromisoformat(due_iso)
-    return "by " + due.strftime("%A %-d %B, %H:%M %Z").strip()
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=timezone.utc)
+    try:
+        due = due.astimezone(ZoneInfo(zone) if zone else timezone.utc)
+    except (ZoneInfoNotFoundError, ValueError):
+        due = due.astimezone(timezone.utc)
+    name = due.tzname() or "UTC"
+    if name.startswith(("+", "-")):  # zones without an abbreviation: say "UTC+05"
+        name = f"UTC{name}"
+    return f"by {due.strftime('%A %-d %B, %H:%M')} {name}"
 
 
 SECURITY_STEPS = ("While you wait: sign out of all other sessions under Settings → Security → Sessions, "
@@ -128,17 +141,19 @@ _ACK = {
 }
 
 
-def compose_escalation_notice(*, reason: str, due_iso: str | None, channel: str, kind: str = "question") -> str:
-    """What the customer is told when a person takes over: who, and by when. Never the why."""
+def compose_escalation_notice(*, reason: str, due_iso: str | None, channel: str, kind: str = "question",
+                              zone: str | None = None) -> str:
+    """What the customer is told when a person takes over: who, and by when (in ``zone``,
+    the customer's time zone, when known). Never the why."""
     if kind == "empty":
         lead = "It looks like your message came through empty."
-        follow = f"A person from our support team will follow up {when(due_iso)}; meanwhile, just reply with what you need help with."
+        follow = f"A person from our support team will follow up {when(due_iso, zone)}; meanwhile, just reply with what you need help with."
         return f"{lead} {follow}"
     if kind == "injection_only":
         return ("I can help with questions about Loomline. A person from our support team will also look at "
-                f"your message and follow up {when(due_iso)}.")
+                f"your message and follow up {when(due_iso, zone)}.")
     lead = _ACK.get(reason, _ACK[EscalationReason.KNOWLEDGE_NOT_FOUND])
-    follow = f"A person from our support team will follow up here {when(due_iso)}."
+    follow = f"A person from our support team will follow up here {when(due_iso, zone)}."
     text = f"{lead} {follow}"
     if reason == EscalationReason.SECURITY_INCIDENT:
         text += "\n\n" + SECURITY_STEPS

@@ -171,7 +171,8 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
         ticket.refresh_from_db()
         notice = compose.compose_escalation_notice(
             reason=context.escalation["reason"], channel=message.channel, kind=assessment.kind,
-            due_iso=ticket.sla_due_at.isoformat() if ticket.sla_due_at else None)
+            due_iso=ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
+            zone=(message.metadata or {}).get("time_zone"))
         started = time.monotonic()
         result = record_reply(context, ticket=ticket, message=notice, channel=message.channel)
         # The same path as the send_response tool; the audit trail says who called it.

@@ -22,6 +22,7 @@ from typing import Any
 import httplib2
 import requests
 from django.conf import settings
+from django.utils import timezone
 from googleapiclient.errors import HttpError
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
@@ -29,6 +30,7 @@ from channels_app import whatsapp
 from channels_app.gmail.client import GmailUnavailable, gmail_mode, gmail_service, http_reason, http_status
 from channels_app.errors import ReplyNotPossible
 from channels_app.gmail.replies import EmailReply, build_reply
+from channels_app.support_mail import MailNotSent, reply_notice_send
 from crm import services
 from crm.models import Channel, DeliveryStatus, Message
 
@@ -65,14 +67,43 @@ class Sender:
 
 
 class WebFormSender(Sender):
-    """The web form has no transport: the customer reads the reply on the ticket page
-    (``GET /support/ticket/<id>``), so storing it is delivering it."""
+    """The web form: the reply is on the ticket page (``GET /support/ticket/<id>``) as soon
+    as it is stored, and this sender also emails it to the address typed into the form,
+    with a signed link back to the page (``channels_app.support_mail``).
+
+    What the status says, honestly: "sent" — emailed (handed to the email backend), not
+    yet shown on the page; "delivered" — the customer's page displayed it
+    (``crm.services.web_replies_mark_shown``, when the page loads the ticket).
+
+    The email goes once: the sender records ``emailed_at`` on the message as soon as the
+    backend took it, before returning, so a retry after a later failure skips it. An
+    email backend that fails is a transient error (retried with back-off; out of retries
+    the ticket goes to a person, who can see the reply was never emailed).
+    """
 
     channel = Channel.WEB_FORM
     name = "web_form"
 
     def send(self, message: Message) -> SendResult:
-        return SendResult(provider_id=f"webform-reply-{message.pk}", status=DeliveryStatus.DELIVERED)
+        emailed = dict((message.metadata or {}).get("emailed") or {})
+        if not emailed:
+            try:
+                address = reply_notice_send(message=message)
+            except MailNotSent as exc:
+                raise SendError(f"The reply could not be emailed: {exc}", permanent=False, code="email") from exc
+            except ValueError as exc:  # no address: the page is the only way to the customer
+                log.warning("web-form reply %s not emailed: %s", message.pk, exc)
+                address = ""
+            emailed = {"to": address, "at": timezone.now().isoformat()} if address else {"to": "", "skipped": True}
+            # Remembered before anything else can fail, so a retry does not email twice.
+            message = services.message_delivery_update(message=message, status=DeliveryStatus.PENDING,
+                                                       metadata={"emailed": emailed})
+        shown = bool((message.metadata or {}).get("shown_on_page_at"))
+        if shown:
+            status = DeliveryStatus.DELIVERED
+        else:
+            status = DeliveryStatus.SENT if emailed.get("to") else DeliveryStatus.QUEUED
+        return SendResult(provider_id=f"webform-reply-{message.pk}", status=status)
 
 
 class SandboxSender(Sender):

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rest_framework import serializers
 
 from channels_app.webform import CATEGORIES, PRIORITIES
 from crm.errors import InvalidInput
 from crm.identity import normalise_email, normalise_phone
+from crm.models import TicketStatus
 
 # Markup in a name or subject is never legitimate; in the message it may be (a customer
 # pasting an embed code), so the message keeps it — stored and returned as plain text.
@@ -31,6 +33,16 @@ class SupportSubmissionInput(serializers.Serializer):
     category = serializers.ChoiceField(choices=CATEGORIES)
     priority = serializers.ChoiceField(choices=PRIORITIES, required=False, default="medium")
     message = serializers.CharField(min_length=10, max_length=5000, trim_whitespace=True)
+    time_zone = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                      help_text="The browser's IANA time zone, e.g. Europe/Madrid")
+
+    def validate_time_zone(self, value: str) -> str:
+        # A zone we cannot use is dropped rather than refused: the customer cannot fix it.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ""
+        return value
 
     def validate_name(self, value: str) -> str:
         return _no_markup(value, "Name")
@@ -61,20 +73,45 @@ class SupportSubmissionInput(serializers.Serializer):
 
 class SupportSubmissionOutput(serializers.Serializer):
     ticket_id = serializers.CharField(help_text="The ticket reference, e.g. TKT-7KQ2M9XD")
+    token = serializers.CharField(help_text="Opens the ticket's page and API: /support/?ticket=…&token=…")
 
 
 class TicketMessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
     author = serializers.ChoiceField(choices=["customer", "agent", "staff"])
     channel = serializers.CharField()
     content = serializers.CharField(help_text="Plain text; render it as text, never as HTML")
     created_at = serializers.DateTimeField()
+    feedback = serializers.BooleanField(
+        required=False, allow_null=True,
+        help_text="AI answers only: what the customer said (true: it solved it; false: it didn't help; null: nothing)")
 
 
 class TicketStatusOutput(serializers.Serializer):
     ticket_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["open", "in_progress", "escalated", "resolved", "closed"])
+    status = serializers.ChoiceField(choices=TicketStatus.values)
+    status_label = serializers.CharField(help_text="The status in the customer's words, e.g. 'With our support team'")
     subject = serializers.CharField()
     messages = TicketMessageOutput(many=True)
+
+
+class TicketFeedbackInput(serializers.Serializer):
+    helped = serializers.BooleanField(help_text="true: the answer solved it; false: it didn't help")
+    message_id = serializers.IntegerField(required=False, help_text="The AI answer rated; the latest one if omitted")
+
+
+class SupportLookupInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+    def validate_email(self, value: str) -> str:
+        try:
+            return normalise_email(value)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message) from None
+
+
+class SupportLookupOutput(serializers.Serializer):
+    detail = serializers.CharField()
 
 
 class ErrorOutput(serializers.Serializer):

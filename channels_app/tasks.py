@@ -15,6 +15,7 @@ from channels_app.gmail.client import GmailUnavailable, gmail_mode
 from channels_app.gmail.sync import mailbox_sync, mailbox_sync_failed
 from channels_app.gmail.watch import watch_renew
 from channels_app.senders import SendError
+from channels_app.support_mail import MailNotSent, open_tickets_links_send
 from channels_app.enqueue import enqueue_delivery
 from crm import selectors
 from crm.models import Message
@@ -114,3 +115,21 @@ def deliver_stalled() -> list[int]:
     if stalled:
         log.warning("handed %s stalled repl(ies) to the delivery task again", len(stalled))
     return stalled
+
+
+@shared_task(bind=True, name="channels_app.support_lookup_send", acks_late=True, max_retries=5)
+def support_lookup_send_task(self, email: str) -> int:  # type: ignore[no-untyped-def]
+    """"Find my request": email the address the links to its open web-form tickets.
+
+    Runs in a worker so that the request that asked takes the same time whether the
+    address has tickets or not. Sending twice (a redelivery) only repeats the same links.
+    """
+    try:
+        return open_tickets_links_send(email=email)
+    except MailNotSent as exc:
+        raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from exc
+
+
+def support_lookup_enqueue(*, email: str) -> None:
+    """Queue the "find my request" email. Raises if the broker did not take it."""
+    support_lookup_send_task.apply_async(args=[email], retry=True, retry_policy=PUBLISH_RETRY_POLICY)

@@ -37,15 +37,21 @@ from channels_app.gmail.client import GmailUnavailable
 from channels_app.gmail.push import InvalidPush, PushRejected, decode_push, verify_push
 from channels_app.serializers import (
     ErrorOutput,
+    SupportLookupInput,
+    SupportLookupOutput,
     SupportSubmissionInput,
     SupportSubmissionOutput,
+    TicketFeedbackInput,
     TicketStatusOutput,
 )
-from channels_app.tasks import gmail_mailbox_sync_enqueue
+from channels_app.support_links import LinkInvalid, ticket_token, ticket_token_check
+from channels_app.support_mail import customer_status_label
+from channels_app.tasks import gmail_mailbox_sync_enqueue, support_lookup_enqueue
 from channels_app.throttles import TicketStatusThrottle, WebFormEmailThrottle, WebFormIPThrottle
 from channels_app.webform import webform_submit
-from crm import selectors
+from crm import selectors, services
 from crm.errors import CRMError
+from crm.models import Channel, Message
 from fte_project.parsers import SafeJSONParser
 
 log = logging.getLogger(__name__)
@@ -73,6 +79,8 @@ def support_page(request: HttpRequest) -> HttpResponse:
     response = render(request, "channels_app/support.html", {"api_base": "", "support_email": settings.GMAIL_ADDRESS})
     # The page runs only our own bundle; no inline script, no plugins.
     response["Content-Security-Policy"] = "script-src 'self'; object-src 'none'; base-uri 'none'"
+    # The address may carry a ticket's signed token (?ticket=…&token=…): never send it on.
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -142,7 +150,43 @@ class SupportSubmitView(PublicAPIView):
             submission = webform_submit(**form.validated_data, idempotency_key=key or None)
         except CRMError as exc:
             raise exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]}) from None
-        return Response({"ticket_id": submission.ticket.reference}, status=status.HTTP_201_CREATED)
+        reference = submission.ticket.reference
+        return Response({"ticket_id": reference, "token": ticket_token(reference=reference)},
+                        status=status.HTTP_201_CREATED)
+
+
+def _ticket_from_link(request: Request, reference: str) -> Any:
+    """The ticket a signed link opens, or the 4xx that says why not.
+
+    The token is checked before the database is asked, so a wrong or missing token
+    answers the same whether the reference exists or not.
+    """
+    if not _REFERENCE.match(reference):
+        raise exceptions.NotFound("There is no ticket with this reference.")
+    try:
+        ticket_token_check(reference=reference, token=request.query_params.get("token", ""))
+    except LinkInvalid as exc:
+        raise exceptions.PermissionDenied(
+            f"{exc} Use \"Find my request\" to get a new link by email.",
+            code="link_expired" if exc.expired else "link_invalid") from None
+    ticket = selectors.ticket_by_reference(reference=reference)
+    if ticket is None:
+        raise exceptions.NotFound("There is no ticket with this reference.")
+    return ticket
+
+
+def _ticket_view(ticket: Any) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket.reference,
+        "status": ticket.status,
+        "status_label": customer_status_label(ticket.status),
+        "subject": ticket.subject,
+        "messages": selectors.ticket_public_messages(ticket=ticket),
+    }
+
+
+_TOKEN = OpenApiParameter("token", str, OpenApiParameter.QUERY, required=True,
+                          description="The signed token from the submit response or the ticket link in an email.")
 
 
 class TicketStatusView(PublicAPIView):
@@ -151,21 +195,88 @@ class TicketStatusView(PublicAPIView):
     @extend_schema(
         operation_id="support_ticket_status",
         summary="A ticket's status and the messages the customer may see",
-        description="Polled by the web form until the reply arrives. JSON only; message content is plain text.",
-        responses={200: TicketStatusOutput, 404: OpenApiResponse(ErrorOutput, description="No such ticket."),
+        description=(
+            "Polled by the support page while the ticket is open. Needs the signed `token` (403 without a "
+            "valid one, `code` link_invalid or link_expired). Showing replies marks them delivered. JSON "
+            "only; message content is plain text."),
+        parameters=[_TOKEN],
+        responses={200: TicketStatusOutput, 403: OpenApiResponse(ErrorOutput, description="Missing, wrong or "
+                                                                                           "expired token."),
+                   404: OpenApiResponse(ErrorOutput, description="No such ticket."),
                    429: OpenApiResponse(ErrorOutput, description="Too many requests.")},
         tags=["support"],
     )
     def get(self, request: Request, ticket_id: str) -> Response:
-        ticket = selectors.ticket_by_reference(reference=ticket_id) if _REFERENCE.match(ticket_id) else None
-        if ticket is None:
-            raise exceptions.NotFound("There is no ticket with this reference.")
-        return Response({
-            "ticket_id": ticket.reference,
-            "status": ticket.status,
-            "subject": ticket.subject,
-            "messages": selectors.ticket_public_messages(ticket=ticket),
-        })
+        ticket = _ticket_from_link(request, ticket_id)
+        view = _ticket_view(ticket)
+        # What this answer carries, the customer's page is about to show.
+        services.web_replies_mark_shown(ticket=ticket)
+        return Response(view)
+
+
+class TicketFeedbackView(PublicAPIView):
+    parser_classes = [SafeJSONParser, FormParser]
+    throttle_classes = [TicketStatusThrottle]
+
+    @extend_schema(
+        operation_id="support_ticket_feedback",
+        summary="Say whether the AI's answer solved it",
+        description=(
+            "`helped: true` resolves the ticket as confirmed by the customer; `helped: false` hands it to the "
+            "support team with what the AI answered. The same answer twice changes nothing."),
+        parameters=[_TOKEN],
+        request=TicketFeedbackInput,
+        responses={200: TicketStatusOutput, 400: OpenApiResponse(ErrorOutput, description="Bad input, no AI answer, "
+                                                                                          "or the ticket is closed."),
+                   403: OpenApiResponse(ErrorOutput, description="Missing, wrong or expired token."),
+                   404: OpenApiResponse(ErrorOutput, description="No such ticket.")},
+        tags=["support"],
+    )
+    def post(self, request: Request, ticket_id: str) -> Response:
+        ticket = _ticket_from_link(request, ticket_id)
+        data = TicketFeedbackInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = None
+        if "message_id" in data.validated_data:
+            answer = Message.objects.filter(pk=data.validated_data["message_id"], ticket=ticket).first()
+            if answer is None:
+                raise exceptions.ValidationError({"message_id": ["There is no such answer on this ticket."]})
+        try:
+            result = services.ticket_feedback_record(ticket=ticket, helped=data.validated_data["helped"],
+                                                     channel=Channel.WEB_FORM, answer=answer)
+        except CRMError as exc:
+            raise exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]}) from None
+        return Response(_ticket_view(result.ticket))
+
+
+class SupportLookupView(PublicAPIView):
+    parser_classes = [SafeJSONParser, FormParser]
+    throttle_classes = [WebFormIPThrottle, WebFormEmailThrottle]
+    ANSWER = ("If this address has open requests, we have emailed links to them. Nothing arrived after a few "
+              "minutes? Check the address and your spam folder, or send a new request.")
+
+    @extend_schema(
+        operation_id="support_lookup",
+        summary="Find my request: email the links to an address's open tickets",
+        description=(
+            "Always answers 202 with the same text, whether or not the address has tickets (the email is sent by "
+            "a worker). Limited per IP and per address like submissions."),
+        request=SupportLookupInput,
+        responses={202: SupportLookupOutput, 400: OpenApiResponse(ErrorOutput, description="Not an email address."),
+                   429: OpenApiResponse(ErrorOutput, description="Too many requests; see `Retry-After`."),
+                   503: OpenApiResponse(ErrorOutput, description="Could not be queued; try again.")},
+        tags=["support"],
+    )
+    def post(self, request: Request) -> Response:
+        data = SupportLookupInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            support_lookup_enqueue(email=data.validated_data["email"])
+        except Exception:  # whatever the broker raised, nothing was queued
+            log.exception("find my request could not be queued")
+            return Response({"detail": "We could not look this up right now. Please try again in a minute."},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "60"})
+        return Response({"detail": self.ANSWER}, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Webhooks ------------------------------------------------------------------------------------

@@ -47,11 +47,13 @@ def webform_submit(
     priority: str,
     message: str,
     phone: str = "",
+    time_zone: str = "",
     idempotency_key: str | None = None,
     client: dict[str, Any] | None = None,
 ) -> Submission:
     """Store a support-form submission and open its ticket. A repeated ``idempotency_key``
-    (the browser retrying after a lost response) returns the first ticket."""
+    (the browser retrying after a lost response) returns the first ticket. ``time_zone``:
+    the browser's IANA zone, so times in replies can be given in the customer's own."""
     provider_id = submission_provider_id(email=email, idempotency_key=idempotency_key)
     accepted = services.inbound_message_accept(
         channel=Channel.WEB_FORM,
@@ -65,7 +67,10 @@ def webform_submit(
                                                                                    else {}),
                   # What was typed: the reply greets by this name, and staff see the phone
                   # (not linked when the address is a known customer's).
-                  "name": name, **({"phone": phone} if phone else {})},
+                  "name": name, **({"phone": phone} if phone else {}),
+                  # Where the replies are emailed (with a link back to the ticket page).
+                  "email": normalise_email(email),
+                  **({"time_zone": time_zone} if time_zone else {})},
         claimed_identity=True,  # anyone can type any address into a public form
     )
     stored = accepted.message

@@ -210,6 +210,12 @@ class Urgency(models.TextChoices):
 
 URGENCY_RANK = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2, Urgency.LOW: 3}
 
+# The least urgency a ticket of a raised priority is escalated with: "high" chosen on the form
+# (or given by the agent) is a floor under the urgency the escalation rules decide, never a
+# ceiling. Medium is every ticket's default, so it and low leave the rules' urgency alone
+# (a prompt injection stays low; a "low" security incident is still urgent).
+PRIORITY_URGENCY = {Priority.HIGH: Urgency.HIGH, Priority.URGENT: Urgency.URGENT}
+
 
 class EscalationReason(models.TextChoices):
     PRICING_INQUIRY = "pricing_inquiry", "Pricing inquiry"

@@ -5,10 +5,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from crm.models import Author, Channel, ChannelConfig, DeliveryStatus, Direction, Message, ProcessingState, Ticket, TicketStatus
+from crm.models import (
+    Author,
+    Channel,
+    ChannelConfig,
+    DeliveryStatus,
+    Direction,
+    Message,
+    ProcessingState,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 
 
 def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -50,14 +61,45 @@ def ticket_public_messages(*, ticket: Ticket) -> list[dict[str, Any]]:
     Only the web-form channel: whoever holds the reference proved no identity, so a
     WhatsApp or email message that joined this ticket (the same customer, as far as the
     form's claim goes) is not shown here; it was answered on its own channel.
+
+    Each AI answer carries ``feedback``: what the customer last said about it (``True``
+    helped, ``False`` did not, ``None`` nothing yet).
     """
     messages = Message.objects.filter(
         ticket=ticket, channel=Channel.WEB_FORM, author__in=[Author.CUSTOMER, Author.AGENT, Author.STAFF]
     ).order_by("created_at", "id")
+    feedback = {event.data.get("message_id"): event.data.get("helped") for event in TicketEvent.objects.filter(
+        ticket=ticket, kind=TicketEvent.Kind.FEEDBACK).order_by("created_at", "id")}
     return [
-        {"author": m.author, "channel": m.channel, "content": m.content, "created_at": m.created_at.isoformat()}
+        {"id": m.pk, "author": m.author, "channel": m.channel, "content": m.content,
+         "created_at": m.created_at.isoformat(),
+         **({"feedback": feedback.get(m.pk)} if m.author == Author.AGENT else {})}
         for m in messages
     ]
+
+
+def web_form_address(*, ticket: Ticket) -> str:
+    """The email address typed into the form that opened ``ticket`` (where its replies are
+    emailed); the customer's address for a submission stored before the form kept it."""
+    first = Message.objects.filter(ticket=ticket, channel=Channel.WEB_FORM, direction=Direction.INBOUND).order_by(
+        "created_at", "id").first()
+    typed = str((first.metadata or {}).get("email") or "") if first is not None else ""
+    return typed or (ticket.customer.email or "")
+
+
+def web_form_open_tickets(*, email: str, limit: int = 20) -> list[Ticket]:
+    """The web-form tickets submitted with this address that are still open, newest first.
+
+    Matched on the address typed into the form (what the reply emails go to), not on the
+    customer record, which the form's claim may have matched by phone.
+    """
+    tickets = (Ticket.objects.filter(source_channel=Channel.WEB_FORM)
+               .exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
+               .filter(Q(messages__metadata__email=email, messages__channel=Channel.WEB_FORM)
+                       | Q(customer__email=email, messages__channel=Channel.WEB_FORM) & ~Q(
+                           messages__metadata__has_key="email"))
+               .distinct().order_by("-created_at"))
+    return list(tickets[:limit])
 
 
 def human_owns_conversation(*, conversation_id: int, except_escalated_by: int | None = None) -> bool:

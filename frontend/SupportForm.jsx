@@ -1,7 +1,8 @@
 // Customer Success FTE — embeddable customer support web form.
 //
 // <SupportForm apiBase="" theme={{ primaryColor, fontFamily, radius, mode }}
-//              pollIntervalMs={3000} onSubmitted={(ticketId) => {}} />
+//              pollIntervalMs={3000} onSubmitted={(ticketId) => {}}
+//              initialTicket={{ ticketId, token }} syncUrl={false} />
 //
 // All user/agent supplied content is rendered as React text nodes (never as
 // HTML), so markup in a message is shown literally.
@@ -16,7 +17,7 @@ import {
   toPayload,
   validateAll,
 } from './src/validation.js';
-import { fetchTicket, hasReply, submitTicket } from './src/api.js';
+import { fetchTicket, hasReply, lookupRequests, sendFeedback, submitTicket } from './src/api.js';
 import './src/support-form.css';
 
 export const DEFAULT_THEME = Object.freeze({
@@ -28,15 +29,23 @@ export const DEFAULT_THEME = Object.freeze({
 });
 
 export const DEFAULT_POLL_INTERVAL_MS = 3000;
-export const DEFAULT_MAX_POLL_MS = 10 * 60 * 1000;
+// Polling backs off (x1.5 per unchanged poll) up to this interval, and stops after
+// DEFAULT_MAX_POLL_MS without any change; it starts again when the tab is shown again.
+export const DEFAULT_MAX_POLL_INTERVAL_MS = 30 * 1000;
+export const DEFAULT_MAX_POLL_MS = 60 * 60 * 1000;
+const BACKOFF = 1.5;
 
-const STATUS_LABELS = {
-  open: 'Open',
+// The customer's words for a ticket's status (the API also sends `status_label`).
+export const STATUS_LABELS = {
+  open: 'Received',
   in_progress: 'In progress',
-  escalated: 'Escalated',
-  resolved: 'Resolved',
+  escalated: 'With our support team',
+  pending: 'Waiting for your reply',
+  on_hold: 'With our support team',
+  resolved: 'Solved',
   closed: 'Closed',
 };
+const FINISHED = new Set(['resolved', 'closed']);
 
 const AUTHOR_LABELS = {
   customer: 'You',
@@ -83,11 +92,14 @@ function formatRetry(seconds) {
   return seconds === 1 ? '1 second' : `${seconds} seconds`;
 }
 
+// In the browser's own time zone, named ("15 Jan 2025, 11:00 CET"), like the times in replies.
 function formatTimestamp(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   try {
-    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    return d.toLocaleString(undefined, {
+      year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+    });
   } catch {
     return d.toISOString();
   }
@@ -197,7 +209,7 @@ function SupportFormView({ apiBase, onSuccess, initialValues, autoFocus = false 
     setSubmitting(false);
 
     if (result.ok) {
-      onSuccess(result.ticketId, values);
+      onSuccess(result.ticketId, values, result.token);
       return;
     }
     if (result.kind === 'validation') {
@@ -406,20 +418,121 @@ function SupportFormView({ apiBase, onSuccess, initialValues, autoFocus = false 
 }
 
 // ---------------------------------------------------------------------------
-// Success view (ticket + live conversation)
+// Find my request: links to an address's open tickets, by email
 // ---------------------------------------------------------------------------
 
-function StatusBadge({ status }) {
+function FindRequest({ apiBase, open = false }) {
+  const uid = useId();
+  const [email, setEmail] = useState('');
+  const [state, setState] = useState({ kind: 'idle' }); // idle | sending | done | error
+  const abortRef = useRef(null);
+  useEffect(() => () => abortRef.current?.abort(), []);
+
+  const handleSubmit = async (event) => {
+    event.preventDefault();
+    if (state.kind === 'sending') return;
+    const error = validateAll({ ...EMPTY_VALUES, email }).email;
+    if (error) {
+      setState({ kind: 'error', message: error });
+      return;
+    }
+    abortRef.current?.abort();
+    const controller = new AbortController();
+    abortRef.current = controller;
+    setState({ kind: 'sending' });
+    let result;
+    try {
+      result = await lookupRequests(apiBase, email, { signal: controller.signal });
+    } catch {
+      return;
+    }
+    if (result.ok) {
+      setState({ kind: 'done', message: result.detail || 'If this address has open requests, we have emailed links to them.' });
+    } else if (result.kind === 'rate_limited') {
+      setState({
+        kind: 'error',
+        message: result.retryAfter != null
+          ? `Too many requests. Please try again in ${formatRetry(result.retryAfter)}.`
+          : 'Too many requests. Please wait a moment and try again.',
+      });
+    } else if (result.kind === 'validation') {
+      setState({ kind: 'error', message: (result.fields?.email || [result.detail || 'Enter a valid email address.']).join(' ') });
+    } else {
+      setState({ kind: 'error', message: 'We couldn’t look this up right now. Please try again.' });
+    }
+  };
+
+  return (
+    <details className="fte-sf-lookup" open={open || undefined}>
+      <summary className="fte-sf-lookup-summary">Find my request</summary>
+      <form className="fte-sf-lookup-form" noValidate onSubmit={handleSubmit}>
+        <p className="fte-sf-hint" id={`${uid}-hint`}>
+          Already wrote to us? Enter the email address you used and we&rsquo;ll email you links to your open requests.
+        </p>
+        <label className="fte-sf-label" htmlFor={`${uid}-email`}>Your email address</label>
+        <div className="fte-sf-lookup-row">
+          <input
+            id={`${uid}-email`}
+            className="fte-sf-input"
+            type="email"
+            autoComplete="email"
+            inputMode="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            aria-describedby={`${uid}-hint`}
+          />
+          <button type="submit" className="fte-sf-button fte-sf-button--secondary" disabled={state.kind === 'sending'}>
+            {state.kind === 'sending' ? 'Sending…' : 'Email me the links'}
+          </button>
+        </div>
+        <div aria-live="polite">
+          {state.kind === 'done' && <p className="fte-sf-note">{state.message}</p>}
+          {state.kind === 'error' && <p className="fte-sf-error" role="alert">{state.message}</p>}
+        </div>
+      </form>
+    </details>
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Ticket view (a submitted or reopened ticket, kept up to date)
+// ---------------------------------------------------------------------------
+
+function StatusBadge({ status, label }) {
   const key = STATUS_LABELS[status] ? status : 'unknown';
   return (
     <span className={`fte-sf-badge fte-sf-badge--${key}`} data-status={status}>
       <span className="fte-sf-visually-hidden">Status: </span>
-      {STATUS_LABELS[status] || humanize(status)}
+      {label || STATUS_LABELS[status] || humanize(status)}
     </span>
   );
 }
 
-function Conversation({ messages }) {
+function FeedbackButtons({ onFeedback, busy }) {
+  return (
+    <div className="fte-sf-feedback" role="group" aria-label="Did this answer help?">
+      <span className="fte-sf-feedback-question">Did this answer help?</span>
+      <button
+        type="button"
+        className="fte-sf-button fte-sf-button--secondary fte-sf-button--small"
+        disabled={busy}
+        onClick={() => onFeedback(true)}
+      >
+        This solved it
+      </button>
+      <button
+        type="button"
+        className="fte-sf-button fte-sf-button--secondary fte-sf-button--small"
+        disabled={busy}
+        onClick={() => onFeedback(false)}
+      >
+        This didn&rsquo;t help
+      </button>
+    </div>
+  );
+}
+
+function Conversation({ messages, feedbackFor, onFeedback, feedbackBusy }) {
   return (
     <ol className="fte-sf-conversation" aria-label="Conversation">
       {messages.map((m, i) => {
@@ -427,7 +540,7 @@ function Conversation({ messages }) {
         const when = formatTimestamp(m.created_at);
         return (
           <li
-            key={`${i}-${m.created_at || ''}`}
+            key={m.id != null ? `m${m.id}` : `${i}-${m.created_at || ''}`}
             className={`fte-sf-msg ${isCustomer ? 'fte-sf-msg--customer' : 'fte-sf-msg--reply'}`}
           >
             <div className="fte-sf-msg-meta">
@@ -442,6 +555,7 @@ function Conversation({ messages }) {
               )}
             </div>
             <div className="fte-sf-msg-body">{m.content == null ? '' : String(m.content)}</div>
+            {feedbackFor === m && <FeedbackButtons onFeedback={onFeedback} busy={feedbackBusy} />}
           </li>
         );
       })}
@@ -449,42 +563,67 @@ function Conversation({ messages }) {
   );
 }
 
-function SuccessView({ apiBase, ticketId, submitted, pollIntervalMs, maxPollMs, onReset }) {
-  const headingRef = useRef(null);
-  const [ticket, setTicket] = useState(null);
-  const [pollState, setPollState] = useState('polling'); // polling | replied | timeout
+function signature(ticket) {
+  return JSON.stringify([ticket.status, ticket.messages.map((m) => [m.id, m.created_at, m.feedback])]);
+}
 
-  useEffect(() => {
-    headingRef.current?.focus();
+/**
+ * Poll the ticket while it is open: every `base` ms at first, backing off (x1.5) while
+ * nothing changes, up to `maxInterval`; back to `base` on any change. Stops when the
+ * ticket is solved or closed, the link is refused, or nothing changed for `maxIdle` ms;
+ * `wake()` (tab shown again, "Check for replies") starts it again.
+ */
+function useTicketPolling({ apiBase, ticketId, token, base, maxInterval, maxIdle }) {
+  const [ticket, setTicket] = useState(null);
+  const [state, setState] = useState('polling'); // polling | idle | finished | denied
+  const [denied, setDenied] = useState(null);
+  const [wakeCount, setWakeCount] = useState(0);
+  const lastSignature = useRef('');
+
+  const accept = useCallback((next) => {
+    lastSignature.current = signature(next);
+    setTicket(next);
   }, []);
 
   useEffect(() => {
-    const interval = Math.max(250, Number(pollIntervalMs) || DEFAULT_POLL_INTERVAL_MS);
-    const maxMs = Math.max(0, Number(maxPollMs) || DEFAULT_MAX_POLL_MS);
     const controller = new AbortController();
-    const startedAt = Date.now();
     let timer = null;
     let cancelled = false;
-
-    setPollState('polling');
+    let interval = base;
+    let lastChange = Date.now();
+    setState('polling');
 
     const tick = async () => {
       let result;
       try {
-        result = await fetchTicket(apiBase, ticketId, { signal: controller.signal });
+        result = await fetchTicket(apiBase, ticketId, { signal: controller.signal, token });
       } catch {
         return; // aborted
       }
       if (cancelled) return;
       if (result.ok) {
-        setTicket(result.ticket);
-        if (hasReply(result.ticket.messages)) {
-          setPollState('replied');
+        const sig = signature(result.ticket);
+        if (sig !== lastSignature.current) {
+          lastSignature.current = sig;
+          lastChange = Date.now();
+          interval = base;
+          setTicket(result.ticket);
+        } else {
+          interval = Math.min(maxInterval, interval * BACKOFF);
+        }
+        if (FINISHED.has(result.ticket.status)) {
+          setState('finished');
           return;
         }
+      } else if (result.status === 403 || result.status === 404) {
+        setDenied(result.detail || 'This link is not valid.');
+        setState('denied');
+        return;
+      } else {
+        interval = Math.min(maxInterval, interval * BACKOFF); // a hiccup: try again, more slowly
       }
-      if (Date.now() - startedAt + interval > maxMs) {
-        setPollState('timeout');
+      if (Date.now() - lastChange + interval > maxIdle) {
+        setState('idle');
         return;
       }
       timer = setTimeout(tick, interval);
@@ -496,20 +635,138 @@ function SuccessView({ apiBase, ticketId, submitted, pollIntervalMs, maxPollMs, 
       if (timer) clearTimeout(timer);
       controller.abort();
     };
-  }, [apiBase, ticketId, pollIntervalMs, maxPollMs]);
+  }, [apiBase, ticketId, token, base, maxInterval, maxIdle, wakeCount]);
+
+  const wake = useCallback(() => setWakeCount((n) => n + 1), []);
+
+  // Coming back to the tab checks at once (and restarts polling that had stopped).
+  useEffect(() => {
+    if (typeof document === 'undefined') return undefined;
+    const onVisible = () => {
+      if (document.visibilityState === 'visible' && (state === 'idle' || state === 'polling')) wake();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [state, wake]);
+
+  return { ticket, state, denied, wake, accept };
+}
+
+function TicketView({ apiBase, ticketId, token, submitted, pollIntervalMs, maxPollIntervalMs, maxPollMs, onReset }) {
+  const headingRef = useRef(null);
+  const base = Math.max(250, Number(pollIntervalMs) || DEFAULT_POLL_INTERVAL_MS);
+  const { ticket, state, denied, wake, accept } = useTicketPolling({
+    apiBase,
+    ticketId,
+    token,
+    base,
+    maxInterval: Math.max(base, Number(maxPollIntervalMs) || DEFAULT_MAX_POLL_INTERVAL_MS),
+    maxIdle: Math.max(0, Number(maxPollMs) || DEFAULT_MAX_POLL_MS),
+  });
+  const [feedback, setFeedback] = useState({ busy: false, note: null, error: null });
+  const abortRef = useRef(null);
+  useEffect(() => () => abortRef.current?.abort(), []);
+
+  useEffect(() => {
+    headingRef.current?.focus();
+  }, []);
 
   const messages =
     ticket && ticket.messages.length > 0
       ? ticket.messages
-      : [
-          {
-            author: 'customer',
-            channel: 'web_form',
-            content: submitted.message.trim(),
-            created_at: submitted.at,
-          },
-        ];
+      : submitted
+        ? [{ author: 'customer', channel: 'web_form', content: submitted.message.trim(), created_at: submitted.at }]
+        : [];
   const status = ticket ? ticket.status : 'open';
+  const replied = hasReply(messages);
+  const subject = (ticket && ticket.subject) || (submitted ? submitted.subject.trim() : '');
+
+  // The buttons go under the latest AI answer while the customer has not rated it. A ticket
+  // the AI answered counts as solved until the customer says otherwise, so they show on a
+  // "Solved" ticket too (not on a closed one).
+  let lastAnswer = null;
+  for (const m of messages) if (m.author === 'agent' || m.author === 'staff') lastAnswer = m;
+  const rateable =
+    token && lastAnswer && lastAnswer.author === 'agent' && lastAnswer.feedback == null && status !== 'closed'
+      ? lastAnswer
+      : null;
+
+  const giveFeedback = async (helped) => {
+    if (!rateable) return;
+    abortRef.current?.abort();
+    const controller = new AbortController();
+    abortRef.current = controller;
+    setFeedback({ busy: true, note: null, error: null });
+    let result;
+    try {
+      result = await sendFeedback(apiBase, ticketId, token, { helped, messageId: rateable.id }, { signal: controller.signal });
+    } catch {
+      return;
+    }
+    if (result.ok) {
+      accept(result.ticket);
+      setFeedback({
+        busy: false,
+        error: null,
+        note: helped
+          ? 'Thanks for letting us know. We’ve marked your request as solved.'
+          : 'Sorry that didn’t help. A person from our support team now has your request; their reply will appear here and be emailed to you.',
+      });
+      if (!helped) wake();
+    } else {
+      setFeedback({ busy: false, note: null, error: 'We couldn’t record that just now. Please try again.' });
+    }
+  };
+
+  if (state === 'denied') {
+    return (
+      <div className="fte-sf-success">
+        <div className="fte-sf-banner fte-sf-banner--warning" role="alert">
+          <p className="fte-sf-banner-text">
+            {denied} We can email you a new link to your request.
+          </p>
+        </div>
+        <FindRequest apiBase={apiBase} open />
+        <div className="fte-sf-actions">
+          <button type="button" className="fte-sf-button fte-sf-button--secondary" onClick={onReset}>
+            Send a new request
+          </button>
+        </div>
+      </div>
+    );
+  }
+
+  let waiting = null;
+  if (state === 'polling' && !replied) {
+    waiting = (
+      <p className="fte-sf-waiting">
+        <span className="fte-sf-dots" aria-hidden="true">
+          <span />
+          <span />
+          <span />
+        </span>
+        We&rsquo;re preparing your answer…
+      </p>
+    );
+  } else if (state === 'idle' && !replied) {
+    waiting = (
+      <p className="fte-sf-waiting fte-sf-waiting--done">
+        This is taking a little longer than usual. We&rsquo;ll email you as soon as your answer is ready.
+      </p>
+    );
+  } else if (
+    (state === 'polling' || state === 'idle') &&
+    (status === 'escalated' || status === 'on_hold') &&
+    lastAnswer &&
+    lastAnswer.author !== 'staff' &&
+    !feedback.note
+  ) {
+    waiting = (
+      <p className="fte-sf-waiting fte-sf-waiting--done">
+        A person from our support team has your request. Their reply will appear here and be emailed to you.
+      </p>
+    );
+  }
 
   return (
     <div className="fte-sf-success">
@@ -521,34 +778,45 @@ function SuccessView({ apiBase, ticketId, submitted, pollIntervalMs, maxPollMs, 
         </div>
         <div>
           <h2 className="fte-sf-title" tabIndex={-1} ref={headingRef}>
-            Your ticket <span className="fte-sf-ticket-id">{ticketId}</span> has been received
+            {submitted ? 'Your ticket ' : 'Your request '}
+            <span className="fte-sf-ticket-id">{ticketId}</span>
+            {submitted ? ' has been received' : ''}
           </h2>
           <p className="fte-sf-subtitle">
-            Keep this reference for your records. Our answer appears below as soon as it is ready.
+            {submitted
+              ? 'Keep this reference for your records. Our answer appears below as soon as it is ready, and we email every reply to you.'
+              : 'Replies appear below as they arrive, and we email each one to you.'}
           </p>
         </div>
       </div>
 
       <div className="fte-sf-thread">
         <div className="fte-sf-thread-header">
-          <h3 className="fte-sf-thread-title">{submitted.subject.trim()}</h3>
-          <StatusBadge status={status} />
+          <h3 className="fte-sf-thread-title">{subject}</h3>
+          <StatusBadge status={status} label={ticket && ticket.statusLabel} />
         </div>
-        <Conversation messages={messages} />
+        <Conversation
+          messages={messages}
+          feedbackFor={rateable}
+          onFeedback={giveFeedback}
+          feedbackBusy={feedback.busy}
+        />
         <div aria-live="polite" className="fte-sf-live">
-          {pollState === 'polling' && (
-            <p className="fte-sf-waiting">
-              <span className="fte-sf-dots" aria-hidden="true">
-                <span />
-                <span />
-                <span />
-              </span>
-              We&rsquo;re preparing your answer…
+          {feedback.note && !(lastAnswer && lastAnswer.author === 'staff') && (
+            <p className="fte-sf-note">{feedback.note}</p>
+          )}
+          {feedback.error && (
+            <p className="fte-sf-error" role="alert">
+              {feedback.error}
             </p>
           )}
-          {pollState === 'timeout' && (
+          {waiting}
+          {state === 'idle' && replied && (
             <p className="fte-sf-waiting fte-sf-waiting--done">
-              This is taking a little longer than usual. We&rsquo;ll email you as soon as your answer is ready.
+              We&rsquo;ll email you when there&rsquo;s a new reply.{' '}
+              <button type="button" className="fte-sf-link-button" onClick={wake}>
+                Check for replies
+              </button>
             </p>
           )}
         </div>
@@ -571,54 +839,88 @@ export default function SupportForm({
   apiBase = '',
   theme,
   pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
+  maxPollIntervalMs = DEFAULT_MAX_POLL_INTERVAL_MS,
   maxPollMs = DEFAULT_MAX_POLL_MS,
   onSubmitted,
+  initialTicket,
+  syncUrl = false,
 }) {
   const { mode, style } = useMemo(() => normalizeTheme(theme), [theme]);
-  const [submission, setSubmission] = useState(null); // {ticketId, values, at}
+  // {ticketId, token, values?, at?}: a submission made here, or a ticket opened from a link.
+  const [current, setCurrent] = useState(() =>
+    initialTicket && initialTicket.ticketId
+      ? { ticketId: String(initialTicket.ticketId), token: String(initialTicket.token || '') }
+      : null,
+  );
   const [formKey, setFormKey] = useState(0);
   const onSubmittedRef = useRef(onSubmitted);
   onSubmittedRef.current = onSubmitted;
 
-  const handleSuccess = useCallback((ticketId, values) => {
-    setSubmission({ ticketId, values, at: new Date().toISOString() });
-    const cb = onSubmittedRef.current;
-    if (typeof cb === 'function') {
-      try {
-        cb(ticketId);
-      } catch (err) {
-        // A host callback must never break the form.
-        if (typeof console !== 'undefined') console.error(err);
+  const handleSuccess = useCallback(
+    (ticketId, values, token) => {
+      setCurrent({ ticketId, token: token || '', values, at: new Date().toISOString() });
+      // On our own page the address bar becomes the ticket's link, so a reload (or a
+      // bookmark) opens the ticket again.
+      if (syncUrl && token) replaceQuery({ ticket: ticketId, token });
+      const cb = onSubmittedRef.current;
+      if (typeof cb === 'function') {
+        try {
+          cb(ticketId);
+        } catch (err) {
+          // A host callback must never break the form.
+          if (typeof console !== 'undefined') console.error(err);
+        }
       }
-    }
-  }, []);
+    },
+    [syncUrl],
+  );
 
   const handleReset = useCallback(() => {
-    setSubmission(null);
+    setCurrent(null);
     setFormKey((k) => k + 1);
-  }, []);
+    if (syncUrl) replaceQuery({ ticket: null, token: null });
+  }, [syncUrl]);
 
   return (
     <div className={`fte-sf fte-sf--${mode}`} style={style} data-mode={mode}>
-      {submission ? (
-        <SuccessView
-          key={submission.ticketId}
+      {current ? (
+        <TicketView
+          key={current.ticketId}
           apiBase={apiBase}
-          ticketId={submission.ticketId}
-          submitted={{ ...submission.values, at: submission.at }}
+          ticketId={current.ticketId}
+          token={current.token}
+          submitted={current.values ? { ...current.values, at: current.at } : null}
           pollIntervalMs={pollIntervalMs}
+          maxPollIntervalMs={maxPollIntervalMs}
           maxPollMs={maxPollMs}
           onReset={handleReset}
         />
       ) : (
-        <SupportFormView
-          key={formKey}
-          apiBase={apiBase}
-          onSuccess={handleSuccess}
-          initialValues={EMPTY_VALUES}
-          autoFocus={formKey > 0}
-        />
+        <>
+          <SupportFormView
+            key={formKey}
+            apiBase={apiBase}
+            onSuccess={handleSuccess}
+            initialValues={EMPTY_VALUES}
+            autoFocus={formKey > 0}
+          />
+          <FindRequest apiBase={apiBase} />
+        </>
       )}
     </div>
   );
+}
+
+function replaceQuery(changes) {
+  if (typeof window === 'undefined' || !window.history || !window.location) return;
+  try {
+    const url = new URL(window.location.href);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value == null) url.searchParams.delete(key);
+      else url.searchParams.set(key, value);
+    }
+    window.history.replaceState(window.history.state, '', url.toString());
+  } catch {
+    // An odd host page (sandboxed iframe, file://) keeps its URL; the ticket still works.
+  }
 }

@@ -53,6 +53,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     setupFiles: ['./tests/setup.js'],
+    // user-event types key by key: on a busy two-core machine a form fill alone takes seconds.
+    testTimeout: 20000,
     include: ['tests/**/*.test.{js,jsx}'],
     css: false,
     restoreMocks: true,

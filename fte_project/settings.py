@@ -295,6 +295,8 @@ GMAIL_HTTP_TIMEOUT = envfloat("GMAIL_HTTP_TIMEOUT", 20)
 WEBFORM_STATUS_RATE = env("WEBFORM_STATUS_RATE", "1200/hour")
 WEBFORM_RATE_PER_IP = env("WEBFORM_RATE_PER_IP", "20/hour")
 WEBFORM_RATE_PER_EMAIL = env("WEBFORM_RATE_PER_EMAIL", "10/hour")
+# How long a signed link to a ticket's page (/support/?ticket=…&token=…) opens it.
+SUPPORT_LINK_MAX_AGE_DAYS = envint("SUPPORT_LINK_MAX_AGE_DAYS", 30)
 
 # --- Human desk -------------------------------------------------------------------------
 SLA_HOURS = {

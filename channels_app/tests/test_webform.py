@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from channels_app.support_links import ticket_token
 from crm import services
 from crm.models import Author, Channel, Message, OutboxEvent, Ticket, TicketStatus
 
@@ -18,6 +19,11 @@ VALID = {
     "priority": "high",
     "message": "The reset email never arrives. I checked the spam folder too.",
 }
+
+
+def ticket_url(reference: str) -> str:
+    """The ticket's API URL with the signed token the page would hold."""
+    return f"/support/ticket/{reference}?token={ticket_token(reference=reference)}"
 
 
 def submit(client, payload=None, **extra):  # type: ignore[no-untyped-def]
@@ -76,7 +82,7 @@ def test_the_ticket_page_shows_only_the_forms_messages(api) -> None:  # type: ig
     # A WhatsApp message from the number typed in the form joins the same conversation and ticket.
     services.inbound_message_accept(channel="whatsapp", provider_id="SM-2", content="my other secret question",
                                     phone="+14155550123", ticket=ticket)
-    page = api.get(f"/support/ticket/{reference}").json()
+    page = api.get(ticket_url(reference)).json()
     assert [m["channel"] for m in page["messages"]] == ["web_form"]
     assert "secret" not in json.dumps(page)
 
@@ -204,7 +210,7 @@ def test_html_in_the_message_is_stored_and_returned_as_text(api) -> None:  # typ
     reference = submit(api, {**VALID, "message": hostile}).json()["ticket_id"]
 
     assert Message.objects.get().content == hostile  # stored verbatim, as text
-    response = api.get(f"/support/ticket/{reference}")
+    response = api.get(ticket_url(reference))
     assert response["Content-Type"] == "application/json"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response.json()["messages"][0]["content"] == hostile
@@ -215,7 +221,7 @@ def test_idempotency_key_returns_the_same_ticket(api) -> None:  # type: ignore[n
     again = submit(api, HTTP_IDEMPOTENCY_KEY="3f1c2a7e-1111-4c1d-9d5e-123456789abc")
 
     assert first.status_code == again.status_code == 201
-    assert first.json() == again.json()
+    assert first.json()["ticket_id"] == again.json()["ticket_id"]
     assert Message.objects.count() == 1 and Ticket.objects.count() == 1
 
 
@@ -279,19 +285,21 @@ def test_ticket_status_shows_customer_visible_messages(api) -> None:  # type: ig
     services.outbound_message_record(ticket=ticket, channel="web_form", content="Hi Ana,\n\nTry this.")
     services.outbound_message_record(ticket=ticket, channel="web_form", content="internal", author=Author.SYSTEM)
 
-    response = api.get(f"/support/ticket/{reference.lower()}")
+    response = api.get(ticket_url(reference.lower()))
 
     assert response.status_code == 200
     body = response.json()
     assert body["ticket_id"] == reference and body["status"] == TicketStatus.OPEN
     assert [m["author"] for m in body["messages"]] == ["customer", "agent"]
-    assert set(body["messages"][0]) == {"author", "channel", "content", "created_at"}
+    assert set(body["messages"][0]) == {"id", "author", "channel", "content", "created_at"}
+    assert body["messages"][1]["feedback"] is None  # an AI answer the customer has not rated yet
+    assert body["status_label"] == "Received"
     assert response["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("reference", ["TKT-NOPE0000", "<script>", "x" * 40])
 def test_unknown_ticket_is_a_json_404(api, reference) -> None:  # type: ignore[no-untyped-def]
-    response = api.get(f"/support/ticket/{reference}")
+    response = api.get(ticket_url(reference))
     assert response.status_code == 404
     assert response.json() == {"detail": "There is no ticket with this reference."}
 

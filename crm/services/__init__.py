@@ -8,6 +8,7 @@ module of this package holds one entity's actions.
 """
 from crm.services.conversations import *  # noqa: F401,F403
 from crm.services.customers import *  # noqa: F401,F403
+from crm.services.feedback import *  # noqa: F401,F403
 from crm.services.knowledge import *  # noqa: F401,F403
 from crm.services.messages import *  # noqa: F401,F403
 from crm.services.metrics import *  # noqa: F401,F403

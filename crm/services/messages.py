@@ -18,6 +18,7 @@ from crm.errors import InvalidInput
 from crm.events import CHANNEL_AUDIT_TOPIC, Topic
 from crm.models import (
     Author,
+    Channel,
     Conversation,
     DeliveryStatus,
     Direction,
@@ -230,6 +231,31 @@ def message_delivery_update(
     if "sent_at" in fields:
         agent_metric_reply_sent(reply=message)
     return message
+
+
+def web_replies_mark_shown(*, ticket: Ticket, now: datetime | None = None) -> list[int]:
+    """The support page has just shown this ticket's web-form replies to the customer.
+
+    Records when (``metadata.shown_on_page_at``) and moves replies the sender already
+    handled ("queued": on the page only; "sent": emailed too) to "delivered": for the web
+    form, "delivered" means the customer's page displayed it. A reply still "pending"
+    keeps its state, so the delivery task still emails it; it becomes "delivered" then.
+    Returns the ids changed. Cheap when there is nothing to mark (one indexed query).
+    """
+    now = now or timezone.now()
+    unseen = Message.objects.filter(
+        Q(delivery_status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENT])
+        | Q(delivery_status=DeliveryStatus.PENDING) & ~Q(metadata__has_key="shown_on_page_at"),
+        ticket=ticket, channel=Channel.WEB_FORM, direction=Direction.OUTBOUND,
+    )
+    changed = []
+    for message in unseen:
+        shown = {"shown_on_page_at": (message.metadata or {}).get("shown_on_page_at") or now.isoformat()}
+        status = message.delivery_status if message.delivery_status == DeliveryStatus.PENDING \
+            else DeliveryStatus.DELIVERED
+        message_delivery_update(message=message, status=status, metadata=shown)
+        changed.append(message.pk)
+    return changed
 
 
 def message_attach_to_ticket(*, message: Message, ticket: Ticket, only_if_unattached: bool = False) -> bool:

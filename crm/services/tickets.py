@@ -16,6 +16,7 @@ from crm import sla
 from crm.errors import AlreadyClaimed, IllegalTransition, InvalidInput
 from crm.events import Topic
 from crm.models import (
+    PRIORITY_URGENCY,
     URGENCY_RANK,
     Conversation,
     Customer,
@@ -148,7 +149,9 @@ def ticket_escalate(
 
     Publishes ``fte.escalations`` through the outbox. Escalating an already escalated
     ticket updates the packet (more context) and keeps the earlier SLA clock; its urgency
-    can rise (the due time then moves sooner) but never fall.
+    can rise (the due time then moves sooner) but never fall. The ticket's priority (the
+    one the customer chose on the form), when high or urgent, is a floor under ``urgency``
+    (``PRIORITY_URGENCY``).
     """
     if reason not in EscalationReason.values:
         raise InvalidInput(f"Unknown escalation reason {reason!r}.", field="reason")
@@ -159,6 +162,10 @@ def ticket_escalate(
         raise InvalidInput("An escalation needs a summary for the human.", field="summary")
     now = now or timezone.now()
     ticket = _locked(ticket)
+    # The priority the customer chose is the least urgency their ticket gets.
+    floor = PRIORITY_URGENCY.get(ticket.priority)
+    if floor is not None and URGENCY_RANK[floor] < URGENCY_RANK[urgency]:
+        urgency = floor
     already = ticket.status == TicketStatus.ESCALATED
     if not already:
         _transition(ticket, TicketStatus.ESCALATED, actor=actor, reason=reason)

@@ -104,6 +104,16 @@ function autoMount() {
   };
   const interval = Number.parseInt(el.dataset.pollIntervalMs || '', 10);
   if (Number.isFinite(interval) && interval > 0) props.pollIntervalMs = interval;
+  const maxInterval = Number.parseInt(el.dataset.maxPollIntervalMs || '', 10);
+  if (Number.isFinite(maxInterval) && maxInterval > 0) props.maxPollIntervalMs = maxInterval;
+  // data-sync-url="true" (our own /support/ page): the page's address is the ticket's
+  // link, ?ticket=REF&token=…, so a link from an email or a reload opens the ticket.
+  if (el.dataset.syncUrl === 'true') {
+    props.syncUrl = true;
+    const query = new URLSearchParams(window.location.search);
+    const ticketId = query.get('ticket');
+    if (ticketId) props.initialTicket = { ticketId, token: query.get('token') || '' };
+  }
   return mount(el, props);
 }
 

@@ -113,5 +113,16 @@ export function toPayload(values) {
   };
   const phone = values.phone.trim();
   if (phone) payload.phone = phone;
+  const zone = browserTimeZone();
+  if (zone) payload.time_zone = zone;
   return payload;
+}
+
+/** The browser's IANA time zone (e.g. "Europe/Madrid"), so replies can give times in it. */
+export function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch {
+    return '';
+  }
 }

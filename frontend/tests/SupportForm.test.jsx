@@ -145,6 +145,7 @@ describe('SupportForm — submitting', () => {
       priority: 'high',
       message: VALID.message,
       phone: '+44 (20) 7946-0958',
+      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     });
 
     pending.resolve(jsonResponse(201, { ticket_id: TICKET }));
@@ -286,7 +287,7 @@ describe('SupportForm — success view and polling', () => {
     const reply = await screen.findByText(/please clear your cache/, {}, { timeout: 3000 });
     expect(reply.textContent).toBe('Hi Ada,\nplease clear your cache and retry.');
     expect(reply).toHaveClass('fte-sf-msg-body');
-    expect(screen.getByText('Resolved')).toBeInTheDocument();
+    expect(screen.getByText('Solved')).toBeInTheDocument(); // the customer's word for "resolved"
     expect(screen.getByText('Support assistant')).toBeInTheDocument();
     expect(screen.queryByText('We’re preparing your answer…')).not.toBeInTheDocument();
     // Customer's own message is part of the conversation.

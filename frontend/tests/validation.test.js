@@ -61,6 +61,7 @@ describe('validation rules (mirror the API)', () => {
       category: 'general',
       priority: 'medium',
       message: '0123456789',
+      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone, // so replies can say times in it
     });
     expect(toPayload({ ...valid, phone: ' +1 555 1234 ' }).phone).toBe('+1 555 1234');
   });

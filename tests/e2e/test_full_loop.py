@@ -11,6 +11,7 @@ from email.parser import BytesParser
 import pytest
 
 from channels_app.models import GmailMailbox
+from channels_app.support_links import ticket_token
 from channels_app.tasks import deliver_message_task
 from channels_app.tests.helpers import make_mail, push_body, twilio_params, twilio_post
 from crm import services
@@ -103,9 +104,12 @@ def test_web_form_question_to_a_reply_on_the_ticket_page(api) -> None:  # type: 
     assert _process(inbound) == "answered"
 
     [reply] = _agent_replies(inbound)
-    assert reply.delivery_status == DeliveryStatus.DELIVERED
-    page = api.get(f"/support/ticket/{reference}").json()
+    assert reply.delivery_status == DeliveryStatus.SENT  # emailed to the form's address
+    assert reply.metadata["emailed"]["to"] == "ana@example.com"
+    page = api.get(f"/support/ticket/{reference}?token={ticket_token(reference=reference)}").json()
     assert [m["author"] for m in page["messages"]] == ["customer", "agent"]
+    reply.refresh_from_db()
+    assert reply.delivery_status == DeliveryStatus.DELIVERED  # the customer's page showed it
     answer = page["messages"][1]["content"]
     # Web form style: a short greeting, the answer, a sign-off.
     assert answer.startswith("Hi Ana,") and "Loomline Support" in answer
@@ -184,7 +188,7 @@ def test_a_second_form_submission_while_a_person_owns_the_first_goes_to_them_too
 
     assert _process(Message.objects.get(ticket__reference=second, direction="inbound")) == "skipped"
 
-    page = api.get(f"/support/ticket/{second}").json()
+    page = api.get(f"/support/ticket/{second}?token={ticket_token(reference=second)}").json()
     assert page["status"] == "escalated"  # with the same person, not open and waiting for no one
     from crm.models import Ticket
     ticket = Ticket.objects.get(reference=second)
@@ -198,5 +202,5 @@ def test_the_form_reply_greets_by_the_name_typed_not_the_matched_customers(api) 
         "name": "Sam", "email": "ana@example.com", "subject": "Invoices", "category": "billing",
         "priority": "medium", "message": "Where can I download our invoices?"})).json()["ticket_id"]
     assert _process(Message.objects.get(ticket__reference=reference, direction="inbound")) == "answered"
-    answer = api.get(f"/support/ticket/{reference}").json()["messages"][1]["content"]
+    answer = api.get(f"/support/ticket/{reference}?token={ticket_token(reference=reference)}").json()["messages"][1]["content"]
     assert answer.startswith("Hi Sam,") and "Ana" not in answer
