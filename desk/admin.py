@@ -41,7 +41,7 @@ from django.utils.html import format_html
 
 from crm import services
 from crm.errors import AlreadyClaimed, CRMError
-from crm.models import Channel, EscalatedTicket, KnowledgeArticle, Message, Ticket, TicketStatus
+from crm.models import HUMAN_STATUSES, Channel, EscalatedTicket, KnowledgeArticle, Message, Ticket, TicketStatus
 from desk import staff_reply
 
 DUE_SOON = timedelta(hours=1)
@@ -208,7 +208,7 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
     # --- The list ---
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
-        return super().get_queryset(request).filter(status=TicketStatus.ESCALATED)
+        return super().get_queryset(request).filter(status__in=HUMAN_STATUSES)
 
     @admin.display(description="SLA", ordering="sla_due_at")
     def sla_badge(self, obj: Ticket) -> str:
@@ -437,6 +437,13 @@ class EscalatedTicketAdmin(admin.ModelAdmin):
                     handed = staff_reply.staff_reply_retry(ticket=ticket)
                     self.message_user(request, f"{len(handed)} pending repl{'y' if len(handed) == 1 else 'ies'} "
                                       "handed to delivery again.", messages.SUCCESS)
+                    return HttpResponseRedirect(self._change_url(ticket))
+                case "pending" | "on_hold" | "reopen":
+                    status = {"pending": TicketStatus.PENDING, "on_hold": TicketStatus.ON_HOLD,
+                              "reopen": TicketStatus.ESCALATED}[verb]
+                    services.ticket_set_status(ticket=ticket, status=status, actor=user)
+                    self.message_user(request, f"{ticket.reference}: {TicketStatus(status).label.lower()}.",
+                                      messages.SUCCESS)
                     return HttpResponseRedirect(self._change_url(ticket))
                 case "resolve":
                     services.ticket_resolve(ticket=ticket, notes=notes, actor=user)
