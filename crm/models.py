@@ -501,5 +501,5 @@ class EscalatedTicket(Ticket):
 
     class Meta:
         proxy = True
-        verbose_name = "escalated ticket"
-        verbose_name_plural = "escalation queue"
+        verbose_name = "ticket on the desk"
+        verbose_name_plural = "tickets on the desk"
