@@ -113,7 +113,8 @@ def desk_staff() -> QuerySet:
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Assign to")
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Assign to",
+                                      empty_label="Colleague…")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
