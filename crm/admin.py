@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from crm import links
 from crm.models import (
     AgentMetric,
     ChannelConfig,
@@ -41,8 +42,9 @@ class CustomerAdmin(admin.ModelAdmin):
     def ticket_list(self, obj: Customer) -> str:
         tickets = obj.tickets.order_by("-created_at")[:20]
         return format_html_join(
-            "", '<div><a href="/admin/crm/ticket/{}/change/">{}</a> — {} — {}</div>',
-            ((t.pk, t.reference, t.get_status_display(), t.subject or "(no subject)") for t in tickets),
+            "", '<div><a href="{}">{}</a> — {} — {}</div>',
+            ((links.ticket_path(ticket_id=t.pk), t.reference, t.get_status_display(), t.subject or "(no subject)")
+             for t in tickets),
         ) or "—"
 
 
@@ -151,16 +153,40 @@ class EscalatedFilter(admin.SimpleListFilter):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
+    """Every ticket, to find one; never edited here.
+
+    A ticket changes only through services (``crm.services``: the lifecycle, its events
+    and its rules), so there is no change form to get around them: editing the raw
+    fields let staff clear an escalated ticket's reason (a check constraint, then a 500)
+    or move it to another customer than its conversation's, unaudited. Opening a ticket
+    goes to its page for staff (the desk's, through ``crm.links``); without one, this
+    admin shows the record read-only.
+    """
+
     list_display = ("reference", "customer", "source_channel", "priority", "status", "escalation_reason",
                     "assignee", "created_at")
     list_filter = ("status", "source_channel", "priority", EscalatedFilter, "escalation_reason")
     list_select_related = ("customer", "assignee")
     search_fields = ("reference", "customer__email", "customer__identifiers__value", "subject")
     raw_id_fields = ("customer", "conversation", "assignee")
-    # Assignment goes through the queue's atomic claim, never a bare field edit.
-    readonly_fields = ("reference", "status", "assignee", "assigned_at", "escalated_at", "sla_due_at", "sla_breached_at", "first_response_at",
-                       "resolved_at", "closed_at", "created_at", "updated_at")
     inlines = [TicketEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tickets are opened by the agent and the intake, through services
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # the audit trail and the reports need every ticket
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        if links.ticket_page_registered() and object_id.isdigit():
+            return HttpResponseRedirect(links.ticket_path(ticket_id=int(object_id)))
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(KnowledgeArticle)

@@ -33,7 +33,16 @@ def ticket_record_path(ticket_id: int) -> str:
     return reverse("admin:crm_ticket_change", args=[ticket_id])
 
 
+def ticket_page_registered() -> bool:
+    """Whether an app above crm shows tickets (the desk): crm's raw ticket form then sends staff there."""
+    return _builder is not None
+
+
+def ticket_path(*, ticket_id: int) -> str:
+    """The path of the ticket's page for staff on this site."""
+    return (_builder or ticket_record_path)(ticket_id)
+
+
 def ticket_url(*, ticket_id: int) -> str:
     """The absolute URL (under ``PUBLIC_BASE_URL``) of the ticket's page for staff."""
-    path = (_builder or ticket_record_path)(ticket_id)
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    return f"{settings.PUBLIC_BASE_URL}{ticket_path(ticket_id=ticket_id)}"

@@ -194,6 +194,18 @@ class TicketStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# A person owns the conversation while its ticket is in one of these: the AI stays out and
+# the customer's next message goes back to that person (crm.selectors.human_owns_conversation).
+HUMAN_STATUSES: tuple[str, ...] = (TicketStatus.ESCALATED, TicketStatus.PENDING, TicketStatus.ON_HOLD)
+
+
+class SLATarget(models.TextChoices):
+    """Which clock ``Ticket.sla_due_at`` is counting (crm/sla.py)."""
+
+    FIRST_RESPONSE = "first_response", "First response"
+    RESOLUTION = "resolution", "Resolution"
+
+
 class Priority(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
@@ -244,6 +256,23 @@ REASON_PRECEDENCE: tuple[str, ...] = (
 )
 
 
+# Who works each reason (context/escalation-rules.md, "Handled by"): what the desk shows staff
+# in plain words ("Refund request — Billing Operations").
+REASON_TEAM: dict[str, str] = {
+    EscalationReason.SECURITY_INCIDENT: "Trust & Security",
+    EscalationReason.LEGAL_LANGUAGE: "Legal and Privacy",
+    EscalationReason.REFUND_REQUEST: "Billing Operations",
+    EscalationReason.PRICING_INQUIRY: "Billing Operations / Sales",
+    EscalationReason.NEGATIVE_SENTIMENT: "Support Lead on duty",
+    EscalationReason.EXPLICIT_HUMAN_REQUEST: "Support Specialists",
+    EscalationReason.KNOWLEDGE_NOT_FOUND: "Support Specialists / Technical Support",
+    EscalationReason.PROCESSING_FAILED: "Support Specialists",
+    EscalationReason.DELIVERY_FAILED: "Support Specialists",
+    EscalationReason.SLA_BREACH: "Support Lead on duty",
+    EscalationReason.CHANNEL_PAUSED: "Support Specialists",
+}
+
+
 # Crockford's alphabet without I, L, O, U: easy to read out over the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -279,6 +308,13 @@ class Ticket(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     sla_due_at = models.DateTimeField(null=True, blank=True)
     sla_breached_at = models.DateTimeField(null=True, blank=True)
+    # The clock sla_due_at belongs to: first human response after an escalation, then resolution.
+    sla_target = models.CharField(max_length=20, choices=SLATarget.choices, blank=True)
+    # Set while the clock is paused (waiting on the customer); resuming moves the due time on.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The first reply a member of staff sent (first_response_at counts the AI's replies too).
+    first_human_response_at = models.DateTimeField(null=True, blank=True)
     resolution_notes = models.TextField(blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -341,6 +377,7 @@ class TicketEvent(models.Model):
         SLA_BREACHED = "sla_breached"
         NOTE = "note"
         FEEDBACK = "feedback"  # the customer said an answer helped or not: data {"helped": bool, "channel"}
+        SLA = "sla"  # the SLA clock changed: data {"change": "target" | "paused" | "resumed", ...}
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -470,5 +507,5 @@ class EscalatedTicket(Ticket):
 
     class Meta:
         proxy = True
-        verbose_name = "escalated ticket"
-        verbose_name_plural = "escalation queue"
+        verbose_name = "ticket on the desk"
+        verbose_name_plural = "tickets on the desk"

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crm.models import (
+    HUMAN_STATUSES,
     Author,
     Channel,
     ChannelConfig,
@@ -103,13 +104,17 @@ def web_form_open_tickets(*, email: str, limit: int = 20) -> list[Ticket]:
 
 
 def human_owns_conversation(*, conversation_id: int, except_escalated_by: int | None = None) -> bool:
-    """True while an escalated ticket in the conversation is with staff: the AI stays out.
+    """True while a person owns a ticket in the conversation: the AI stays out.
+
+    Escalated, waiting on the customer (pending) and on hold all count: the customer's
+    answer to a member of staff goes back to that person (``ticket_customer_replied``
+    has already put the ticket back in their queue by the time the pipeline asks).
 
     ``except_escalated_by``: a message whose own processing escalated the ticket still
     gets its escalation notice delivered (on a retry, say); every other message, and
     that one's other replies if someone else escalated meanwhile, are held.
     """
-    packets = Ticket.objects.filter(conversation_id=conversation_id, status=TicketStatus.ESCALATED).values_list(
+    packets = Ticket.objects.filter(conversation_id=conversation_id, status__in=HUMAN_STATUSES).values_list(
         "escalation_packet", flat=True)
     return any(except_escalated_by is None or (packet or {}).get("message_id") != except_escalated_by
                for packet in packets)

@@ -1,4 +1,5 @@
-"""Periodic CRM work for the human desk: marking SLA breaches.
+"""CRM work for the human desk in the background: SLA breaches, closing tickets that
+waited too long on the customer, and telling staff a ticket reached the desk.
 
 Beat runs ``crm.mark_sla_breaches`` every minute. Each breach is marked once
 (``services.ticket_mark_sla_breach`` locks the row and checks it is not marked yet), which
@@ -18,7 +19,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from crm import links, services
-from crm.models import Ticket, TicketStatus
+from crm.models import HUMAN_STATUSES, REASON_TEAM, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ def sla_breaches_mark(*, now: datetime | None = None, limit: int = BATCH_SIZE) -
     """
     now = now or timezone.now()
     overdue = (
-        Ticket.objects.filter(status=TicketStatus.ESCALATED, sla_breached_at__isnull=True, sla_due_at__lte=now)
+        Ticket.objects.filter(status__in=HUMAN_STATUSES, sla_paused_at__isnull=True, sla_breached_at__isnull=True,
+                              sla_due_at__lte=now)
         .order_by("sla_due_at", "id")
         .only("pk")[:limit]
     )
@@ -88,3 +90,66 @@ def mark_sla_breaches(self, notify_ids: list[int] | None = None) -> list[str]:  
             log.warning("SLA breach email for %d ticket(s) failed: %s; retrying", len(ids), exc)
             raise self.retry(exc=exc, kwargs={"notify_ids": ids}, countdown=min(60 * 2 ** self.request.retries, 900))
     return [t.reference for t in marked]
+
+
+@shared_task(name="crm.close_stale_pending", ignore_result=True)
+def close_stale_pending() -> list[str]:
+    """Close tickets that waited on the customer longer than ``TICKET_AUTO_CLOSE_PENDING_DAYS``."""
+    return [t.reference for t in services.tickets_close_stale_pending()]
+
+
+SUPPORT_STAFF_GROUP = "Support staff"
+
+
+def escalation_recipients(ticket: Ticket) -> list[str]:
+    """Who hears about a ticket reaching the desk: its assignee, else every active member of
+    "Support staff" with an address, else ``STAFF_NOTIFY_EMAIL``."""
+    from django.contrib.auth import get_user_model
+
+    if ticket.assignee_id and ticket.assignee.is_active and ticket.assignee.email:
+        return [ticket.assignee.email]
+    members = (get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=SUPPORT_STAFF_GROUP)
+               .exclude(email="").values_list("email", flat=True).distinct())
+    return sorted(set(members)) or [settings.STAFF_NOTIFY_EMAIL]
+
+
+def escalation_email(ticket: Ticket, *, why: str) -> tuple[str, str]:
+    """Subject and body of the notice: the reason in words, who handles it, when it is due, the link."""
+    reason = ticket.get_escalation_reason_display() or "Escalated"
+    team = REASON_TEAM.get(ticket.escalation_reason, "")
+    due = (f"due {timezone.localtime(ticket.sla_due_at):%a %d %b %H:%M %Z}" if ticket.sla_due_at else "no due time")
+    if why == "customer_replied":
+        subject = f"{ticket.reference}: {ticket.customer} replied"
+        opening = f"{ticket.customer} answered on {ticket.reference}; it is back in your queue."
+    else:
+        subject = f"{ticket.reference}: {reason} ({ticket.get_urgency_display() or 'normal'}) needs a person"
+        opening = f"A ticket was escalated to the desk: {reason}{' — ' + team if team else ''}."
+    body = (f"{opening}\n\n"
+            f"Customer: {ticket.customer}\nSubject: {ticket.subject or '(no subject)'}\n"
+            f"Urgency: {ticket.get_urgency_display() or '—'}, {due}\n"
+            f"Assigned to: {ticket.assignee or 'nobody yet'}\n\n"
+            f"{(ticket.escalation_summary or '').strip()[:800]}\n\n"
+            f"Open it: {links.ticket_url(ticket_id=ticket.pk)}\n")
+    return subject, body
+
+
+@shared_task(bind=True, name="crm.escalation_notify", max_retries=5, ignore_result=True)
+def escalation_notify(self, ticket_id: int, why: str = "escalated") -> int:  # type: ignore[no-untyped-def]
+    """Email staff that a ticket reached the desk (``why``: "escalated" or "customer_replied").
+
+    One message per recipient (addresses are not shared). A ticket that has left the
+    desk by the time this runs is skipped. Returns the number of emails sent.
+    """
+    from django.core.mail import EmailMessage, get_connection
+
+    ticket = Ticket.objects.select_related("customer", "assignee").filter(pk=ticket_id).first()
+    if ticket is None or ticket.status != TicketStatus.ESCALATED:
+        return 0
+    subject, body = escalation_email(ticket, why=why)
+    try:
+        with get_connection() as connection:
+            return connection.send_messages([
+                EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], connection=connection)
+                for address in escalation_recipients(ticket)]) or 0
+    except (smtplib.SMTPException, OSError) as exc:
+        raise self.retry(exc=exc, countdown=min(60 * 2 ** self.request.retries, 900))

@@ -7,9 +7,14 @@ any transaction and retries transient failures with back-off.
 
 Replying claims the ticket for the replying member of staff when nobody holds it, and
 refuses when someone else does: two people answering one customer at once is exactly
-what the atomic claim exists to prevent. The ticket stays escalated, so the AI keeps
-out of the conversation (``crm.selectors.human_owns_conversation``) until staff resolve
-it or hand it back.
+what the atomic claim exists to prevent.
+
+A reply is the first human response when it is the first since the escalation (the
+first-response target is met and the resolution target starts), and it moves the ticket
+on: to waiting on the customer unless the member of staff chose on hold, still needing a
+reply, or resolved (``crm.services.ticket_staff_replied``). Waiting or on hold, the
+ticket is still that person's: the AI keeps out of the conversation
+(``crm.selectors.human_owns_conversation``) and the customer's answer comes back to them.
 """
 from __future__ import annotations
 
@@ -22,7 +27,17 @@ from agent_app.formatting import SIGNATURE_NAME, format_for_channel
 from channels_app.enqueue import enqueue_delivery
 from crm import selectors, services
 from crm.errors import IllegalTransition, InvalidInput
-from crm.models import Author, Channel, DeliveryStatus, Direction, IdentifierKind, Message, Ticket, TicketStatus
+from crm.models import (
+    HUMAN_STATUSES,
+    Author,
+    Channel,
+    DeliveryStatus,
+    Direction,
+    IdentifierKind,
+    Message,
+    Ticket,
+    TicketStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +80,18 @@ def default_reply_channel(*, ticket: Ticket) -> str:
     return last.channel if last else ticket.source_channel
 
 
-def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, channel: str | None = None) -> Message:
-    """Send a staff member's reply to the customer of an escalated ticket.
+def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, channel: str | None = None,
+                     status: str = TicketStatus.PENDING) -> Message:
+    """Send a staff member's reply to the customer of a ticket a person owns.
 
     Formats ``text`` for the channel (``format_for_channel``, signed with the staff
     member's first name), records it as a staff message, claims the ticket for ``user``
     if it is unassigned, and after the commit hands it to the delivery task.
-    ``channel`` defaults to where the customer last wrote.
+    ``channel`` defaults to where the customer last wrote. The ticket then moves to
+    ``status`` (waiting on the customer unless told otherwise; see ``ticket_staff_replied``).
 
-    Raises ``InvalidInput`` (empty reply, unreachable channel), ``IllegalTransition``
-    (the ticket is not escalated) or ``AlreadyClaimed`` (another member of staff holds it).
+    Raises ``InvalidInput`` (empty reply, unreachable channel, a status staff cannot
+    choose), ``IllegalTransition`` (no person owns the ticket) or ``AlreadyClaimed`` (another member of staff holds it).
     Returns the message as recorded (its delivery state moves on as the task works).
     """
     text = (text or "").strip()
@@ -86,10 +103,10 @@ def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, chann
     with transaction.atomic():
         # Lock the ticket (not its customer) so a concurrent claim or reassignment waits.
         ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
-        if ticket.status != TicketStatus.ESCALATED:
+        if ticket.status not in HUMAN_STATUSES:
             raise IllegalTransition(
                 f"Ticket {ticket.reference} is {ticket.get_status_display().lower()}: staff reply from the desk only "
-                "while a ticket is escalated (a human owns it).",
+                "while a person owns the ticket (escalated, waiting on the customer or on hold).",
                 field="status",
             )
         if ticket.assignee_id != user.pk:
@@ -121,6 +138,7 @@ def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, chann
             subject=answered.subject if answered and channel == Channel.EMAIL else "",
             metadata=metadata,
         )
+        services.ticket_staff_replied(ticket=ticket, actor=user, status=status)
         message_id = message.pk
         # The one delivery path: the delivery task sends it, with its own retries.
         transaction.on_commit(lambda: enqueue_delivery(message_id))

@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
     "mark-sla-breaches": {"task": "crm.mark_sla_breaches", "schedule": envfloat("SLA_CHECK_SECONDS", 60.0)},
     # Messages whose worker died mid-task go back to the queue once their lease runs out.
     "requeue-stalled-messages": {"task": "agent_app.requeue_stalled", "schedule": 60.0},
+    # Tickets waiting on the customer longer than TICKET_AUTO_CLOSE_PENDING_DAYS are closed.
+    "close-stale-pending-tickets": {"task": "crm.close_stale_pending", "schedule": 3600.0},
     # Replies whose delivery task was lost are handed to it again.
     "deliver-stalled-replies": {"task": "channels_app.deliver_stalled", "schedule": 60.0},
     # Gmail's watch lapses after 7 days; renewing daily keeps a margin for failures.
@@ -316,6 +318,19 @@ SLA_CHANNEL_FACTOR = {
 SLA_BUSINESS_HOURS = env("SLA_BUSINESS_HOURS", "")
 SLA_TIME_ZONE = env("SLA_TIME_ZONE") or TIME_ZONE
 SLA_ALWAYS_ON_URGENCIES = envlist("SLA_ALWAYS_ON_URGENCIES", "urgent")
+# After the first staff reply the resolution target runs, counted from that reply.
+SLA_RESOLUTION_HOURS = {
+    "urgent": envfloat("SLA_RESOLUTION_HOURS_URGENT", 8),
+    "high": envfloat("SLA_RESOLUTION_HOURS_HIGH", 24),
+    "normal": envfloat("SLA_RESOLUTION_HOURS_NORMAL", 48),
+    "low": envfloat("SLA_RESOLUTION_HOURS_LOW", 120),
+}
+# "Waiting on customer" always pauses the SLA clock; "on hold" only when this is set.
+SLA_PAUSE_ON_HOLD = envbool("SLA_PAUSE_ON_HOLD", False)
+# A ticket waiting on the customer this many days is closed (0: never).
+TICKET_AUTO_CLOSE_PENDING_DAYS = envint("TICKET_AUTO_CLOSE_PENDING_DAYS", 7)
+# Email staff when a ticket reaches the desk: its assignee, else the "Support staff" group.
+ESCALATION_EMAIL_NOTIFY = envbool("ESCALATION_EMAIL_NOTIFY", True)
 
 # --- Demo -------------------------------------------------------------------------------
 DEMO_ADMIN_USERNAME = env("DEMO_ADMIN_USERNAME", "admin")

@@ -11,9 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import (
+    HUMAN_STATUSES,
     Conversation,
     ConversationStatus,
     Customer,
+    Ticket,
 )
 from crm.validation import check_channel
 
@@ -25,7 +27,9 @@ def conversation_for(
     """The customer's active conversation, continued across channels, or a new one.
 
     A conversation stays active while the customer has written within
-    ``CONVERSATION_WINDOW_HOURS``. An email reply in a known Gmail thread always
+    ``CONVERSATION_WINDOW_HOURS``, and for as long as a person owns its ticket (escalated,
+    waiting on the customer, on hold): a customer who answers a member of staff days
+    later reaches that person, not the AI. An email reply in a known Gmail thread always
     returns to that thread's conversation.
     """
     check_channel(channel)
@@ -49,9 +53,12 @@ def conversation_for(
         .filter(customer=customer, status=ConversationStatus.ACTIVE)
         .order_by("-last_message_at")
     )
+    active = list(active)
+    held = set(Ticket.objects.filter(conversation_id__in=[c.pk for c in active], status__in=HUMAN_STATUSES)
+               .values_list("conversation_id", flat=True))
     current = None
     for conversation in active:
-        if current is None and conversation.last_message_at >= window_start:
+        if current is None and (conversation.last_message_at >= window_start or conversation.pk in held):
             current = conversation
         else:
             # Stale: the customer went quiet. Close it so reports see where it ended.

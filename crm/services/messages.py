@@ -41,6 +41,7 @@ from crm.services.outbox import outbox_add
 from crm.services.tickets import (
     ticket_flag_failure,
     ticket_for_conversation,
+    ticket_customer_replied,
     ticket_hand_back,
 )
 from crm.text import storable_data, storable_text
@@ -122,6 +123,9 @@ def inbound_message_accept(
         return InboundResult(Message.objects.get(channel=channel, provider_id=provider_id), created=False)
 
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    # An answer to a ticket waiting on the customer (or on hold) puts it back in its
+    # person's queue now, before the pipeline sees the message (which then holds it for them).
+    ticket_customer_replied(conversation_id=conversation.pk, message_id=message.pk, now=now)
     event = {
         "event": "message.received",
         "message_id": message.pk,

@@ -60,7 +60,7 @@ def test_a_staff_reply_is_formatted_recorded_and_delivered_on_each_channel(
     assert reply.delivery_status == delivered_as
     # The reply claimed the ticket for Maya; a human still owns it.
     ticket.refresh_from_db()
-    assert ticket.assignee == maya.user and ticket.status == TicketStatus.ESCALATED
+    assert ticket.assignee == maya.user and ticket.status == TicketStatus.PENDING
     assert ticket.first_response_at is not None
     assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.ASSIGNED, actor=maya.user).count() == 1
 
