@@ -26,7 +26,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,6 +46,7 @@ from channels_app.webform import webform_submit
 from crm import selectors
 from crm.errors import CRMError
 from fte_project.parsers import SafeJSONParser
+from fte_project.renderers import SafeJSONRenderer
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class PublicAPIView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [SafeJSONRenderer]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if request.method in ("POST", "PUT", "PATCH"):

@@ -135,6 +135,18 @@ def test_invalid_fields_are_400_per_field_and_store_nothing(api, change, field) 
     assert Message.objects.count() == 0 and Ticket.objects.count() == 0
 
 
+@pytest.mark.parametrize("field", ["category", "priority"])
+def test_a_lone_surrogate_in_a_choice_is_a_json_400_not_a_500(api, field) -> None:  # type: ignore[no-untyped-def]
+    # "not a valid choice" echoes the input; a lone surrogate cannot be encoded as UTF-8.
+    body = json.dumps({**VALID, field: "\ud800"}).encode()
+    response = api.post("/support/submit", data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    response.content.decode("utf-8")  # strict: the body is valid UTF-8
+    assert field in response.json()["fields"]
+    assert Message.objects.count() == 0
+
+
 def test_missing_fields_are_listed(api) -> None:  # type: ignore[no-untyped-def]
     response = submit(api, {})
     assert response.status_code == 400
