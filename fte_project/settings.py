@@ -6,6 +6,7 @@ channels in sandbox mode. ``.env.example`` lists every variable.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "axes",
     "crm",
     "channels_app",
     "agent_app",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out login into the lockout page (see AXES_* below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fte_project.urls"
@@ -115,6 +119,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Staff sign-in throttling (django-axes): after ADMIN_LOGIN_MAX_FAILURES wrong passwords in a
+# row for one username from one address, that pair is refused for ADMIN_LOGIN_LOCKOUT_MINUTES
+# (each attempt during the lock restarts it), before any password is checked. Counted in
+# the database, so every web process sees the same count. Lockout by the pair, not by the
+# username alone: a guesser elsewhere cannot lock the real person out. `manage.py
+# axes_reset` (or axes_reset_username USERNAME) lifts locks at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("ADMIN_LOGIN_MAX_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("ADMIN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fte_project.client_ip.client_ip_address"  # the same address the API throttles count
+AXES_LOCKOUT_CALLABLE = "fte_project.login_lockout.lockout_response"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
