@@ -74,3 +74,16 @@ def test_the_gunicorn_access_log_has_no_push_token(tmp_path: Path) -> None:
     logged = access.read_text()
     assert "s3cret-push-token" not in logged
     assert "/webhooks/gmail?token=[redacted]" in logged
+
+
+def test_celery_workers_handlers_redact_too() -> None:
+    from celery.signals import after_setup_logger
+
+    logger = logging.getLogger("test.celery.worker")
+    stream = io.StringIO()
+    logger.addHandler(logging.StreamHandler(stream))
+    logger.propagate = False
+    after_setup_logger.send(sender=None, logger=logger, loglevel=logging.INFO, logfile=None, format="", colorize=False)
+
+    logger.error("message 7: permanent twilio failure: The 'To' number whatsapp:+14155550123 is not valid")
+    assert "whatsapp:+***0123" in stream.getvalue() and "14155550123" not in stream.getvalue()
