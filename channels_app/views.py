@@ -24,7 +24,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,7 +44,7 @@ from channels_app.throttles import TicketStatusThrottle, WebFormEmailThrottle, W
 from channels_app.webform import webform_submit
 from crm import selectors
 from crm.errors import CRMError
-from fte_project.parsers import SafeJSONParser
+from fte_project.parsers import SafeFormParser, SafeJSONParser, utf8_declared
 from fte_project.renderers import SafeJSONRenderer
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ class PublicAPIView(APIView):
 
 
 class SupportSubmitView(PublicAPIView):
-    parser_classes = [SafeJSONParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeFormParser]
     throttle_classes = [WebFormIPThrottle, WebFormEmailThrottle]
 
     @extend_schema(
@@ -175,12 +174,18 @@ def _form_params(request: HttpRequest) -> QueryDict | JsonResponse:
     """The POSTed form, or the 4xx that explains why there is none."""
     if request.content_type != "application/x-www-form-urlencoded":
         return json_error(415, "Send application/x-www-form-urlencoded, as Twilio does.")
+    charset = request.content_params.get("charset")
+    if not utf8_declared(charset):
+        # Django's request.POST would raise BadRequest: its HTML 400 page.
+        return json_error(400, f"Send the form as UTF-8, as Twilio does; this one declares charset={charset[:40]}.")
     try:
         body = request.body
         for pair in body.split(b"&"):
             # Refuse what is not UTF-8 instead of storing replacement characters.
             unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
-        return request.POST
+        # Parsed here rather than through request.POST, which refuses "utf8" and other
+        # names of UTF-8; same limit on the number of fields.
+        return QueryDict(body, encoding="utf-8")
     except RequestDataTooBig:
         return json_error(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.")
     except TooManyFieldsSent:

@@ -157,10 +157,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_REQUEST_BYTES", 256 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fte_project.api_errors.api_exception_handler",
-    # DRF's defaults, with a JSON parser that refuses too-deep nesting instead of a 500.
+    # DRF's defaults, with JSON read as UTF-8 and refusing too-deep nesting, and forms refusing
+    # a charset other than UTF-8 (each was a 500).
     "DEFAULT_PARSER_CLASSES": [
         "fte_project.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
+        "fte_project.parsers.SafeFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     # JSON only (no browsable API), and never a 500 for text UTF-8 cannot encode.

@@ -176,6 +176,28 @@ def test_hostile_bodies_get_4xx_json_and_store_nothing(api, body, content_type, 
     assert Message.objects.count() == 0
 
 
+@pytest.mark.parametrize("charset", ["latin-1", "punycode", "utf-16", "nonsense"])
+def test_a_form_declaring_a_charset_other_than_utf8_is_a_json_400(api, charset) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    response = api.generic("POST", "/support/submit", data=urlencode(VALID).encode(),
+                           content_type=f"application/x-www-form-urlencoded; charset={charset}")
+
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["detail"]
+    assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "punycode", "utf-16", "utf-8", "nonsense"])
+def test_json_is_read_as_utf8_whatever_charset_it_declares(api, charset) -> None:  # type: ignore[no-untyped-def]
+    # RFC 8259: JSON is UTF-8; a charset parameter has no meaning for application/json.
+    response = api.generic("POST", "/support/submit", data=json.dumps(VALID, ensure_ascii=False).encode(),
+                           content_type=f"application/json; charset={charset}")
+
+    assert response.status_code == 201, response.content
+    assert Ticket.objects.get(reference=response.json()["ticket_id"]).customer.name == "Ana Díaz"
+
+
 def test_a_body_over_the_limit_is_413(api, settings) -> None:  # type: ignore[no-untyped-def]
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     response = submit(api, {**VALID, "message": "x" * 20_000})
