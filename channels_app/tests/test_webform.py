@@ -123,6 +123,8 @@ def test_a_customer_staff_entered_without_identifier_gets_the_ticket(api) -> Non
         ({"name": "<script>alert(1)</script>"}, "name"),
         ({"subject": 'Help <img src=x onerror="alert(1)">'}, "subject"),
         ({"message": "Hello there \u0000 null byte inside"}, "message"),
+        ({"name": 0}, "name"),  # DRF's CharField would take the number as the name "0"
+        ({"message": 12345678901}, "message"),
     ],
 )
 def test_invalid_fields_are_400_per_field_and_store_nothing(api, change, field) -> None:  # type: ignore[no-untyped-def]
