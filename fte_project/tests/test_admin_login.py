@@ -6,11 +6,10 @@ from io import StringIO
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
-
-from crm.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,7 @@ def fast_hasher(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def root():  # type: ignore[no-untyped-def]
-    return UserFactory(username="root", is_superuser=True, password=PASSWORD)
+    return get_user_model().objects.create_superuser("root", "root@loomline.example", PASSWORD)
 
 
 def sign_in(client: Client, password: str, username: str = "root"):  # type: ignore[no-untyped-def]
