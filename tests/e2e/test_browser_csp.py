@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.tests.factories import TicketFactory, UserFactory
+from crm.tests.factories import UserFactory
+from desk.tests.test_admin import escalated_ticket
 from tests.e2e.test_browser import chromium  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,10 +20,10 @@ PASSWORD = "a-long-admin-password-1"
 
 @pytest.fixture
 def ticket_id(settings) -> int:  # type: ignore[no-untyped-def]
-    """A superuser and a ticket, made before the browser starts (the ORM refuses to run while it is open)."""
+    """A superuser and an escalated ticket, made before the browser starts (the ORM refuses to run while it is open)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     UserFactory(username="root", is_superuser=True, password=PASSWORD)
-    return TicketFactory().pk
+    return escalated_ticket().pk
 
 
 @pytest.mark.timeout(180)
@@ -44,7 +45,8 @@ def test_pages_work_under_the_policy(ticket_id, live_server, chromium) -> None: 
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
-    for path in ("/admin/crm/ticket/", f"/admin/crm/ticket/{ticket_id}/change/", "/admin/auth/user/add/",
+    for path in ("/admin/crm/ticket/", f"/admin/crm/ticket/{ticket_id}/change/", "/admin/crm/escalatedticket/",
+                 f"/admin/crm/escalatedticket/{ticket_id}/change/", "/admin/auth/user/add/",
                  "/admin/crm/knowledgearticle/add/"):
         response = page.goto(f"{live_server.url}{path}", wait_until="load")
         assert response is not None and response.status == 200, path

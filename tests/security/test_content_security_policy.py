@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from crm.tests.factories import TicketFactory
+from desk.tests.test_admin import escalated_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +48,11 @@ def test_the_admin_login_page() -> None:
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/auth/user/", "/admin/auth/user/add/", "/admin/crm/ticket/",
-                                  "/admin/crm/ticket/{ticket}/change/", "/admin/crm/knowledgearticle/add/"])
+                                  "/admin/crm/ticket/{ticket}/change/", "/admin/crm/knowledgearticle/add/",
+                                  "/admin/crm/escalatedticket/", "/admin/crm/escalatedticket/{escalated}/change/"])
 def test_admin_pages(staff_client, path) -> None:  # type: ignore[no-untyped-def]
-    ticket = TicketFactory()
-    response = staff_client.get(path.format(ticket=ticket.pk))
+    ticket, escalated = TicketFactory(), escalated_ticket()
+    response = staff_client.get(path.format(ticket=ticket.pk, escalated=escalated.pk))
     assert response.status_code == 200
     assert_strict_scripts(response)
 
