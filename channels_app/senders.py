@@ -131,7 +131,9 @@ class SandboxSender(Sender):
                            in_reply_to=reply.in_reply_to)
             return SendResult(provider_id=f"sandbox-{message.pk}", status=DeliveryStatus.SANDBOX,
                               metadata={"sandbox": preview, "message_id_header": reply.message_id})
-        log.info("sandbox: %s reply %s recorded, not sent (%s)", self.channel, message.pk, preview)
+        # The recipient is in the reply's metadata for staff, not in the log.
+        log.info("sandbox: %s reply %s recorded, not sent (%s)", self.channel, message.pk,
+                 {k: v for k, v in preview.items() if k != "to"})
         return SendResult(provider_id=f"sandbox-{message.pk}", status=DeliveryStatus.SANDBOX,
                           metadata={"sandbox": preview})
 

@@ -25,16 +25,28 @@ def _no_markup(value: str, noun: str) -> str:
     return value
 
 
+class TextField(serializers.CharField):
+    """A CharField that takes text only: DRF's turns a JSON number into a string
+    (``"name": 0`` became the name "0"), which the schema says is not allowed."""
+
+    default_error_messages = {"not_text": "Send text."}
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
 class SupportSubmissionInput(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=120, trim_whitespace=True)
+    name = TextField(min_length=1, max_length=120, trim_whitespace=True)
     email = serializers.EmailField(max_length=254)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=40, trim_whitespace=True)
-    subject = serializers.CharField(min_length=3, max_length=200, trim_whitespace=True)
+    phone = TextField(required=False, allow_blank=True, max_length=40, trim_whitespace=True)
+    subject = TextField(min_length=3, max_length=200, trim_whitespace=True)
     category = serializers.ChoiceField(choices=CATEGORIES)
     priority = serializers.ChoiceField(choices=PRIORITIES, required=False, default="medium")
-    message = serializers.CharField(min_length=10, max_length=5000, trim_whitespace=True)
-    time_zone = serializers.CharField(required=False, allow_blank=True, max_length=64,
-                                      help_text="The browser's IANA time zone, e.g. Europe/Madrid")
+    message = TextField(min_length=10, max_length=5000, trim_whitespace=True)
+    time_zone = TextField(required=False, allow_blank=True, max_length=64,
+                          help_text="The browser's IANA time zone, e.g. Europe/Madrid")
 
     def validate_time_zone(self, value: str) -> str:
         # A zone we cannot use is dropped rather than refused: the customer cannot fix it.

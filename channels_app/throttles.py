@@ -18,15 +18,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from crm.errors import InvalidInput
 from crm.identity import normalise_email
-
-
-def client_ip(request: Any) -> str:
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    if getattr(settings, "USE_X_FORWARDED_HOST", False):
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if forwarded:
-            return forwarded[-1][:64]
-    return remote[:64]
+from fte_project.client_ip import client_ip
 
 
 class _SettingRateThrottle(SimpleRateThrottle):

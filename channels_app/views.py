@@ -16,6 +16,8 @@ import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -24,9 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -52,7 +52,8 @@ from channels_app.webform import webform_submit
 from crm import selectors, services
 from crm.errors import CRMError
 from crm.models import Channel, Message
-from fte_project.parsers import SafeJSONParser
+from fte_project.parsers import SafeFormParser, SafeJSONParser, utf8_declared
+from fte_project.renderers import SafeJSONRenderer
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +73,14 @@ def json_error(status_code: int, detail: str, *, fields: dict[str, list[str]] | 
 
 
 @never_cache
+@csp_replace({"style-src": [SELF]})  # the site's policy, without even inline styles: the page has none
 def support_page(request: HttpRequest) -> HttpResponse:
     """``GET /support/``: the page that mounts the React form from the static bundle."""
     if request.method not in ("GET", "HEAD"):
         return json_error(405, "Use GET.", headers={"Allow": "GET, HEAD"})
     response = render(request, "channels_app/support.html", {"api_base": "", "support_email": settings.GMAIL_ADDRESS})
-    # The page runs only our own bundle; no inline script, no plugins.
-    response["Content-Security-Policy"] = "script-src 'self'; object-src 'none'; base-uri 'none'"
     # The address may carry a ticket's signed token (?ticket=…&token=…): never send it on.
+    # (The Content-Security-Policy comes from django-csp, like every page's.)
     response["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -96,7 +97,7 @@ class PublicAPIView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [SafeJSONRenderer]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if request.method in ("POST", "PUT", "PATCH"):
@@ -111,7 +112,7 @@ class PublicAPIView(APIView):
 
 
 class SupportSubmitView(PublicAPIView):
-    parser_classes = [SafeJSONParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeFormParser]
     throttle_classes = [WebFormIPThrottle, WebFormEmailThrottle]
 
     @extend_schema(
@@ -286,12 +287,18 @@ def _form_params(request: HttpRequest) -> QueryDict | JsonResponse:
     """The POSTed form, or the 4xx that explains why there is none."""
     if request.content_type != "application/x-www-form-urlencoded":
         return json_error(415, "Send application/x-www-form-urlencoded, as Twilio does.")
+    charset = request.content_params.get("charset")
+    if not utf8_declared(charset):
+        # Django's request.POST would raise BadRequest: its HTML 400 page.
+        return json_error(400, f"Send the form as UTF-8, as Twilio does; this one declares charset={charset[:40]}.")
     try:
         body = request.body
         for pair in body.split(b"&"):
             # Refuse what is not UTF-8 instead of storing replacement characters.
             unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
-        return request.POST
+        # Parsed here rather than through request.POST, which refuses "utf8" and other
+        # names of UTF-8; same limit on the number of fields.
+        return QueryDict(body, encoding="utf-8")
     except RequestDataTooBig:
         return json_error(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KB.")
     except TooManyFieldsSent:

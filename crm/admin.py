@@ -233,15 +233,32 @@ class OutboxEventAdmin(admin.ModelAdmin):
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
 
 SUPPORT_GROUPS = ("Support staff", "Support managers")
 User = get_user_model()
 
 
+def _beyond_support_roles(user: object) -> bool:
+    """True for an account with powers a support manager cannot grant: a superuser, a
+    member of another group, or a holder of single permissions."""
+    if getattr(user, "is_superuser", False):
+        return True
+    if getattr(user, "pk", None) is None:
+        return False
+    return (user.groups.exclude(name__in=SUPPORT_GROUPS).exists()  # type: ignore[attr-defined]
+            or user.user_permissions.exists())  # type: ignore[attr-defined]
+
+
 class SupportUserAdmin(DjangoUserAdmin):
     """The stock user admin, except that only superusers grant superuser status, single
     permissions or groups other than the two support groups. Without this, anyone with
-    ``change_user`` (the Support managers) could make themselves a superuser."""
+    ``change_user`` (the Support managers) could make themselves a superuser.
+
+    For the same reason a non-superuser changes and deletes only accounts whose powers
+    they could have granted: setting another account's password is logging in as it, and
+    deleting a superuser locks the owners out (``auth.delete_user`` alone allowed both,
+    single and bulk "delete selected")."""
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
@@ -255,10 +272,24 @@ class SupportUserAdmin(DjangoUserAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # A superuser's account is changed only by superusers.
-        if obj is not None and getattr(obj, "is_superuser", False) and not request.user.is_superuser:
+        # A superuser's account is changed only by superusers (the password form too:
+        # Django's user_change_password asks this method).
+        if obj is not None and not request.user.is_superuser and _beyond_support_roles(obj):
             return False
         return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Asked per object by the delete page and, through get_deleted_objects, for each
+        # row of the bulk "delete selected" action, which then refuses the whole batch.
+        if obj is not None and not request.user.is_superuser and _beyond_support_roles(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # The last line of defence should a future action reach here without the checks above.
+        if not request.user.is_superuser and any(_beyond_support_roles(user) for user in queryset):
+            raise PermissionDenied("Only superusers delete accounts with more than support roles.")
+        super().delete_queryset(request, queryset)
 
 
 admin.site.unregister(User)

@@ -6,6 +6,7 @@ channels in sandbox mode. ``.env.example`` lists every variable.
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our static files
+    "axes",
+    "csp",
     "crm",
     "channels_app",
     "agent_app",
@@ -63,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out login into the lockout page (see AXES_* below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fte_project.urls"
@@ -118,6 +125,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Staff sign-in throttling (django-axes): after ADMIN_LOGIN_MAX_FAILURES wrong passwords in a
+# row for one username from one address, that pair is refused for ADMIN_LOGIN_LOCKOUT_MINUTES
+# (each attempt during the lock restarts it), before any password is checked. Counted in
+# the database, so every web process sees the same count. Lockout by the pair, not by the
+# username alone: a guesser elsewhere cannot lock the real person out. `manage.py
+# axes_reset` (or axes_reset_username USERNAME) lifts locks at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("ADMIN_LOGIN_MAX_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("ADMIN_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fte_project.client_ip.client_ip_address"  # the same address the API throttles count
+AXES_LOCKOUT_CALLABLE = "fte_project.login_lockout.lockout_response"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -138,12 +162,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MAX_REQUEST_BYTES", 256 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fte_project.api_errors.api_exception_handler",
-    # DRF's defaults, with a JSON parser that refuses too-deep nesting instead of a 500.
+    # DRF's defaults, with JSON read as UTF-8 and refusing too-deep nesting, and forms refusing
+    # a charset other than UTF-8 (each was a 500).
     "DEFAULT_PARSER_CLASSES": [
         "fte_project.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
+        "fte_project.parsers.SafeFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # JSON only (no browsable API), and never a 500 for text UTF-8 cannot encode.
+    "DEFAULT_RENDERER_CLASSES": ["fte_project.renderers.SafeJSONRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
@@ -152,6 +179,32 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Success FTE API",
     "DESCRIPTION": "Intake endpoints for the web support form and channel webhooks.",
     "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No online validator badge: it would send our schema's URL to a third party.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
+# Content-Security-Policy on every response (django-csp). Scripts only from our own files:
+# the admin, the desk, the support page and Swagger UI have no inline script, so injected
+# markup cannot run script even if escaping ever failed. Inline styles stay allowed because
+# Django's admin and the desk use style attributes and <style> blocks; the support page
+# replaces style-src with 'self' (channels_app.views.support_page). No framing, no plugins,
+# no <base>, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }
 
 CACHES = {
@@ -166,9 +219,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line is redacted: no credential in a URL or header, no customer phone number.
+    "filters": {"redact": {"()": "fte_project.redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # runserver's request log (the full URL, query string included) goes through it too.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "kafka": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "openai": {"level": "WARNING"},

@@ -129,6 +129,8 @@ def test_a_customer_staff_entered_without_identifier_gets_the_ticket(api) -> Non
         ({"name": "<script>alert(1)</script>"}, "name"),
         ({"subject": 'Help <img src=x onerror="alert(1)">'}, "subject"),
         ({"message": "Hello there \u0000 null byte inside"}, "message"),
+        ({"name": 0}, "name"),  # DRF's CharField would take the number as the name "0"
+        ({"message": 12345678901}, "message"),
     ],
 )
 def test_invalid_fields_are_400_per_field_and_store_nothing(api, change, field) -> None:  # type: ignore[no-untyped-def]
@@ -139,6 +141,18 @@ def test_invalid_fields_are_400_per_field_and_store_nothing(api, change, field) 
     assert body["detail"] == "Some fields need attention."
     assert field in body["fields"]
     assert Message.objects.count() == 0 and Ticket.objects.count() == 0
+
+
+@pytest.mark.parametrize("field", ["category", "priority"])
+def test_a_lone_surrogate_in_a_choice_is_a_json_400_not_a_500(api, field) -> None:  # type: ignore[no-untyped-def]
+    # "not a valid choice" echoes the input; a lone surrogate cannot be encoded as UTF-8.
+    body = json.dumps({**VALID, field: "\ud800"}).encode()
+    response = api.post("/support/submit", data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    response.content.decode("utf-8")  # strict: the body is valid UTF-8
+    assert field in response.json()["fields"]
+    assert Message.objects.count() == 0
 
 
 def test_missing_fields_are_listed(api) -> None:  # type: ignore[no-untyped-def]
@@ -168,6 +182,28 @@ def test_hostile_bodies_get_4xx_json_and_store_nothing(api, body, content_type, 
     assert response["Content-Type"].startswith("application/json")
     assert "detail" in response.json()
     assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "punycode", "utf-16", "nonsense"])
+def test_a_form_declaring_a_charset_other_than_utf8_is_a_json_400(api, charset) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlencode
+
+    response = api.generic("POST", "/support/submit", data=urlencode(VALID).encode(),
+                           content_type=f"application/x-www-form-urlencoded; charset={charset}")
+
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["detail"]
+    assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "punycode", "utf-16", "utf-8", "nonsense"])
+def test_json_is_read_as_utf8_whatever_charset_it_declares(api, charset) -> None:  # type: ignore[no-untyped-def]
+    # RFC 8259: JSON is UTF-8; a charset parameter has no meaning for application/json.
+    response = api.generic("POST", "/support/submit", data=json.dumps(VALID, ensure_ascii=False).encode(),
+                           content_type=f"application/json; charset={charset}")
+
+    assert response.status_code == 201, response.content
+    assert Ticket.objects.get(reference=response.json()["ticket_id"]).customer.name == "Ana Díaz"
 
 
 def test_a_body_over_the_limit_is_413(api, settings) -> None:  # type: ignore[no-untyped-def]

@@ -36,6 +36,17 @@ def test_without_an_account_sid_whatsapp_is_sandboxed(settings) -> None:  # type
     assert reply.metadata["sandbox"]["to"] == "whatsapp:+14155550123"
 
 
+def test_the_sandbox_does_not_log_the_customers_number(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    settings.TWILIO_ACCOUNT_SID = ""
+    reply = _conversation_reply("Open Settings → Security.")
+
+    with caplog.at_level("DEBUG"):
+        deliver_message(message_id=reply.pk)
+
+    assert any("sandbox" in r.getMessage() for r in caplog.records)
+    assert not [r.getMessage() for r in caplog.records if "5550123" in r.getMessage()]
+
+
 def test_a_reply_is_sent_from_our_number_to_the_customer(fake_twilio, settings) -> None:  # type: ignore[no-untyped-def]
     assert isinstance(get_sender(Channel.WHATSAPP), WhatsAppSender)
     reply = _conversation_reply("Open Settings → Security → Reset password.")

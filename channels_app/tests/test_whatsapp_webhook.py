@@ -198,6 +198,32 @@ def test_not_utf8_is_400(api) -> None:  # type: ignore[no-untyped-def]
     assert Message.objects.count() == 0
 
 
+@pytest.mark.parametrize("path", [PATH, "/webhooks/whatsapp/status"])
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "punycode", "base64", "nonsense"])
+def test_a_charset_other_than_utf8_is_our_json_400(api, settings, path, charset) -> None:  # type: ignore[no-untyped-def]
+    params = twilio_params()
+    # generic(): the bytes go out as they are (post() would re-encode them in that charset).
+    response = api.generic("POST", path, data=urlencode(params).encode(),
+                           content_type=f"application/x-www-form-urlencoded; charset={charset}",
+                           HTTP_X_TWILIO_SIGNATURE=whatsapp.sign(settings.PUBLIC_BASE_URL + path, params))
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "UTF-8" in response.json()["detail"]
+    assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("charset", ["UTF-8", "utf8", "utf_8"])
+def test_any_name_of_utf8_is_accepted(api, settings, charset) -> None:  # type: ignore[no-untyped-def]
+    params = twilio_params()
+    response = api.generic("POST", PATH, data=urlencode(params).encode(),
+                           content_type=f"application/x-www-form-urlencoded; charset={charset}",
+                           HTTP_X_TWILIO_SIGNATURE=whatsapp.sign(settings.PUBLIC_BASE_URL + PATH, params))
+
+    assert response.status_code == 200
+    assert Message.objects.get().metadata["profile_name"] == "Ana Díaz"
+
+
 def test_wrong_content_type_is_415(api) -> None:  # type: ignore[no-untyped-def]
     response = api.post(PATH, data='{"Body": "hi"}', content_type="application/json", HTTP_X_TWILIO_SIGNATURE="x")
     assert response.status_code == 415

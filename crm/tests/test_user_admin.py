@@ -69,3 +69,58 @@ def test_a_manager_cannot_edit_a_superuser(client):
     assert response.status_code == 403
     root.refresh_from_db()
     assert root.username == "root"
+
+
+def test_a_manager_cannot_delete_a_superuser(client):
+    boss = manager()
+    root = UserFactory(username="root", is_superuser=True)
+    client.force_login(boss)
+    url = reverse("admin:auth_user_delete", args=[root.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert type(root).objects.filter(pk=root.pk, is_superuser=True).exists()
+
+
+def test_a_manager_cannot_bulk_delete_a_superuser_among_colleagues(client):
+    boss = manager()
+    root = UserFactory(username="root", is_superuser=True)
+    colleague = UserFactory(username="colleague3")
+    client.force_login(boss)
+    changelist = reverse("admin:auth_user_changelist")
+    selected = [str(root.pk), str(colleague.pk)]
+    confirm = client.post(changelist, {"action": "delete_selected", "_selected_action": selected})
+    assert confirm.status_code in (200, 403)
+    response = client.post(changelist, {"action": "delete_selected", "_selected_action": selected, "post": "yes"})
+    assert response.status_code in (200, 302, 403)
+    # Nothing of the selection is deleted: the admin refuses the whole batch.
+    assert type(root).objects.filter(pk__in=[root.pk, colleague.pk]).count() == 2
+
+
+def test_a_manager_can_still_delete_a_colleague(client):
+    boss = manager()
+    colleague = UserFactory(username="colleague4")
+    client.force_login(boss)
+    response = client.post(reverse("admin:auth_user_delete", args=[colleague.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not type(colleague).objects.filter(pk=colleague.pk).exists()
+
+
+def test_a_superuser_can_delete_a_superuser(admin_client):
+    root = UserFactory(username="root2", is_superuser=True)
+    response = admin_client.post(reverse("admin:auth_user_delete", args=[root.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not type(root).objects.filter(pk=root.pk).exists()
+
+
+def test_a_manager_cannot_take_over_an_account_with_more_than_support_roles(client):
+    boss = manager()
+    finance = UserFactory(username="finance")
+    finance.groups.add(Group.objects.create(name="Finance"))
+    client.force_login(boss)
+    password_url = reverse("admin:auth_user_password_change", args=[finance.pk])
+    response = client.post(password_url, {"password1": "taken-over-123", "password2": "taken-over-123",
+                                          "usable_password": "true"})
+    assert response.status_code == 403
+    assert client.post(reverse("admin:auth_user_delete", args=[finance.pk]), {"post": "yes"}).status_code == 403
+    finance.refresh_from_db()
+    assert finance.check_password("pass-word-123")
