@@ -216,7 +216,7 @@ class TicketStatusView(PublicAPIView):
 
 
 class TicketFeedbackView(PublicAPIView):
-    parser_classes = [SafeJSONParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeFormParser]
     throttle_classes = [TicketStatusThrottle]
 
     @extend_schema(
@@ -251,7 +251,7 @@ class TicketFeedbackView(PublicAPIView):
 
 
 class SupportLookupView(PublicAPIView):
-    parser_classes = [SafeJSONParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeFormParser]
     throttle_classes = [WebFormIPThrottle, WebFormEmailThrottle]
     ANSWER = ("If this address has open requests, we have emailed links to them. Nothing arrived after a few "
               "minutes? Check the address and your spam folder, or send a new request.")
