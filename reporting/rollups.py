@@ -1,0 +1,228 @@
+"""Hourly rollups: computed from the CRM with a handful of GROUP BY queries, stored, and read back.
+
+One function computes the rows of any hour range straight from the CRM (``live_rows``);
+storing them (``rollups_store``) replaces the range's rows in one transaction, so running it
+twice, or for an hour an event already refreshed, gives the same rows. Pages read
+``rows_for``: the stored rows for whole hours of ranges longer than a day, plus the live
+current hour; short ranges are computed live, so "today" is always exact.
+
+All hours are UTC (the database session's zone): days in ``TIME_ZONE`` are made of them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crm.models import AgentMetric, Conversation, Message, Ticket, TicketEvent
+from reporting.histograms import GROWTH, LINEAR_UNTIL, histogram
+from reporting.models import HourlyRollup
+
+# How a TicketEvent tells that the customer confirmed an AI answer helped. Issue 12 adds the
+# customer's "that worked / didn't help" buttons; until it writes such events no ticket is
+# "confirmed" and every quiet AI resolution counts as assumed.
+FEEDBACK_EVENT_KIND = "feedback"
+FEEDBACK_HELPFUL_KEY = "helpful"
+
+HOUR = timedelta(hours=1)
+ROLLUP_LOCK_ID = 7_340_013
+COUNTERS = ("inbound_messages", "ai_replies", "staff_replies", "conversations_started", "runs", "runs_answered",
+            "runs_escalated", "runs_failed", "sentiment_count", "tickets_opened", "tickets_escalated",
+            "ai_resolved_confirmed", "ai_resolved_assumed", "ai_resolved_pending", "ai_reopened")
+MAPS = ("tokens_by_model", "ai_first_response", "escalations_by_reason", "human_first_response",
+        "resolution_time", "sla_by_urgency")
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.astimezone(dt_timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _bucket_sql(seconds: str) -> str:
+    """SQL for :func:`reporting.histograms.bucket` of a seconds expression."""
+    return (f"(CASE WHEN ({seconds}) <= {LINEAR_UNTIL} THEN ceil(greatest({seconds}, 0))::int "
+            f"ELSE {LINEAR_UNTIL} + ceil(ln(({seconds}) / {LINEAR_UNTIL}.0) / ln({GROWTH}) - 1e-9)::int END)")
+
+
+def _empty_row(hour: datetime, channel: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"hour": hour, "channel": channel, "sentiment_sum": 0.0}
+    row.update({name: 0 for name in COUNTERS})
+    row.update({name: {} for name in MAPS})
+    return row
+
+
+def _query(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def live_rows(start: datetime, end: datetime, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The rollup rows of ``[start, end)`` computed from the CRM as it stands (reads only)."""
+    now = now or timezone.now()
+    rows: dict[tuple[datetime, str], dict[str, Any]] = {}
+
+    def row(hour: datetime, channel: str) -> dict[str, Any]:
+        key = (hour, channel)
+        if key not in rows:
+            rows[key] = _empty_row(hour, channel)
+        return rows[key]
+
+    msg, conv, metric = Message._meta.db_table, Conversation._meta.db_table, AgentMetric._meta.db_table
+    ticket, event = Ticket._meta.db_table, TicketEvent._meta.db_table
+    span = [start, end]
+
+    for hour, channel, inbound, ai, staff in _query(
+        f"""SELECT date_trunc('hour', created_at), channel,
+                   count(*) FILTER (WHERE direction = 'inbound'),
+                   count(*) FILTER (WHERE direction = 'outbound' AND author = 'agent'),
+                   count(*) FILTER (WHERE direction = 'outbound' AND author = 'staff')
+            FROM {msg} WHERE created_at >= %s AND created_at < %s GROUP BY 1, 2""", span):
+        r = row(hour, channel)
+        r.update(inbound_messages=inbound, ai_replies=ai, staff_replies=staff)
+
+    for hour, channel, started in _query(
+        f"""SELECT date_trunc('hour', started_at), initial_channel, count(*)
+            FROM {conv} WHERE started_at >= %s AND started_at < %s GROUP BY 1, 2""", span):
+        row(hour, channel)["conversations_started"] = started
+
+    for hour, channel, runs, answered, escalated, failed, s_sum, s_count in _query(
+        f"""SELECT date_trunc('hour', created_at), channel, count(*),
+                   count(*) FILTER (WHERE outcome = 'answered'), count(*) FILTER (WHERE outcome = 'escalated'),
+                   count(*) FILTER (WHERE outcome = 'failed'),
+                   coalesce(sum(sentiment), 0), count(sentiment)
+            FROM {metric} WHERE created_at >= %s AND created_at < %s GROUP BY 1, 2""", span):
+        row(hour, channel).update(runs=runs, runs_answered=answered, runs_escalated=escalated, runs_failed=failed,
+                                  sentiment_sum=float(s_sum), sentiment_count=s_count)
+
+    for hour, channel, model, tokens in _query(
+        f"""SELECT date_trunc('hour', created_at), channel, model_name, sum(tokens_used)
+            FROM {metric} WHERE created_at >= %s AND created_at < %s AND tokens_used > 0
+            GROUP BY 1, 2, 3""", span):
+        row(hour, channel)["tokens_by_model"][model or "unknown"] = int(tokens)
+
+    ai_seconds = "coalesce(end_to_end_ms, latency_ms) / 1000.0"
+    for hour, channel, bucket, n in _query(
+        f"""SELECT date_trunc('hour', created_at), channel, {_bucket_sql(ai_seconds)}, count(*)
+            FROM {metric} WHERE created_at >= %s AND created_at < %s AND outcome = 'answered'
+            GROUP BY 1, 2, 3""", span):
+        row(hour, channel)["ai_first_response"][str(bucket)] = n
+
+    # One row per ticket opened in the range, with everything its figures need.
+    quiet = timedelta(days=settings.AI_RESOLUTION_QUIET_DAYS)
+    per_ticket = f"""
+        WITH t AS (
+            SELECT id, date_trunc('hour', created_at) AS hour, source_channel AS channel, created_at,
+                   escalated_at, escalation_reason, resolved_at, sla_due_at, sla_breached_at
+            FROM {ticket} WHERE created_at >= %s AND created_at < %s
+        ), ai AS (
+            SELECT e.ticket_id, min(e.created_at) AS at FROM {event} e JOIN t ON t.id = e.ticket_id
+            WHERE e.kind = 'status' AND e.to_status = 'resolved' AND (e.data ->> 'by_ai') = 'true'
+            GROUP BY e.ticket_id
+        ), ai_state AS (
+            SELECT ai.ticket_id, ai.at,
+                   EXISTS (SELECT 1 FROM {event} r WHERE r.ticket_id = ai.ticket_id AND r.kind = 'status'
+                           AND r.from_status = 'resolved' AND r.created_at >= ai.at) AS reopened,
+                   EXISTS (SELECT 1 FROM {event} f WHERE f.ticket_id = ai.ticket_id AND f.kind = %s
+                           AND (f.data ->> %s) = 'true') AS confirmed
+            FROM ai
+        ), staff AS (
+            SELECT m.ticket_id, min(m.created_at) AS first_reply FROM {msg} m JOIN t ON t.id = m.ticket_id
+            WHERE m.author = 'staff' AND m.direction = 'outbound' GROUP BY m.ticket_id
+        ), urgency AS (
+            SELECT DISTINCT ON (e.ticket_id) e.ticket_id, e.data ->> 'urgency' AS urgency
+            FROM {event} e JOIN t ON t.id = e.ticket_id WHERE e.kind = 'escalated'
+            ORDER BY e.ticket_id, e.created_at DESC, e.id DESC
+        )
+        SELECT t.hour, t.channel, t.escalated_at IS NOT NULL, t.escalation_reason,
+               CASE WHEN a.ticket_id IS NULL THEN NULL
+                    WHEN a.reopened THEN 'reopened' WHEN a.confirmed THEN 'confirmed'
+                    WHEN a.at <= %s THEN 'assumed' ELSE 'pending' END,
+               extract(epoch FROM s.first_reply - t.escalated_at),
+               extract(epoch FROM t.resolved_at - t.created_at),
+               coalesce(u.urgency, ''),
+               CASE WHEN t.sla_due_at IS NULL THEN NULL
+                    WHEN t.sla_breached_at IS NOT NULL OR s.first_reply > t.sla_due_at THEN 'breached'
+                    WHEN s.first_reply IS NOT NULL OR t.resolved_at <= t.sla_due_at THEN 'met'
+                    WHEN t.sla_due_at < %s THEN 'breached'
+                    ELSE NULL END
+        FROM t LEFT JOIN ai_state a ON a.ticket_id = t.id LEFT JOIN staff s ON s.ticket_id = t.id
+               LEFT JOIN urgency u ON u.ticket_id = t.id
+    """
+    tallies: dict[tuple[datetime, str], dict[str, list[float]]] = {}
+    for hour, channel, escalated, reason, ai_state, human_s, resolve_s, urgency, sla_state in _query(
+            per_ticket, [start, end, FEEDBACK_EVENT_KIND, FEEDBACK_HELPFUL_KEY, now - quiet, now]):
+        r = row(hour, channel)
+        r["tickets_opened"] += 1
+        if escalated:
+            r["tickets_escalated"] += 1
+            reasons = r["escalations_by_reason"]
+            reasons[reason or "unknown"] = reasons.get(reason or "unknown", 0) + 1
+        if ai_state == "reopened":
+            r["ai_reopened"] += 1
+        elif ai_state is not None:
+            r[f"ai_resolved_{ai_state}"] += 1
+        durations = tallies.setdefault((hour, channel), {"human": [], "resolve": []})
+        if escalated and human_s is not None:
+            durations["human"].append(float(human_s))
+        if resolve_s is not None:
+            durations["resolve"].append(float(resolve_s))
+        if sla_state is not None:
+            sla = r["sla_by_urgency"].setdefault(urgency or "normal", {"met": 0, "breached": 0})
+            sla[sla_state] += 1
+    for key, durations in tallies.items():
+        rows[key]["human_first_response"] = histogram(durations["human"])
+        rows[key]["resolution_time"] = histogram(durations["resolve"])
+    return sorted(rows.values(), key=lambda r: (r["hour"], r["channel"]))
+
+
+@transaction.atomic
+def rollups_store(*, start: datetime, end: datetime, now: datetime | None = None) -> int:
+    """Recompute and replace the stored rows of the hours in ``[start, end)``. Returns rows written."""
+    start, end = hour_floor(start), hour_floor(end - timedelta(microseconds=1)) + HOUR
+    rows = live_rows(start, end, now=now)
+    # One writer at a time (a transaction-level advisory lock): two refreshes of overlapping
+    # hours queue up instead of interleaving their deletes and inserts. Each holds it briefly.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_ID])
+    HourlyRollup.objects.filter(hour__gte=start, hour__lt=end).delete()
+    computed = timezone.now()
+    HourlyRollup.objects.bulk_create([HourlyRollup(**r, computed_at=computed) for r in rows], batch_size=1000)
+    return len(rows)
+
+
+def rollups_store_hours(*, hours: Iterable[datetime]) -> int:
+    """Recompute the given hours (an event batch touches a few), joining neighbours into ranges."""
+    ordered = sorted({hour_floor(h) for h in hours})
+    written, run_start, previous = 0, None, None
+    for hour in ordered:
+        if run_start is None:
+            run_start = hour
+        elif hour != previous + HOUR:
+            written += rollups_store(start=run_start, end=previous + HOUR)
+            run_start = hour
+        previous = hour
+    if run_start is not None and previous is not None:
+        written += rollups_store(start=run_start, end=previous + HOUR)
+    return written
+
+
+def stored_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    fields = ["hour", "channel", "sentiment_sum", *COUNTERS, *MAPS]
+    return list(HourlyRollup.objects.filter(hour__gte=start, hour__lt=end).order_by("hour", "channel")
+                .values(*fields))
+
+
+def rows_for(start: datetime, end: datetime, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The rows of a report range: live for a day or less, else stored hours plus the live current hour."""
+    now = now or timezone.now()
+    if end - start <= timedelta(days=1):
+        return live_rows(start, end, now=now)
+    current = hour_floor(min(now, end))
+    if current <= start:
+        return live_rows(start, end, now=now)
+    return stored_rows(start, current) + live_rows(current, end, now=now)
