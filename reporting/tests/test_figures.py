@@ -46,11 +46,25 @@ def _range(rng):  # type: ignore[no-untyped-def]
     return rng
 
 
-def test_rollups_equal_the_live_rows(day) -> None:  # type: ignore[no-untyped-def]
+def hourly(start, end):  # type: ignore[no-untyped-def]
+    from reporting.models import HourlyRollup
+    from reporting.rollups import COUNTERS, MAPS
+
+    return list(HourlyRollup.objects.filter(hour__gte=start, hour__lt=end).order_by("hour", "channel").values(
+        "hour", "channel", "sentiment_sum", *COUNTERS, *MAPS))
+
+
+def test_rollups_equal_the_live_rows_and_add_up_per_day(day) -> None:  # type: ignore[no-untyped-def]
+    from reporting.rollups import COUNTERS
+
     r = two_days(day)
     rollups_store(start=r.start, end=r.end)
     live = live_rows(r.start, r.end, now=r.now)
-    assert live and stored_rows(r.start, r.end) == live
+    assert live and hourly(r.start, r.end) == live
+    days = stored_rows(r.start, r.end)
+    assert len(days) <= 2 * 3
+    for name in COUNTERS:
+        assert sum(d[name] for d in days) == sum(h[name] for h in live), name
 
 
 def test_volumes_per_channel(rng) -> None:  # type: ignore[no-untyped-def]
