@@ -319,12 +319,18 @@ SLA_ALWAYS_ON_URGENCIES = envlist("SLA_ALWAYS_ON_URGENCIES", "urgent")
 # --- Reports and the management API ------------------------------------------------------
 # Estimated model cost: US dollars per million tokens (prompt and completion together), per
 # model name as recorded on each agent run; models not listed cost nothing (the offline model).
-MODEL_PRICES_USD_PER_MTOK = {
-    name.strip(): float(price)
-    for name, _, price in (item.partition("=") for item in envlist(
-        "MODEL_PRICES_USD_PER_MTOK", "gpt-4o=5.0,gpt-4o-mini=0.3,gpt-4.1=4.0,gpt-4.1-mini=0.8"))
-    if name.strip() and price.strip()
-}
+def _prices(name: str, default: str) -> dict[str, float]:
+    prices = {}
+    for item in envlist(name, default):
+        model, _, price = item.partition("=")
+        try:
+            prices[model.strip()] = float(price)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not model=price (e.g. gpt-4o=5.0)") from None
+    return prices
+
+
+MODEL_PRICES_USD_PER_MTOK = _prices("MODEL_PRICES_USD_PER_MTOK", "gpt-4o=5.0,gpt-4o-mini=0.3,gpt-4.1=4.0,gpt-4.1-mini=0.8")
 COST_YEARLY_TARGET_USD = envfloat("COST_YEARLY_TARGET_USD", 1000.0)
 ESCALATION_RATE_TARGET = envfloat("ESCALATION_RATE_TARGET", 0.20)
 # An AI answer nobody replied to or reopened within this many days counts as an assumed resolution.
