@@ -15,14 +15,13 @@ from pgvector.django import VectorField
 from crm.models import Channel
 
 
-class HourlyRollup(models.Model):
-    """The figures of one hour on one channel (the hour a message, ticket or run started in).
+class RollupFigures(models.Model):
+    """The figures a rollup row holds, for one channel over an hour or a day.
 
     Histograms are sparse ``{bucket: count}`` maps of :mod:`reporting.histograms` buckets,
-    so percentiles over any range are read by adding hours together.
+    so percentiles over any range are read by adding rows together.
     """
 
-    hour = models.DateTimeField()
     channel = models.CharField(max_length=20, choices=Channel.choices)
     # Volumes
     inbound_messages = models.PositiveIntegerField(default=0)
@@ -51,12 +50,38 @@ class HourlyRollup(models.Model):
     sla_by_urgency = models.JSONField(default=dict)  # {urgency: {"met": n, "breached": n}}
     computed_at = models.DateTimeField(default=timezone.now)
 
+
+    class Meta:
+        abstract = True
+
+
+class HourlyRollup(RollupFigures):
+    """One hour (UTC) on one channel: the hour a message, ticket or run started in."""
+
+    hour = models.DateTimeField()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hour", "channel"], name="rollup_hour_channel_unique")]
         indexes = [models.Index(fields=["hour"], name="rollup_hour")]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:00} {self.channel}"
+
+
+class DailyRollup(RollupFigures):
+    """The hourly rows of one local day (``TIME_ZONE``) added up: what ranges of whole days read.
+
+    Rebuilt from the hourly rows whenever one of its hours is (``rollups_store``); after a
+    change of ``TIME_ZONE`` run ``manage.py rebuild_rollups``.
+    """
+
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "channel"], name="rollup_day_channel_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.channel}"
 
 
 class AppliedMetricsEvent(models.Model):
@@ -70,13 +95,32 @@ class AppliedMetricsEvent(models.Model):
     applied_at = models.DateTimeField(default=timezone.now, db_index=True)
 
 
+class GapCluster(models.Model):
+    """A group of knowledge-gap questions alike in meaning, grown one question at a time.
+
+    A new question joins the cluster whose centroid it is closest to when it is alike enough,
+    else starts one (``reporting.gap_vectors``). Clusters are global; pages count their
+    questions per range.
+    """
+
+    label = models.TextField(help_text="The question that started it")
+    embedding_model = models.CharField(max_length=100)
+    centroid = VectorField(dimensions=settings.EMBEDDING_DIMENSION)
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.label[:80]
+
+
 class GapVector(models.Model):
-    """The embedded question of a ticket escalated as ``knowledge_not_found``."""
+    """The embedded question of a ticket escalated as ``knowledge_not_found``, and its cluster."""
 
     ticket_id = models.BigIntegerField(unique=True)  # crm.Ticket, by id: reporting never writes crm rows
     text = models.TextField()
     embedding_model = models.CharField(max_length=100)
     embedding = VectorField(dimensions=settings.EMBEDDING_DIMENSION)
+    cluster = models.ForeignKey(GapCluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions")
     created_at = models.DateTimeField(default=timezone.now)
 
 
@@ -127,3 +171,19 @@ class DailyReport(models.Model):
 
     def __str__(self) -> str:
         return f"Daily report {self.date:%Y-%m-%d}"
+
+
+class StaffDailyRollup(models.Model):
+    """One member of staff's work on one local day and channel: what the people page sums."""
+
+    day = models.DateField()
+    user_id = models.BigIntegerField()  # auth user, by id: a deleted account's work still adds up
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    claimed = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+    handle_time = models.JSONField(default=dict)  # histogram of claim → resolved by the same person
+    sla_breaches = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "user_id", "channel"], name="staff_rollup_unique")]

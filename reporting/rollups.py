@@ -11,9 +11,11 @@ All hours are UTC (the database session's zone): days in ``TIME_ZONE`` are made 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
+
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,7 +23,7 @@ from django.utils import timezone
 
 from crm.models import AgentMetric, Conversation, Message, Ticket, TicketEvent
 from reporting.histograms import GROWTH, LINEAR_UNTIL, histogram
-from reporting.models import HourlyRollup
+from reporting.models import DailyRollup, HourlyRollup
 
 # How a TicketEvent tells that the customer confirmed an AI answer helped. Issue 12 adds the
 # customer's "that worked / didn't help" buttons; until it writes such events no ticket is
@@ -180,9 +182,31 @@ def live_rows(start: datetime, end: datetime, *, now: datetime | None = None) ->
     return sorted(rows.values(), key=lambda r: (r["hour"], r["channel"]))
 
 
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def _store_days(*, first: date, last: date) -> None:
+    """Rebuild the daily rows of local days ``first``..``last`` from their stored hours."""
+    start, end = _local_midnight(first), _local_midnight(last + timedelta(days=1))
+    rows = _sum_hours_per_day(start, end)
+    DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+    DailyRollup.objects.bulk_create(
+        [DailyRollup(**{k: v for k, v in r.items() if k != "hour"}, day=_local_day(r["hour"])) for r in rows],
+        batch_size=1000)
+    from reporting.figures.people import staff_rollups_store
+
+    staff_rollups_store(first=first, last=last)
+
+
 @transaction.atomic
 def rollups_store(*, start: datetime, end: datetime, now: datetime | None = None) -> int:
-    """Recompute and replace the stored rows of the hours in ``[start, end)``. Returns rows written."""
+    """Recompute and replace the stored rows of the hours in ``[start, end)``, and of the local
+    days they fall in. Returns the hourly rows written."""
     start, end = hour_floor(start), hour_floor(end - timedelta(microseconds=1)) + HOUR
     rows = live_rows(start, end, now=now)
     # One writer at a time (a transaction-level advisory lock): two refreshes of overlapping
@@ -192,6 +216,7 @@ def rollups_store(*, start: datetime, end: datetime, now: datetime | None = None
     HourlyRollup.objects.filter(hour__gte=start, hour__lt=end).delete()
     computed = timezone.now()
     HourlyRollup.objects.bulk_create([HourlyRollup(**r, computed_at=computed) for r in rows], batch_size=1000)
+    _store_days(first=_local_day(start), last=_local_day(end - timedelta(microseconds=1)))
     return len(rows)
 
 
@@ -211,11 +236,10 @@ def rollups_store_hours(*, hours: Iterable[datetime]) -> int:
     return written
 
 
-def stored_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _sum_hours_per_day(start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The stored hours of ``[start, end)`` summed per local day (``TIME_ZONE``) and channel, in SQL.
 
-    Rows have the shape of hourly rows, ``hour`` being the day's local midnight, so every
-    figure reads them alike; a month is 90 rows instead of 2,160 to decode and add in Python.
+    Rows have the shape of hourly rows, ``hour`` being the day's local midnight (or ``start``).
     """
     table = HourlyRollup._meta.db_table
     zone = settings.TIME_ZONE
@@ -245,6 +269,25 @@ def stored_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
             else:
                 target[key] = int(total)
     return sorted(rows.values(), key=lambda r: (r["hour"], r["channel"]))
+
+
+def stored_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The stored figures of ``[start, end)`` per local day and channel: whole days from the daily
+    rows (a month is 90 small rows), the ragged ends summed from their hours."""
+    first_full = _local_day(start) if _local_midnight(_local_day(start)) == start else \
+        _local_day(start) + timedelta(days=1)
+    last_full = _local_day(end) - timedelta(days=1)
+    if last_full < first_full:
+        return _sum_hours_per_day(start, end)
+    full_start, full_end = _local_midnight(first_full), _local_midnight(last_full + timedelta(days=1))
+    fields = ["day", "channel", "sentiment_sum", *COUNTERS, *MAPS]
+    days = []
+    for row in DailyRollup.objects.filter(day__gte=first_full, day__lte=last_full).values(*fields):
+        row["hour"] = _local_midnight(row.pop("day"))
+        days.append(row)
+    before = _sum_hours_per_day(start, full_start) if start < full_start else []
+    after = _sum_hours_per_day(full_end, end) if full_end < end else []
+    return sorted(before + days + after, key=lambda r: (r["hour"], r["channel"]))
 
 
 def rows_for(start: datetime, end: datetime, *, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from reporting.figures.overview import overview
 from reporting.figures.people import people
 from reporting.models import DailyReport
 from reporting.ranges import PRESETS, ReportRange, parse_range
-from reporting.selectors import gap_questions, tickets_for_export
+from reporting.selectors import gap_questions_by_ids, tickets_for_export
 
 PAGES = [("overview", "Overview"), ("gaps", "Knowledge gaps"), ("people", "People"), ("cost", "Cost"),
          ("daily_list", "Daily reports")]
@@ -81,8 +81,7 @@ def draft_start_view(request: HttpRequest) -> HttpResponse:
     except ValueError:
         wanted = set()
     rng = parse_range(request.POST)
-    questions = [q for q in gap_questions(start=rng.start, end=rng.end, channel=rng.channel, limit=5000)
-                 if q.ticket_id in wanted]
+    questions = gap_questions_by_ids(ticket_ids=sorted(wanted)[:200])
     if not questions:
         messages.error(request, "Those questions are no longer in the report: nothing was drafted.")
         return HttpResponseRedirect(f"{reverse('reporting:gaps')}?{rng.query()}")

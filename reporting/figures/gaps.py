@@ -1,26 +1,27 @@
 """The knowledge-gaps page: questions escalated as ``knowledge_not_found``, grouped by meaning.
 
-Each question is embedded once with the bundled embeddings (``agent_app.embeddings``) and
-kept in ``GapVector``; the metrics consumer embeds new ones as their events arrive and the
-page embeds whatever is still missing, a bounded number per view. Grouping is greedy
-centroid clustering over cosine similarity: a question joins the closest group when it is
-at least ``GAP_SIMILARITY`` alike, else it starts a new one. With a few thousand questions
-per range it takes milliseconds, and it needs no number of groups chosen in advance.
+The questions were embedded and clustered as they arrived (``reporting.gap_vectors``); the
+page counts each cluster's questions in the range, shows the newest examples and the staff
+replies on them, and first embeds the few questions of the range still missing (at most
+``MAX_EMBED_PER_CALL`` per view).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
+from django.db import connection
 
-from reporting.gap_vectors import gap_vectors_for
+from agent_app.embeddings import get_embedder
+from crm.models import EscalationReason, Ticket
+from reporting.gap_vectors import gap_vectors_store
+from reporting.models import GapCluster, GapVector
 from reporting.ranges import ReportRange
-from reporting.selectors import gap_questions, staff_replies_for
+from reporting.selectors import gap_questions_by_ids, staff_replies_for
 
-GAP_SIMILARITY = 0.45  # all-MiniLM-L6-v2: rephrasings of one question score 0.5–0.7, other topics below 0.2
-MAX_GAP_TICKETS = 2000  # the newest, per range
+MAX_CLUSTERS = 30
 EXAMPLES_PER_CLUSTER = 5
+DRAFT_TICKETS = 50
 
 
 @dataclass
@@ -33,7 +34,8 @@ class GapExample:
 
 
 @dataclass
-class GapCluster:
+class GapGroup:
+    cluster_id: int
     label: str
     count: int
     examples: list[GapExample]
@@ -43,55 +45,66 @@ class GapCluster:
 
 @dataclass
 class Gaps:
-    clusters: list[GapCluster]
+    clusters: list[GapGroup]
     questions: int
     not_embedded: int
-    truncated: bool
+    truncated: bool = False
 
 
-def cluster_vectors(vectors: np.ndarray, *, threshold: float = GAP_SIMILARITY) -> list[list[int]]:
-    """Indices grouped by meaning, largest group first (vectors are L2-normalised rows)."""
-    groups: list[list[int]] = []
-    sums: list[np.ndarray] = []
-    centroids = np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0))
-    for i, vector in enumerate(vectors):
-        if len(groups):
-            sims = centroids @ vector
-            best = int(np.argmax(sims))
-            if sims[best] >= threshold:
-                groups[best].append(i)
-                sums[best] = sums[best] + vector
-                centroids[best] = sums[best] / np.linalg.norm(sums[best])
-                continue
-        groups.append([i])
-        sums.append(vector.copy())
-        centroids = np.vstack([centroids, vector[None, :]])
-    return sorted(groups, key=lambda g: (-len(g), g[0]))
+def _in_range_sql(rng: ReportRange) -> tuple[str, dict]:
+    ticket = Ticket._meta.db_table
+    sql = (f"FROM {ticket} t LEFT JOIN {GapVector._meta.db_table} g ON g.ticket_id = t.id "
+           f"AND g.embedding_model = %(model)s WHERE t.escalation_reason = %(reason)s "
+           f"AND t.created_at >= %(start)s AND t.created_at < %(end)s")
+    params = {"model": get_embedder().name, "reason": EscalationReason.KNOWLEDGE_NOT_FOUND,
+              "start": rng.start, "end": rng.end, "channel": rng.channel}
+    if rng.channel:
+        sql += " AND t.source_channel = %(channel)s"
+    return sql, params
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def embed_missing(rng: ReportRange) -> int:
+    """Embed (a bounded number of) the range's questions that have no vector yet; how many remain."""
+    sql, params = _in_range_sql(rng)
+    missing = [row[0] for row in _fetch(f"SELECT t.id {sql} AND g.id IS NULL ORDER BY t.created_at DESC "
+                                        f"LIMIT 1000", params)]
+    if missing:
+        gap_vectors_store(questions=gap_questions_by_ids(ticket_ids=missing))
+    return len(_fetch(f"SELECT t.id {sql} AND g.cluster_id IS NULL LIMIT 1000", params))
 
 
 def gaps(rng: ReportRange) -> Gaps:
-    questions = gap_questions(start=rng.start, end=rng.end, channel=rng.channel, limit=MAX_GAP_TICKETS + 1)
-    truncated = len(questions) > MAX_GAP_TICKETS
-    questions = questions[:MAX_GAP_TICKETS]
-    vectors, missing = gap_vectors_for(questions)
-    embedded = [q for q in questions if q.ticket_id in vectors]
-    clusters: list[GapCluster] = []
-    if embedded:
-        matrix = np.array([vectors[q.ticket_id] for q in embedded], dtype=np.float32)
-        groups = cluster_vectors(matrix)
-        replies = staff_replies_for(ticket_ids=[embedded[i].ticket_id for g in groups
-                                                for i in g[:EXAMPLES_PER_CLUSTER]])
-        for group in groups:
-            members = [embedded[i] for i in group]
-            centre = matrix[group].mean(axis=0)
-            label = members[int(np.argmax(matrix[group] @ centre))].question
-            shown = members[:EXAMPLES_PER_CLUSTER]
-            clusters.append(GapCluster(
-                label=label[:200], count=len(members),
-                examples=[GapExample(q.ticket_id, q.reference, q.channel, q.created_at, q.question) for q in shown],
-                staff_replies=[r for q in shown for r in replies.get(q.ticket_id, [])][:3],
-                ticket_ids=[q.ticket_id for q in members],
-            ))
-    return Gaps(clusters=clusters, questions=len(questions), not_embedded=missing, truncated=truncated)
-
-
+    not_embedded = embed_missing(rng)
+    sql, params = _in_range_sql(rng)
+    counts = _fetch(f"SELECT g.cluster_id, count(*) {sql} AND g.cluster_id IS NOT NULL "
+                    f"GROUP BY g.cluster_id ORDER BY count(*) DESC, g.cluster_id LIMIT {MAX_CLUSTERS}", params)
+    total = _fetch(f"SELECT count(*) {sql}", params)[0][0]
+    ids = [cluster_id for cluster_id, _n in counts]
+    ranked = _fetch(
+        f"SELECT cluster_id, ticket_id, reference, channel, created_at, text FROM ("
+        f" SELECT g.cluster_id, t.id AS ticket_id, t.reference, t.source_channel AS channel, t.created_at, g.text,"
+        f" row_number() OVER (PARTITION BY g.cluster_id ORDER BY t.created_at DESC, t.id DESC) AS n"
+        f" {sql} AND g.cluster_id = ANY(%(ids)s)) ranked WHERE n <= {DRAFT_TICKETS} ORDER BY cluster_id, n",
+        {**params, "ids": ids}) if ids else []
+    members: dict[int, list[GapExample]] = {}
+    for cluster_id, ticket_id, reference, channel, created_at, text in ranked:
+        members.setdefault(cluster_id, []).append(GapExample(ticket_id, reference, channel, created_at, text))
+    labels = dict(GapCluster.objects.filter(pk__in=ids).values_list("pk", "label"))
+    shown = [e.ticket_id for cid in ids for e in members.get(cid, [])[:EXAMPLES_PER_CLUSTER]]
+    replies = staff_replies_for(ticket_ids=shown)
+    clusters = []
+    for cluster_id, n in counts:
+        examples = members.get(cluster_id, [])
+        clusters.append(GapGroup(
+            cluster_id=cluster_id, label=labels.get(cluster_id, "")[:200], count=n,
+            examples=examples[:EXAMPLES_PER_CLUSTER],
+            staff_replies=[r for e in examples[:EXAMPLES_PER_CLUSTER] for r in replies.get(e.ticket_id, [])][:3],
+            ticket_ids=[e.ticket_id for e in examples]))
+    return Gaps(clusters=clusters, questions=total, not_embedded=not_embedded,
+                truncated=len(counts) == MAX_CLUSTERS)

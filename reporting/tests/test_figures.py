@@ -128,7 +128,7 @@ def test_cost(rng) -> None:  # type: ignore[no-untyped-def]
 def test_people(rng) -> None:  # type: ignore[no-untyped-def]
     [sam] = people(_range(rng))
     assert (sam.name, sam.claimed, sam.replies, sam.handled, sam.sla_breaches) == ("Sam Rivera", 2, 1, 1, 1)
-    assert sam.median_handle_seconds == pytest.approx(3600, abs=1)
+    assert 3600 <= sam.median_handle_seconds <= 3600 * 1.05
 
 
 def test_channel_filter(day) -> None:  # type: ignore[no-untyped-def]
