@@ -23,7 +23,7 @@ from crm.identity import normalise_email, normalise_phone
 from crm.models import Channel, IdentifierKind
 from reporting.access import IsSupportManager
 from reporting.figures.overview import channel_figures
-from reporting.rollups import hour_floor, rows_for
+from reporting.rollups import rows_for
 from reporting.selectors import conversation_detail, customer_by_identifier, customer_summary
 
 MAX_HOURS = 24 * 90
@@ -68,8 +68,8 @@ class ChannelMetricsView(ManagementAPIView):
         data.is_valid(raise_exception=True)
         hours = data.validated_data["hours"]
         now = timezone.now()
-        # Up to a day: exactly the last N hours, live. Longer: whole hours from the rollups.
-        since = now - timedelta(hours=hours) if hours <= 24 else hour_floor(now) - timedelta(hours=hours - 1)
+        # Exactly the last N hours: whole hours from the rollups, the two ragged ends live.
+        since = now - timedelta(hours=hours)
         rows = rows_for(since, now, now=now)
         channels = []
         for channel in Channel.values:

@@ -79,7 +79,8 @@ def gap_vectors_store(*, questions: Sequence[GapQuestion]) -> int:
         GapVector.objects.filter(ticket_id__in=[q.ticket_id for q in todo]).exclude(
             embedding_model=embedder.name).delete()
         GapVector.objects.bulk_create(
-            [GapVector(ticket_id=q.ticket_id, text=q.question, embedding_model=embedder.name, embedding=v)
+            [GapVector(ticket_id=q.ticket_id, text=q.question, embedding_model=embedder.name, embedding=v,
+                       ticket_created_at=q.created_at, channel=q.channel)
              for q, v in zip(todo, embedded, strict=True)], ignore_conflicts=True)
         fresh = list(GapVector.objects.filter(ticket_id__in=[q.ticket_id for q in todo], cluster__isnull=True,
                                               embedding_model=embedder.name).order_by("ticket_id"))

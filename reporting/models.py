@@ -121,6 +121,9 @@ class GapVector(models.Model):
     embedding_model = models.CharField(max_length=100)
     embedding = VectorField(dimensions=settings.EMBEDDING_DIMENSION)
     cluster = models.ForeignKey(GapCluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions")
+    # Copied from the ticket, so the gaps page counts a range from this table alone.
+    ticket_created_at = models.DateTimeField(null=True, db_index=True)
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
 

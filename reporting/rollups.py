@@ -290,12 +290,25 @@ def stored_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
     return sorted(before + days + after, key=lambda r: (r["hour"], r["channel"]))
 
 
+def hour_ceil(moment: datetime) -> datetime:
+    floor = hour_floor(moment)
+    return floor if floor == moment else floor + HOUR
+
+
 def rows_for(start: datetime, end: datetime, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The rows of a report range: live for a day or less, else stored hours plus the live current hour."""
+    """The rows of a report range: whole hours from the rollups, the ragged ends (the hour in
+    progress, a range starting mid-hour) computed live.
+
+    The rollups of past hours are refreshed by every metrics event and, for what changes without
+    one (staff work, breaches, quiet days), by ``reporting.refresh_rollups`` every few minutes.
+    """
     now = now or timezone.now()
-    if end - start <= timedelta(days=1):
+    end = min(end, now)
+    first_whole, last_whole = hour_ceil(start), hour_floor(end)
+    if last_whole <= first_whole:
         return live_rows(start, end, now=now)
-    current = hour_floor(min(now, end))
-    if current <= start:
-        return live_rows(start, end, now=now)
-    return stored_rows(start, current) + live_rows(current, end, now=now)
+    rows = live_rows(start, first_whole, now=now) if start < first_whole else []
+    rows += stored_rows(first_whole, last_whole)
+    if last_whole < end:
+        rows += live_rows(last_whole, end, now=now)
+    return rows

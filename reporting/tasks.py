@@ -37,7 +37,8 @@ def refresh_rollups() -> int:
 
     The last ``AI_RESOLUTION_QUIET_DAYS`` + 1 days (an AI answer becomes an assumed resolution
     as quiet days pass; staff claim, answer and resolve), plus the hours of older tickets that
-    had an event since the last refresh.
+    had an event since the last refresh. Knowledge-gap questions of those days that have no
+    vector yet are embedded and clustered (a bounded number per run).
     """
     from crm.models import TicketEvent
     from reporting.rollups import rollups_store, rollups_store_hours
@@ -47,8 +48,10 @@ def refresh_rollups() -> int:
     window = timedelta(seconds=max(600.0, 3 * float(settings.CELERY_BEAT_SCHEDULE["refresh-rollups"]["schedule"])))
     older = TicketEvent.objects.filter(created_at__gte=now - window).values_list("ticket__created_at", flat=True)
     written += rollups_store_hours(hours=[h for h in older.distinct() if h is not None])
+    from reporting.figures.gaps import embed_missing
     from reporting.metrics_events import metrics_events_prune
 
+    embed_missing(start=now - timedelta(days=settings.AI_RESOLUTION_QUIET_DAYS + 1), end=now)
     metrics_events_prune()
     return written
 

@@ -65,7 +65,8 @@ def _escalate(message: Message, *, reason: str, urgency: str, at: datetime, sent
     return ticket
 
 
-def build() -> Scenario:
+def build(*, rollups: bool = True) -> Scenario:
+    """The scenario, with its rollups stored (as the metrics events and the periodic refresh would)."""
     now = timezone.now()
     t0 = now - timedelta(hours=3)
     sam = UserFactory(username="sam", first_name="Sam", last_name="Rivera")
@@ -105,6 +106,10 @@ def build() -> Scenario:
 
     tickets["F"] = _ai_answer(_inbound(Channel.EMAIL, "fay", "How do I invite a teammate?"),
                               tokens=0, model="offline-model", e2e_ms=45_000, sentiment=0.4)
+    if rollups:
+        from reporting.tasks import refresh_rollups
+
+        refresh_rollups()
     return Scenario(now=timezone.now(), sam=sam, tickets={k: Ticket.objects.get(pk=t.pk) for k, t in tickets.items()})
 
 

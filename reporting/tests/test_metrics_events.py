@@ -27,7 +27,7 @@ def metrics_events() -> list[dict[str, Any]]:
 
 
 def test_events_refresh_their_hours_once() -> None:
-    s = scenario.build()
+    s = scenario.build(rollups=False)
     events = metrics_events()
     assert len(events) == 6
     result = metrics_events_apply(events=events)
@@ -49,7 +49,7 @@ def test_poison_events_are_refused() -> None:
 
 
 def test_without_kafka_the_relay_hands_metrics_to_reportings_task(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    scenario.build()
+    scenario.build(rollups=False)
     sent: list[tuple[str, list]] = []
     monkeypatch.setattr("channels_app.enqueue.app.send_task",
                         lambda name, args, **kw: sent.append((name, args)))
