@@ -27,7 +27,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from channels_app import kafka_io
-from channels_app.enqueue import enqueue_inbound
+from channels_app.enqueue import enqueue_inbound, enqueue_metrics_events
 from crm import services
 from crm.events import Topic
 from crm.models import OutboxEvent
@@ -68,17 +68,28 @@ class KafkaPublisher(Publisher):
 
 
 class DirectPublisher(Publisher):
-    """Without Kafka: hand incoming messages straight to Celery.
+    """Without Kafka: hand incoming messages and metrics events straight to Celery.
 
-    The other topics (audit copies, escalations, metrics) have no consumer without
-    Kafka; their rows are marked published and stay readable in the outbox until pruned.
+    Metrics events of one batch go as one task (the reports fold them in together). The
+    other topics (audit copies, escalations) have no consumer without Kafka; their rows are
+    marked published and stay readable in the outbox until pruned.
     """
 
     name = "celery-direct"
 
+    def __init__(self) -> None:
+        self._metrics: list[dict] = []
+
     def publish(self, event: OutboxEvent) -> None:
         if event.topic == Topic.TICKETS_INCOMING:
             enqueue_inbound(int(event.payload["message_id"]))
+        elif event.topic == Topic.METRICS:
+            self._metrics.append({**event.payload, "outbox_id": event.pk})
+
+    def flush(self) -> None:
+        events, self._metrics = self._metrics, []
+        if events:
+            enqueue_metrics_events(events)
 
 
 def default_publisher() -> Publisher:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from fte_project.env import env, envbool, envfloat, envint, envlist, load_env_files, secret
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from our static files
     "axes",
@@ -177,7 +179,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Success FTE API",
-    "DESCRIPTION": "Intake endpoints for the web support form and channel webhooks.",
+    "DESCRIPTION": "Intake endpoints for the web support form and channel webhooks, and the management API "
+                   "(token authentication, Support managers only).",
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -256,6 +259,7 @@ KAFKA_BOOTSTRAP_SERVERS = env("KAFKA_BOOTSTRAP_SERVERS")  # empty: events go str
 KAFKA_TOPIC_PARTITIONS = envint("KAFKA_TOPIC_PARTITIONS", 3)
 KAFKA_REPLICATION_FACTOR = envint("KAFKA_REPLICATION_FACTOR", 1)
 KAFKA_CONSUMER_GROUP = env("KAFKA_CONSUMER_GROUP", "fte-bridge")
+KAFKA_METRICS_CONSUMER_GROUP = env("KAFKA_METRICS_CONSUMER_GROUP", "fte-metrics")
 KAFKA_TOPIC_PREFIX = env("KAFKA_TOPIC_PREFIX", "")  # lets parallel test runs share one broker
 # Managed Kafka: TLS and SASL (PLAINTEXT on loopback by default).
 KAFKA_SECURITY_PROTOCOL = env("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
@@ -305,7 +309,14 @@ PROCESSING_LEASE_SECONDS = envint("PROCESSING_LEASE_SECONDS", 300)
 # broker refused it, or its worker died): the sweep queues it again.
 DELIVERY_STALL_SECONDS = envint("DELIVERY_STALL_SECONDS", 300)
 CELERY_TIMEZONE = TIME_ZONE
+DAILY_REPORT_HOUR = envint("DAILY_REPORT_HOUR", 7)
 CELERY_BEAT_SCHEDULE = {
+    # Yesterday's report, stored and emailed to the Support managers, every morning in TIME_ZONE.
+    "daily-report": {"task": "reporting.daily_report",
+                     "schedule": crontab(hour=DAILY_REPORT_HOUR, minute=0)},
+    # Rollups of figures that change without an fte.metrics event (staff work, SLA breaches,
+    # the quiet days that turn an AI answer into an assumed resolution).
+    "refresh-rollups": {"task": "reporting.refresh_rollups", "schedule": envfloat("ROLLUP_REFRESH_SECONDS", 300.0)},
     # Breached SLAs are marked, staff notified and urgency raised within a minute.
     "mark-sla-breaches": {"task": "crm.mark_sla_breaches", "schedule": envfloat("SLA_CHECK_SECONDS", 60.0)},
     # Messages whose worker died mid-task go back to the queue once their lease runs out.
@@ -390,6 +401,28 @@ SLA_PAUSE_ON_HOLD = envbool("SLA_PAUSE_ON_HOLD", False)
 TICKET_AUTO_CLOSE_PENDING_DAYS = envint("TICKET_AUTO_CLOSE_PENDING_DAYS", 7)
 # Email staff when a ticket reaches the desk: its assignee, else the "Support staff" group.
 ESCALATION_EMAIL_NOTIFY = envbool("ESCALATION_EMAIL_NOTIFY", True)
+
+# --- Reports and the management API ------------------------------------------------------
+# Estimated model cost: US dollars per million tokens (prompt and completion together), per
+# model name as recorded on each agent run; models not listed cost nothing (the offline model).
+def _prices(name: str, default: str) -> dict[str, float]:
+    prices = {}
+    for item in envlist(name, default):
+        model, _, price = item.partition("=")
+        try:
+            prices[model.strip()] = float(price)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not model=price (e.g. gpt-4o=5.0)") from None
+    return prices
+
+
+MODEL_PRICES_USD_PER_MTOK = _prices("MODEL_PRICES_USD_PER_MTOK", "gpt-4o=5.0,gpt-4o-mini=0.3,gpt-4.1=4.0,gpt-4.1-mini=0.8")
+COST_YEARLY_TARGET_USD = envfloat("COST_YEARLY_TARGET_USD", 1000.0)
+ESCALATION_RATE_TARGET = envfloat("ESCALATION_RATE_TARGET", 0.20)
+# An AI answer nobody replied to or reopened within this many days counts as an assumed resolution.
+AI_RESOLUTION_QUIET_DAYS = envint("AI_RESOLUTION_QUIET_DAYS", 7)
+MANAGEMENT_API_RATE = env("MANAGEMENT_API_RATE", "600/hour")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"management": MANAGEMENT_API_RATE}
 
 # --- Demo -------------------------------------------------------------------------------
 DEMO_ADMIN_USERNAME = env("DEMO_ADMIN_USERNAME", "admin")

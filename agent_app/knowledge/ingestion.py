@@ -213,7 +213,8 @@ def _store_article(
     raise RuntimeError(f"knowledge article {parsed.slug!r} kept changing while it was being ingested")
 
 
-def ingest_paths(paths: Sequence[str | Path], *, progress: bool = True) -> IngestReport:
+def ingest_paths(paths: Sequence[str | Path], *, progress: bool = True,
+                 documents: Sequence[tuple[str, str]] = ()) -> IngestReport:
     """Load markdown files (or folders of ``*.md``) into the knowledge base.
 
     Idempotent: articles are upserted by slug, and a chunk is embedded only
@@ -222,6 +223,9 @@ def ingest_paths(paths: Sequence[str | Path], *, progress: bool = True) -> Inges
     articles from other sources are never touched. A file that parses to no
     articles at all is reported and deletes nothing (an emptied file is more
     likely a mistake than a wish to wipe its articles).
+
+    ``documents``: generated ``(source, markdown)`` pairs (see ``agent_app.knowledge.sources``),
+    ingested like files; one without articles deletes the articles of its source.
     """
     embedder = get_embedder()
     report = IngestReport(embedder=embedder.name)
@@ -243,6 +247,20 @@ def ingest_paths(paths: Sequence[str | Path], *, progress: bool = True) -> Inges
                     f"Slug {article.slug!r} appears in both {seen[article.slug]} and {source}; "
                     "slugs must be unique across the knowledge base."
                 )
+            seen[article.slug] = source
+            parsed.append(article)
+    emptied: list[str] = []
+    for source, text in documents:
+        report.files.append(source)
+        articles = parse_markdown(text, source=source)
+        if not articles:
+            emptied.append(source)
+            continue
+        sources_with_articles.append(source)
+        for article in articles:
+            if article.slug in seen:
+                raise ValueError(f"Slug {article.slug!r} appears in both {seen[article.slug]} and {source}; "
+                                 "slugs must be unique across the knowledge base.")
             seen[article.slug] = source
             parsed.append(article)
 
@@ -271,6 +289,10 @@ def ingest_paths(paths: Sequence[str | Path], *, progress: bool = True) -> Inges
             deleted = services.knowledge_articles_delete_missing(sources=sources_with_articles,
                                                                  keep_slugs=seen.keys())
             report.articles_deleted = deleted.articles
+            report.chunks_deleted += deleted.chunks
+        if emptied:
+            deleted = services.knowledge_articles_delete_missing(sources=emptied, keep_slugs=())
+            report.articles_deleted += deleted.articles
             report.chunks_deleted += deleted.chunks
     # Always, not only after changes: cheap, and a database loaded before
     # this code (or restored from a dump) gets its statistics too.

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agent_app.embeddings import EmbeddingError
 from agent_app.knowledge.ingestion import ingest_paths
+from agent_app.knowledge.sources import registered_documents
 
 DEFAULT_SOURCE = Path("context") / "product-docs.md"
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     help = (
         "Ingest markdown files (or folders of *.md) into the knowledge base: upsert articles by slug, "
         "embed only new or changed chunks, delete articles that vanished from these files. "
-        f"Default: {DEFAULT_SOURCE}."
+        f"Default: {DEFAULT_SOURCE} and the generated documents apps register (reporting's approved drafts)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         """Run :func:`agent_app.knowledge.ingestion.ingest_paths` and print its report."""
         targets = paths or [str(Path(settings.BASE_DIR) / DEFAULT_SOURCE)]
         try:
-            report = ingest_paths(targets, progress=not no_progress)
+            # The registered documents (approved drafts) belong to the default knowledge base.
+            report = ingest_paths(targets, progress=not no_progress, documents=[] if paths else registered_documents())
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         except EmbeddingError as exc:
