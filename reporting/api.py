@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from channels_app.serializers import ErrorOutput
 from crm.errors import InvalidInput
 from crm.identity import normalise_email, normalise_phone
 from crm.models import Channel, IdentifierKind
@@ -30,6 +31,11 @@ MAX_HOURS = 24 * 90
 MAX_ID = 2**63 - 1
 
 
+# What every management endpoint may answer besides 200 (documented, so clients and the
+# schema fuzzer know them): bad input, no token, not a manager, unknown id, over the rate.
+ERRORS = {400: ErrorOutput, 401: ErrorOutput, 403: ErrorOutput, 404: ErrorOutput, 429: ErrorOutput}
+
+
 class ManagementAPIView(APIView):
     # Token first: a request without credentials gets 401 with "WWW-Authenticate: Token".
     authentication_classes = [TokenAuthentication, SessionAuthentication]
@@ -39,10 +45,10 @@ class ManagementAPIView(APIView):
 
 
 class ChannelMetricsView(ManagementAPIView):
-    class Input(serializers.Serializer):
+    class ChannelMetricsInput(serializers.Serializer):
         hours = serializers.IntegerField(min_value=1, max_value=MAX_HOURS, default=24)
 
-    class Output(serializers.Serializer):
+    class ChannelMetricsOutput(serializers.Serializer):
         class ChannelRow(serializers.Serializer):
             channel = serializers.CharField()
             messages = serializers.IntegerField(help_text="Inbound messages plus replies (AI and staff)")
@@ -61,10 +67,10 @@ class ChannelMetricsView(ManagementAPIView):
         hours = serializers.IntegerField()
         channels = ChannelRow(many=True)
 
-    @extend_schema(summary="Per-channel figures of the last N hours", parameters=[Input],
-                   responses={200: Output}, tags=["management"])
+    @extend_schema(summary="Per-channel figures of the last N hours", parameters=[ChannelMetricsInput],
+                   responses={200: ChannelMetricsOutput, **ERRORS}, tags=["management"])
     def get(self, request: Request) -> Response:
-        data = self.Input(data=request.query_params)
+        data = self.ChannelMetricsInput(data=request.query_params)
         data.is_valid(raise_exception=True)
         hours = data.validated_data["hours"]
         now = timezone.now()
@@ -81,7 +87,7 @@ class ChannelMetricsView(ManagementAPIView):
                 "first_response_p50_seconds": f.ai_first_response.p50,
                 "first_response_p95_seconds": f.ai_first_response.p95, "average_sentiment": f.sentiment,
             })
-        return Response(self.Output({"since": since, "until": now, "hours": hours, "channels": channels}).data)
+        return Response(self.ChannelMetricsOutput({"since": since, "until": now, "hours": hours, "channels": channels}).data)
 
 
 class MessageOut(serializers.Serializer):
@@ -117,7 +123,7 @@ class CustomerRefOut(serializers.Serializer):
 
 
 class ConversationView(ManagementAPIView):
-    class Output(serializers.Serializer):
+    class ConversationOutput(serializers.Serializer):
         class ConversationOut(serializers.Serializer):
             id = serializers.IntegerField(source="pk")
             status = serializers.CharField()
@@ -136,18 +142,18 @@ class ConversationView(ManagementAPIView):
 
     @extend_schema(summary="A conversation: its messages on every channel, its tickets, the customer",
                    parameters=[OpenApiParameter("conversation_id", int, OpenApiParameter.PATH)],
-                   responses={200: Output}, tags=["management"])
+                   responses={200: ConversationOutput, **ERRORS}, tags=["management"])
     def get(self, request: Request, conversation_id: str) -> Response:
         if not conversation_id.isdigit() or not 0 < int(conversation_id) <= MAX_ID:
             raise ValidationError({"id": ["A conversation id is a positive whole number."]})
         detail = conversation_detail(conversation_id=int(conversation_id))
         if detail is None:
             raise NotFound(f"No conversation {conversation_id}.")
-        return Response(self.Output(detail).data)
+        return Response(self.ConversationOutput(detail).data)
 
 
 class CustomerLookupView(ManagementAPIView):
-    class Input(serializers.Serializer):
+    class CustomerLookupInput(serializers.Serializer):
         email = serializers.CharField(required=False, max_length=320)
         phone = serializers.CharField(required=False, max_length=64)
 
@@ -161,7 +167,7 @@ class CustomerLookupView(ManagementAPIView):
             except InvalidInput as exc:
                 raise serializers.ValidationError({exc.field or "non_field_errors": [str(exc)]}) from None
 
-    class Output(serializers.Serializer):
+    class CustomerLookupOutput(serializers.Serializer):
         class CustomerOut(serializers.Serializer):
             id = serializers.IntegerField(source="pk")
             name = serializers.CharField()
@@ -182,11 +188,11 @@ class CustomerLookupView(ManagementAPIView):
                    parameters=[OpenApiParameter("email", str, required=False),
                                OpenApiParameter("phone", str, required=False,
                                                 description="International format, e.g. +14155550123")],
-                   responses={200: Output}, tags=["management"])
+                   responses={200: CustomerLookupOutput, **ERRORS}, tags=["management"])
     def get(self, request: Request) -> Response:
-        data = self.Input(data=request.query_params)
+        data = self.CustomerLookupInput(data=request.query_params)
         data.is_valid(raise_exception=True)
         customer = customer_by_identifier(**data.validated_data)
         if customer is None:
             raise NotFound("No customer with that identifier.")
-        return Response(self.Output(customer_summary(customer=customer)).data)
+        return Response(self.CustomerLookupOutput(customer_summary(customer=customer)).data)
