@@ -82,6 +82,11 @@ def reset() -> None:
         _cache.clear()
 
 
+def reset_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
 def thresholds() -> dict[str, float]:
     return dict(load().meta.get("thresholds", {}))
 

@@ -96,3 +96,23 @@ def save(result: IntentTraining, examples: list[Example], directory: Path = MODE
         "kfold": {"accuracy": result.accuracy, "per_class": result.per_class},
     }
     (directory / "intents.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def _oof_path() -> Path:
+    from django.conf import settings
+
+    return Path(settings.BASE_DIR) / "var" / "intents-oof.npz"
+
+
+def save_oof(result: IntentTraining, examples: list[Example]) -> None:
+    """Keep the out-of-fold predictions (not committed) so answerability can be retrained alone."""
+    path = _oof_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, oof=result.oof, classes=np.array(result.classes), digest=corpus_digest(examples))
+
+
+def load_oof(examples: list[Example]) -> tuple[np.ndarray, list[str]]:
+    data = np.load(_oof_path())
+    if str(data["digest"]) != corpus_digest(examples):
+        raise RuntimeError("the corpus changed since the last full run; run train_intents without --answerability-only")
+    return data["oof"], [str(c) for c in data["classes"]]

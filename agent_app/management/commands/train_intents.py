@@ -19,10 +19,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
         parser.add_argument("--folds", type=int, default=5)
         parser.add_argument("--skip-answerability", action="store_true")
+        parser.add_argument("--answerability-only", action="store_true",
+                            help="Reuse the out-of-fold intent predictions of the last full run (same corpus).")
 
-    def handle(self, *args, folds: int, skip_answerability: bool, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, folds: int, skip_answerability: bool, answerability_only: bool,  # type: ignore[no-untyped-def]
+               **options) -> None:
         examples = load_corpus()
         self.stdout.write(f"{len(examples)} labelled messages")
+        if answerability_only:
+            oof, classes = training.load_oof(examples)
+            self.stdout.write(answerability.train_and_save(examples, oof=oof, classes=classes, k=folds,
+                                                           log=self.stdout.write))
+            return
         result = training.train(examples, k=folds, log=self.stdout.write)
         self.stdout.write(f"\nintents, {folds}-fold out-of-fold (temperature {result.model.temperature:.2f}), "
                           f"accuracy {result.accuracy:.3f}")
@@ -32,6 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{cls:<24}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['support']:>9}"
                               f"  {'' if t is None else f'{t:.2f}'}")
         training.save(result, examples)
+        training.save_oof(result, examples)
         intents.reset()
         if not skip_answerability:
             report = answerability.train_and_save(examples, oof=result.oof, classes=result.classes, k=folds,
