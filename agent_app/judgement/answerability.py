@@ -47,7 +47,10 @@ FEATURES = ["similarity", "score", "gap_to_best", "rank", "article_margin", "cov
             "best_other_coverage", "same_article_hits", "steps_for_how", "question_words", "sim_x_coverage",
             "p_none", "p_unanswerable", "p_undocumented", "p_bug", "p_staff_only", "unknown_terms",
             "max_missing_idf", "missing_rare_terms", "best_sentence_coverage", "article_coverage",
-            "best_sentence_similarity", "sentence_similarity_gap"]
+            "best_sentence_similarity", "sentence_similarity_gap", "unanswerable_x_coverage",
+            "unanswerable_x_similarity", "capability_question", "capability_x_coverage", "none_x_similarity"]
+_CAPABILITY = re.compile(r"\b(?:can (?:i|we|you|it)|is (?:it|there)|are there|does (?:it|loomline)|do you|could (?:i|we)|"
+                         r"possible|support(?:s|ed)?|any way|option to|allow)\b", re.I)
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -188,6 +191,7 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
     covs = [coverage(terms, f"{h.get('title', '')} {h.get('heading', '')} {h.get('text', '')}", idf, unknown) for h in hits]
     unknown_share = (sum(1 for t in terms if t not in idf) / len(terms)) if terms else 0.0
     how = bool(_HOW.search(question))
+    capability = 1.0 if _CAPABILITY.search(question) else 0.0
     p = (lambda c: scores.p(c) if scores else 0.0)
     article_text: dict[str, str] = {}
     for h in hits:
@@ -208,6 +212,8 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
             unknown_share, (max(missing) if missing else 0.0) / unknown,
             math.log1p(sum(1 for v in missing if v >= 0.6 * unknown)) / 2, best_sentence,
             coverage(terms, article_text[h["slug"]], idf, unknown), sent_sims[i], sent_sims[i] - best_sent,
+            p(corpus.UNANSWERABLE) * covs[i], p(corpus.UNANSWERABLE) * s, capability, capability * covs[i],
+            p(corpus.NONE) * s,
         ])
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
 

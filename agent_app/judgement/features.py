@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-HASH_BITS = 13
+HASH_BITS = 12
 HASH_DIM = 1 << HASH_BITS
 EMBED_DIM = 384
 SHAPE_DIM = 4

@@ -215,6 +215,122 @@ add("none", ["We track our customers' refund requests in a project called Refund
              "How do I add a price field to tasks in our sales pipeline?",
              "Our support agents need their own private project — how do I restrict access?"], article=None)
 
+# --- second pass: more reasons, written to widen wording (short lines, long mails, typos) ---
+add("security_incident", [
+    "i think someone is in my account, there are comments posted under my name i never wrote",
+    "We just got notified of a login from Vietnam on our owner account. Nobody here travels. Please help urgently.",
+    "my password stopped working and the recovery email on the account is not mine anymore",
+    "An API key with admin scope was in a screenshot we posted on Twitter. What now?",
+    "Our former contractor can still see our client board although we removed him last month, is our data exposed?",
+    "Got a text message with a Loomline login code I never requested, 5 times tonight",
+    "Reporting a vuln: the invite endpoint lets anyone add themselves to any workspace if they know the slug.",
+    "someone downloaded all our files overnight from an account we don't recognise",
+    "Bonjour, quelqu'un s'est connecté à mon compte sans autorisation / someone logged in to my account without my permission",
+    "I entered my Loomline password on a fake login page from a Google ad. Account still works but I'm worried.",
+    "Hello,\n\nWe suspect a breach: our audit log shows 300 exports in one hour from a service account that was never created by our admins.\n\nPlease treat as urgent.\n\n--\nIvo Petrov | IT Security | Northwind Logistics",
+    "sum1 hacked my loomline n deleted everything pls help",
+    "Our private tasks are showing up in Google search results, anyone can open them.",
+    "The webhook payloads we get include tasks from another customer's workspace.",
+])
+add("legal_language", [
+    "We want to discuss the indemnity clause in your terms before signing.",
+    "Please confirm in writing you will delete all data about me, this is a formal GDPR erasure request.",
+    "Our solicitor has advised us to start small claims proceedings over the double billing.",
+    "Which courts have jurisdiction under your Terms of Service? We're in Canada.",
+    "Can you sign our vendor security addendum and the NDA attached?",
+    "I'm filing a complaint with the consumer protection agency about your auto-renewal.",
+    "A user in your platform posted defamatory content about our company in a public board. Remove it.",
+    "We are a law firm representing a former employee of your customer and request preservation of all records.",
+    "what does your ToS actually mean by 'reasonable use'? our legal team wants an interpretation",
+    "Is it compliant with the German works council rules to track employee tasks in Loomline? need legal advice",
+    "Dear Sir or Madam,\n\nOn behalf of my client, I request under Article 15 UK GDPR access to all personal data held about her, including logs.\n\nYours faithfully,\nE. Okonkwo, Solicitor",
+    "if u dont give my data back ill sue, my lawyer is ready",
+])
+add("refund_request", [
+    "can we get money back for the seats we didn't use this year",
+    "The annual renewal went through yesterday but we had told you we're leaving. Please reverse it.",
+    "I was charged $0.00 then $480 — I never agreed to the second one, want it returned.",
+    "Do you give refunds for unused months if we downgrade?",
+    "Please credit our account for the 3 days the app was unusable.",
+    "My card got charged for a workspace I deleted in March. I want those charges refunded.",
+    "I'm going to dispute the charge with my bank unless you return it.",
+    "need refund urgent, bought wrong plan by mistake 10 min ago",
+    "Hallo, wir wurden doppelt belastet und möchten eine Erstattung / we were double charged and want a refund",
+    "Good morning,\n\nInvoice LL-2291 charged us for 45 seats although we reduced to 30 on the 2nd. We'd like the difference returned.\n\nBest regards,\nSofia Marin\nAccounts Payable, Orbis Studio",
+    "You still took money after I cancelled in the app. Give it back.",
+    "Can I get compensation for the data we lost during your incident?",
+])
+add("pricing_inquiry", [
+    "what does it cost to add 5 guests",
+    "We're 12 people, what's the monthly total on Team?",
+    "Do you offer any discount for academic research groups?",
+    "Is there a cheaper plan for freelancers?",
+    "Our invoice went from 300 to 420 this month, why is it more expensive?",
+    "Can you beat the price Asana offered us? We'd switch for a better deal.",
+    "Precio del plan Business para 50 usuarios? / price of Business for 50 users?",
+    "Can we get volume pricing for 1,000 seats?",
+    "how much for the enterprise plan roughly, ballpark is fine",
+    "Hi,\n\nCould you share the cost of moving our 18 members from Team to Business, billed yearly in CHF?\n\nKind regards,\nLukas Meier\nCFO, Alpbau AG",
+    "do you have black friday promo codes?",
+    "What is the price difference between monthly and annual billing?",
+])
+add("negative_sentiment", [
+    "I'm honestly furious. Our sprint board reset itself and nobody at Loomline seems to care.",
+    "This keeps happening and I'm losing faith in your product completely.",
+    "Worst onboarding experience ever. I regret convincing my team to switch.",
+    "ur app is trash, crashed 4 times today during client calls",
+    "I have been patient for a week, this is ridiculous and unacceptable.",
+    "My manager is blaming me because your sync lost our notes. I'm at my wits' end.",
+    "Why do I even pay for this? Nothing but problems since day one.",
+    "You people are a joke. Fix your product or lose us as customers.",
+    "I am extremely disappointed and upset with how this has been handled.",
+    "Our team is threatening to quit using Loomline after this week's mess. Really bad.",
+])
+add("explicit_human_request", [
+    "I would like to speak with a customer success manager please.",
+    "Can somebody from support call me back today?",
+    "bot, stop. real human needed",
+    "I need an actual staff member to look at my account, not an automated reply.",
+    "Please put me through to your support team lead.",
+    "I'd rather email with a person about this, can you forward me?",
+    "Is there anyone I can book a call with about onboarding our department?",
+    "Hi, please have one of your specialists reach out, the issue is complicated.",
+])
+add("knowledge_not_found", [
+    "The Timeline view freezes the whole browser tab as soon as I scroll, every time.",
+    "Notifications on desktop show tasks from projects I left months ago, looks broken.",
+    "Our automations stopped triggering at all since Monday, nothing changed on our side.",
+    "Attachments upload to 100% then say 'failed' and disappear.",
+    "Tasks I move on the board jump back to their old column after a few seconds.",
+    "The Android app logs me out every few minutes since the last update.",
+], tags=["bug"])
+add("knowledge_not_found", [
+    "Please restore the project I deleted 6 months ago, it's no longer in the trash.",
+    "Can you unlock our workspace? The IP allowlist blocks all of us, including admins.",
+    "We need the account of a deceased colleague handed over to his manager.",
+    "Can you change our workspace's data residency to Australia?",
+    "Please reset 2FA for our only admin, she lost her phone and recovery codes.",
+    "We need an official letter confirming our data was deleted after cancellation.",
+], tags=["staff_only"])
+add("knowledge_not_found", [
+    "Do you offer an on-premise edition for government agencies?",
+    "Can I use Loomline through a Microsoft Teams app?",
+    "Will there be a desktop app for Windows with offline mode?",
+    "Is there a HIPAA-compliant edition with a BAA?",
+    "Do you have an official Python SDK?",
+    "Can Loomline run inside our private cloud on Kubernetes?",
+], tags=["undocumented"])
+add("none", [
+    "I'm not angry, just confused: where do I find the audit log?",
+    "Not asking for money back — I only need to change the card for next month's payment.",
+    "We use Loomline to plan our legal department's work. How do we create a private project for them?",
+    "Our sales agents need guest access to one board, how does that work?",
+    "How do I set up a price column in a task list for our catalogue?",
+    "My boss is angry that notifications come late on iPhone, how do I fix push notifications?",
+    "Can I export a project to PDF to send to our lawyer?",
+    "We're not looking for a discount, just how seats are counted when someone is deactivated.",
+], article=None)
+
 out = Path(__file__).with_name("intents-bootstrap.jsonl")
 with out.open("w") as f:
     for row in ROWS:
