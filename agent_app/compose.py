@@ -15,7 +15,7 @@ from crm.models import EscalationReason
 # Words budgets for the answer body, below the channel limits so the channel's
 # greeting and signature fit.
 BODY_WORDS = {"email": 190, "web_form": 140}
-WHATSAPP_CHARS = 300
+WHATSAPP_CHARS = 300  # the answer itself; the Help Centre link comes on its own line after it
 
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -36,8 +36,13 @@ def _take_words(lines: list[str], budget: int) -> list[str]:
     return kept
 
 
-_HOW = re.compile(r"\b(?:how|where|what steps|can i|could i|set up|setup|turn on|enable|change|reset|add|remove|"
-                  r"connect|install|invite|export|import|download|cancel|delete)\b", re.IGNORECASE)
+# A how-to question wants steps; "how long", "how many", "how much" want a fact.
+_HOW = re.compile(r"\bhow (?!long|many|much|often|big|large|old|soon|far)\w+|\b(?:where|what steps|set up|setup|turn on|"
+                  r"enable|connect|install|invite)\b", re.IGNORECASE)
+# A question after a fact (a duration, a count, a size, a limit) wants the sentence that states it.
+_FACT = re.compile(r"\bhow (?:long|many|much|often|big|large|soon)\b|\b(?:limit|maximum|max|minimum|min|up to|"
+                   r"size|expire|expiry|valid|retention|retain|kept|days|hours|minutes)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d")
 _VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
                 "delete", "remove", "download", "update", "enforce", "cancel", "transfer", "mute", "install", "clear",
                 "restore", "verify", "check", "deactivate", "reactivate", "let", "use", "manage", "speed", "sync",
@@ -76,7 +81,7 @@ def _lead(question: str, hit: dict[str, Any], kind: str) -> str:
     """One sentence that speaks to the customer's point, built only from the article's own words."""
     if kind != "steps":
         return ""
-    for name in (hit.get("heading") or "", hit.get("title") or ""):
+    for name in ((hit.get("heading") or "").split("\u203a")[-1].strip(), hit.get("title") or ""):
         words = name.split()
         if words and words[0].lower() in _VERB_TITLES:
             return f"Here's how to {name[0].lower()}{name[1:].rstrip('.')}:"
@@ -98,13 +103,15 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     top = hits[0]
     passages = [h for h in hits if h["slug"] == top["slug"]][:3]
     how = bool(_HOW.search(question))
+    fact = bool(_FACT.search(question)) and not how
     scored: list[tuple[float, int, str, str, dict[str, Any]]] = []
     order = 0
     for hit in passages:
         heading_cov = answerability.coverage(terms, hit.get("heading", ""), model.idf, model.idf_unknown)
         for kind, text in _units(hit):
             cov = answerability.coverage(terms, text, model.idf, model.idf_unknown)
-            score = cov + 0.5 * heading_cov + (0.35 if how and kind == "steps" else 0.0) + (0.05 if hit is top else 0.0)
+            score = (cov + 0.5 * heading_cov + (0.35 if how and kind == "steps" else 0.0) + (0.05 if hit is top else 0.0)
+                     + (0.35 if fact and kind != "steps" and _NUMBER.search(text) else 0.0))
             scored.append((score, order, kind, text, hit))
             order += 1
     if not scored:
@@ -113,10 +120,11 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     chosen = [best]
     floor = max(0.15, best[0] * 0.5)
     # Supporting units: the next best that still speak to the question, in the article's order.
+    # Supporting units come from the same passage (section) as the best one; a fact question gets no steps.
     for s in sorted(scored, key=lambda s: (-s[0], s[1]))[1:]:
         if len(chosen) >= 3:
             break
-        if s[0] >= floor:
+        if s[0] >= floor and s[4] is best[4] and not (fact and s[2] == "steps"):
             chosen.append(s)
     lead = _lead(question, best[4], best[2])
     rest = sorted(chosen[1:], key=lambda s: s[1])
@@ -132,7 +140,8 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
     if channel == "whatsapp":
-        budget = WHATSAPP_CHARS - len(link) - 1
+        link = f"More: {article_url(top['slug'])}"
+        budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
         for unit in units:
             for line in unit.split("\n"):

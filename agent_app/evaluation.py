@@ -66,6 +66,7 @@ class CaseResult:
     reply: str = ""
     kind: str | None = None
     urgency: str | None = None
+    why: str = ""
 
     @property
     def fact_in_reply(self) -> bool:
@@ -120,7 +121,7 @@ class Report:
                  "expected_reason": r.expected_reason, "reason": r.reason, "urgency": r.urgency,
                  "expected_article": r.expected_article, "answered_article": r.answered_article,
                  "articles": r.articles, "expected_fact": r.expected_fact,
-                 "fact_in_reply": r.fact_in_reply if r.expected_fact else None, "reply": r.reply, "ms": round(r.ms, 1),
+                 "fact_in_reply": r.fact_in_reply if r.expected_fact else None, "why": r.why, "reply": r.reply, "ms": round(r.ms, 1),
                  "error": r.error} for r in self.results]
 
     def mistakes(self) -> list[dict[str, Any]]:
@@ -201,7 +202,9 @@ def _run_case(case: dict[str, Any], run_id: str, identities: Identities) -> Case
         reason=message.ticket.escalation_reason if escalated else None,
         expected_article=case.get("expected_article"), articles=articles, ms=elapsed,
         answered_article=answered, expected_fact=case.get("expected_fact"), reply=reply, kind=case.get("kind"),
-        urgency=message.ticket.urgency if escalated else None)
+        urgency=message.ticket.urgency if escalated else None,
+        why=next((line.split(":", 1)[1].strip() for line in (message.ticket.escalation_summary or "").splitlines()
+                  if line.startswith("Why a person is needed:")), "") if escalated else "")
 
 
 def evaluate(cases: list[dict[str, Any]], *, progress: Any = None) -> Report:

@@ -287,9 +287,32 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     return result
 
 
+_GREETING_LINE = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|hola|bonjour)\b[^.?!\n]{0,40}[,!:]?\s*$",
+                            re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^\s*(?:thanks?(?: you)?(?: (?:so much|a lot|in advance))?|many thanks|cheers|best(?: regards| wishes)?|"
+                       r"kind regards|regards|warm regards|br|all the best|sincerely|yours(?: sincerely| faithfully)?|"
+                       r"sent from my \w+|--+|\u2014)\s*[,.!]?\s*$", re.IGNORECASE)
+
+
+def message_core(text: str) -> str:
+    """The message without its greeting line and its sign-off and signature (names, titles,
+    companies): what the customer asks, for searching and for judging an answer."""
+    lines = text.replace("\r", "").split("\n")
+    while lines and (not lines[0].strip() or _GREETING_LINE.match(lines[0])):
+        lines.pop(0)
+    for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
+        if _SIGN_OFF.match(lines[i]) and i > 0:
+            lines = lines[:i]
+            break
+    core = "\n".join(lines).strip()
+    return core or text.strip()
+
+
 def question_text(text: str, *, subject: str = "") -> str:
-    """What to search the knowledge base with: the question, without injected instructions."""
-    body = strip_injection(text) or text
+    """What to search the knowledge base with: the question, without injected instructions,
+    greeting or signature."""
+    core = message_core(text)
+    body = strip_injection(core) or core
     if subject and subject.strip().lower() not in body.lower():
         body = f"{subject}\n{body}"
     return body.strip()[:1900]

@@ -174,6 +174,7 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
     from agent_app.judgement import features
 
     hits = hits[:TOP_HITS]
+    question = _core(question)
     qv = features.embed([question])[0] if question_vector is None else question_vector
     sent_sims = []
     for h in hits:
@@ -216,6 +217,12 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
             p(corpus.NONE) * s,
         ])
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
+
+
+def _core(text: str) -> str:
+    from agent_app.policy import message_core
+
+    return message_core(text)
 
 
 @dataclass(frozen=True)
@@ -300,9 +307,9 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     used = [(i, e) for i, e in enumerate(examples)
             if (e.label == corpus.NONE and e.article) or e.label in (corpus.UNANSWERABLE, corpus.KB_UNDOCUMENTED)]
     log(f"answerability: searching the Help Centre for {len(used)} training questions…")
-    qvecs = features.embed([e.text for _, e in used])
+    qvecs = features.embed([_core(e.text) for _, e in used])
     for qid, (i, e) in enumerate(used):
-        hits = _search(e.text)
+        hits = _search(_core(e.text))
         if not hits:
             rows.append(np.zeros((0, len(FEATURES)), dtype=np.float32))
         scores = IntentScores(probs={c: float(v) for c, v in zip(classes, oof[i], strict=True)})
