@@ -104,7 +104,7 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     passages = [h for h in hits if h["slug"] == top["slug"]][:3]
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
-    scored: list[tuple[float, int, str, str, dict[str, Any]]] = []
+    scored: list[tuple[float, int, str, str, dict[str, Any], float]] = []
     order = 0
     for hit in passages:
         heading_cov = answerability.coverage(terms, hit.get("heading", ""), model.idf, model.idf_unknown)
@@ -112,7 +112,7 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
             cov = answerability.coverage(terms, text, model.idf, model.idf_unknown)
             score = (cov + 0.5 * heading_cov + (0.35 if how and kind == "steps" else 0.0) + (0.05 if hit is top else 0.0)
                      + (0.35 if fact and kind != "steps" and _NUMBER.search(text) else 0.0))
-            scored.append((score, order, kind, text, hit))
+            scored.append((score, order, kind, text, hit, cov))
             order += 1
     if not scored:
         return "", []
@@ -120,11 +120,16 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     chosen = [best]
     floor = max(0.15, best[0] * 0.5)
     # Supporting units: the next best that still speak to the question, in the article's order.
-    # Supporting units come from the same passage (section) as the best one; a fact question gets no steps.
+    # Supporting units: the next best of the article's passages that still speak to the question
+    # (a fact question gets no steps), shown in the article's order.
     for s in sorted(scored, key=lambda s: (-s[0], s[1]))[1:]:
-        if len(chosen) >= 3:
+        if len(chosen) >= 4:
             break
-        if s[0] >= floor and s[4] is best[4] and not (fact and s[2] == "steps"):
+        if fact and s[2] == "steps":
+            continue
+        # Same section: close enough to the best; another section: it must share as much of the
+        # question on its own words as the best unit does.
+        if (s[4] is best[4] and s[0] >= floor) or (s[4] is not best[4] and s[5] >= max(0.3, best[5])):
             chosen.append(s)
     lead = _lead(question, best[4], best[2])
     rest = sorted(chosen[1:], key=lambda s: s[1])
