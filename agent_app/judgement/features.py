@@ -22,9 +22,10 @@ HASH_DIM = 1 << HASH_BITS
 EMBED_DIM = 384
 SHAPE_DIM = 4
 DIM = EMBED_DIM + 2 * HASH_DIM + SHAPE_DIM
-#: Characters of a message the embedding sees (MiniLM cuts at 256 tokens anyway; the
+#: Characters of a message the embedding sees (about 90 MiniLM tokens: the embedding's cost
+#: grows with the length and the point of a message is nearly always near its start; the
 #: lexical features read the whole message up to LEXICAL_CHARS).
-EMBED_CHARS = 700
+EMBED_CHARS = 400
 LEXICAL_CHARS = 4000
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")

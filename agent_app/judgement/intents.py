@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,9 @@ class ModelMissing(RuntimeError):
 @dataclass(frozen=True)
 class IntentScores:
     probs: dict[str, float]
+    #: The message's MiniLM vector the scores were computed from; the answerability decision
+    #: reuses it instead of embedding the question a second time.
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def p(self, name: str) -> float:
         return self.probs.get(name, 0.0)
@@ -100,9 +103,10 @@ def classify(text: str) -> IntentScores:
             _cache.move_to_end(key)
             return hit
     loaded = load()
-    x = features.featurise([key])
+    vector = features.embed([key])
+    x = features.featurise([key], embeddings=vector)
     p = loaded.model.proba(x)[0]
-    scores = IntentScores(probs={c: float(v) for c, v in zip(loaded.classes, p, strict=True)})
+    scores = IntentScores(probs={c: float(v) for c, v in zip(loaded.classes, p, strict=True)}, vector=vector[0])
     with _lock:
         _cache[key] = scores
         while len(_cache) > _CACHE_SIZE:
