@@ -171,7 +171,6 @@ BUGS = [
     "the mobile app crashes as soon as I open a board with attachments",
     "Comments I post disappear after I refresh the page.",
     "Notifications emails stopped arriving for the whole team today.",
-    "The Teams integration stopped posting task updates to our channel.",
     "Search returns nothing even for tasks I can see on the board.",
     "Half of the tasks on our Roadmap board vanished overnight, nobody deleted them.",
     "Due date reminders are going out at 3am instead of 9am.",
