@@ -9,12 +9,14 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
+from django.conf import settings
+
 from crm.models import EscalationReason
 
 # Words budgets for the answer body, below the channel limits so the channel's
 # greeting and signature fit.
 BODY_WORDS = {"email": 190, "web_form": 140}
-WHATSAPP_CHARS = 300
+WHATSAPP_CHARS = 300  # the answer itself; the Help Centre link comes on its own line after it
 
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -35,75 +37,137 @@ def _take_words(lines: list[str], budget: int) -> list[str]:
     return kept
 
 
-def _passage_lines(text: str) -> list[str]:
-    """A passage as lines: its steps and bullets kept whole, prose split into sentences."""
-    lines: list[str] = []
-    for block in text.split("\n"):
+# A how-to question wants steps; "how long", "how many", "how much" want a fact.
+_HOW = re.compile(r"\bhow (?!long|many|much|often|big|large|old|soon|far)\w+|\b(?:where|what steps|set up|setup|turn on|"
+                  r"enable|connect|install|invite)\b", re.IGNORECASE)
+# A question after a fact (a duration, a count, a size, a limit) wants the sentence that states it.
+_FACT = re.compile(r"\bhow (?:long|many|much|often|big|large|soon)\b|\b(?:limit|maximum|max|minimum|min|up to|"
+                   r"size|expire|expiry|valid|retention|retain|kept|days|hours|minutes)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d")
+_VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
+                "delete", "remove", "download", "update", "enforce", "cancel", "transfer", "mute", "install", "clear",
+                "restore", "verify", "check", "deactivate", "reactivate", "let", "use", "manage", "speed", "sync",
+                "automate", "link", "restrict", "report", "resolve", "upgrade", "regenerate", "invite", "prevent"}
+
+
+def article_url(slug: str) -> str:
+    """The Help Centre page of an article, from its slug (HELP_CENTRE_URL)."""
+    return f"{settings.HELP_CENTRE_URL.rstrip('/')}/articles/{slug}"
+
+
+def _units(hit: dict[str, Any]) -> list[tuple[str, str]]:
+    """A passage as (kind, text) units: a run of numbered steps is one unit, prose is split into sentences."""
+    units: list[tuple[str, str]] = []
+    steps: list[str] = []
+    for block in hit["text"].split("\n"):
         block = block.strip()
         if not block:
             continue
-        if _STEP.match(block) or len(block) < 140:
-            lines.append(block)
+        if re.match(r"^\d+[.)]\s", block):
+            steps.append(block)
+            continue
+        if steps:
+            units.append(("steps", "\n".join(steps)))
+            steps = []
+        if _STEP.match(block):
+            units.append(("bullet", block))
         else:
-            lines.extend(_sentences(block))
-    return lines
+            units.extend(("sentence", s) for s in _sentences(block))
+    if steps:
+        units.append(("steps", "\n".join(steps)))
+    return units
 
 
-def _relevant_order(lines: list[str], question: str) -> list[str]:
-    """Keep the passage's order, but lead with the first line that shares words with the question."""
-    q = {w for w in re.findall(r"[a-z0-9]{4,}", question.lower())}
-    for i, line in enumerate(lines[:6]):
-        if q & set(re.findall(r"[a-z0-9]{4,}", line.lower())):
-            return lines[i:] + lines[:i] if i and not _STEP.match(line) else lines
-    return lines
+def _lead(question: str, hit: dict[str, Any], kind: str) -> str:
+    """One sentence that speaks to the customer's point, built only from the article's own words."""
+    if kind != "steps":
+        return ""
+    for name in ((hit.get("heading") or "").split("\u203a")[-1].strip(), hit.get("title") or ""):
+        words = name.split()
+        if words and words[0].lower() in _VERB_TITLES:
+            return f"Here's how to {name[0].lower()}{name[1:].rstrip('.')}:"
+    return f"Here are the steps from \u201c{hit['title']}\u201d:"
 
 
-_HOW = re.compile(r"\b(?:how|where|what steps|can i|could i|set up|setup|turn on|enable|change|reset|add|remove)\b",
-                  re.IGNORECASE)
-_WORDS = re.compile(r"[a-z0-9]{4,}")
+def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
+    """The lead sentence and the units of the best article that answer the question, best first.
 
+    Sentence selection: every sentence, bullet and run of steps of the article's
+    retrieved passages is scored by the IDF-weighted share of the question's key terms
+    it contains (plus its passage heading's, at half weight); a "how" question prefers a
+    run of steps. Only units that share key terms with the question are kept.
+    """
+    from agent_app.judgement import answerability
 
-def _passage_rank(hit: dict[str, Any], question: str) -> tuple[int, float]:
-    """Passages that share the question's words come first; for a "how" question, ones with steps."""
-    asked = set(_WORDS.findall(question.lower()))
-    text = f"{hit.get('heading', '')} {hit['text']}".lower()
-    shared = len(asked & set(_WORDS.findall(text)))
-    has_steps = any(_STEP.match(line) and line.strip()[0].isdigit() for line in hit["text"].split("\n"))
-    bonus = 3 if has_steps and _HOW.search(question) else 0
-    return shared + bonus, hit.get("score", 0.0)
+    model = answerability.load()
+    terms = answerability.key_terms(question)
+    top = hits[0]
+    passages = [h for h in hits if h["slug"] == top["slug"]][:3]
+    how = bool(_HOW.search(question))
+    fact = bool(_FACT.search(question)) and not how
+    scored: list[tuple[float, int, str, str, dict[str, Any], float]] = []
+    order = 0
+    for hit in passages:
+        heading_cov = answerability.coverage(terms, hit.get("heading", ""), model.idf, model.idf_unknown)
+        for kind, text in _units(hit):
+            cov = answerability.coverage(terms, text, model.idf, model.idf_unknown)
+            score = (cov + 0.5 * heading_cov + (0.35 if how and kind == "steps" else 0.0) + (0.05 if hit is top else 0.0)
+                     + (0.35 if fact and kind != "steps" and _NUMBER.search(text) else 0.0))
+            scored.append((score, order, kind, text, hit, cov))
+            order += 1
+    if not scored:
+        return "", []
+    best = max(scored, key=lambda s: (s[0], -s[1]))
+    chosen = [best]
+    floor = max(0.15, best[0] * 0.5)
+    # Supporting units: the next best that still speak to the question, in the article's order.
+    # Supporting units: the next best of the article's passages that still speak to the question
+    # (a fact question gets no steps), shown in the article's order.
+    for s in sorted(scored, key=lambda s: (-s[0], s[1]))[1:]:
+        if len(chosen) >= 4:
+            break
+        if fact and s[2] == "steps":
+            continue
+        # Same section: close enough to the best; another section: it must share as much of the
+        # question on its own words as the best unit does.
+        if (s[4] is best[4] and s[0] >= floor) or (s[4] is not best[4] and s[5] >= max(0.3, best[5])):
+            chosen.append(s)
+    lead = _lead(question, best[4], best[2])
+    rest = sorted(chosen[1:], key=lambda s: s[1])
+    return lead, [best[3]] + [s[3] for s in rest]
 
 
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
-    """An answer from the best passages of the best article (at most two)."""
+    """An answer a person would write: a sentence on the customer's point, the sentences or steps
+    of the best article that answer it, and the article's title with its Help Centre link."""
     top = hits[0]
-    same_article = sorted((h for h in hits if h["slug"] == top["slug"]),
-                          key=lambda h: _passage_rank(h, question), reverse=True)[:2]
-    lines: list[str] = []
-    for hit in same_article:
-        lines.extend(_passage_lines(hit["text"]))
-    lines = _relevant_order(lines, question)
+    lead, units = select_answer(hits=hits, question=question)
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
-    title = top["title"]
+    link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
     if channel == "whatsapp":
-        text = opener
-        for line in lines:
-            candidate = f"{text}{' ' if text else ''}{_STEP.sub('', line) if not _STEP.match(line) else line}".strip()
-            if len(candidate) > WHATSAPP_CHARS - 40 and text:
-                break
-            text = candidate
-        if len(text) > WHATSAPP_CHARS:
-            text = text[: WHATSAPP_CHARS - 1].rsplit(" ", 1)[0] + "…"
-        return f"{text}\nMore in our Help Centre: \"{title}\"."
+        link = f"More: {article_url(top['slug'])}"
+        budget = WHATSAPP_CHARS
+        text = (opener + lead).strip()
+        for unit in units:
+            for line in unit.split("\n"):
+                candidate = f"{text}{chr(10) if text else ''}{line}".strip()
+                if len(candidate) > budget and text:
+                    break
+                text = candidate
+            else:
+                continue
+            break
+        if len(text) > budget:
+            text = text[: budget - 1].rsplit(" ", 1)[0] + "\u2026"
+        return f"{text}\n{link}"
 
-    body = _take_words(lines, BODY_WORDS.get(channel, 150))
-    if not body:
-        body = [" ".join(lines[0].split()[: BODY_WORDS.get(channel, 150)])]
-    parts = []
-    if opener:
-        parts.append(opener.strip())
-    parts.append("\n".join(body))
-    parts.append(f"You'll find the full guide in our Help Centre under \"{title}\".")
+    budget = BODY_WORDS.get(channel, 150)
+    parts = [p for p in ((opener + lead).strip(),) if p]
+    parts += _take_words(units, budget - sum(len(p.split()) for p in parts))
+    if len(parts) == (1 if (opener + lead).strip() else 0) and units:
+        parts.append(" ".join(units[0].split()[:budget]))
+    parts.append(link + ".")
     return "\n\n".join(parts)
 
 
@@ -137,7 +201,14 @@ _ACK = {
     EscalationReason.SECURITY_INCIDENT: "Thanks for telling us straight away. Our security team is handling this as a priority.",
     EscalationReason.NEGATIVE_SENTIMENT: "I'm sorry this has been so frustrating. I've passed your message to a colleague.",
     EscalationReason.EXPLICIT_HUMAN_REQUEST: "Of course. I've asked a person from our support team to take over.",
-    EscalationReason.KNOWLEDGE_NOT_FOUND: "I want to make sure you get the right answer, so I've passed this to a colleague.",
+    EscalationReason.KNOWLEDGE_NOT_FOUND: ("I couldn't find a reliable answer to this in our Help Centre, so I've passed "
+                                           "your question to a colleague who can answer it."),
+}
+_ACK_KIND = {
+    "still_failing": "I'm sorry the steps didn't solve it. I've passed your message, with what you've already tried, "
+                     "to a colleague.",
+    "not_helpful": "Sorry that didn't answer your question. I've passed it to a colleague, with what we've tried so far.",
+    "needs_staff": "This needs someone from our team to look into it, so I've passed it to a colleague.",
 }
 
 
@@ -153,6 +224,8 @@ def compose_escalation_notice(*, reason: str, due_iso: str | None, channel: str,
         return ("I can help with questions about Loomline. A person from our support team will also look at "
                 f"your message and follow up {when(due_iso, zone)}.")
     lead = _ACK.get(reason, _ACK[EscalationReason.KNOWLEDGE_NOT_FOUND])
+    if reason == EscalationReason.KNOWLEDGE_NOT_FOUND and kind in _ACK_KIND:
+        lead = _ACK_KIND[kind]
     follow = f"A person from our support team will follow up here {when(due_iso, zone)}."
     text = f"{lead} {follow}"
     if reason == EscalationReason.SECURITY_INCIDENT:
@@ -161,4 +234,4 @@ def compose_escalation_notice(*, reason: str, due_iso: str | None, channel: str,
 
 
 GREETING_REPLY = "Hi! I'm Loomline's AI assistant. How can I help you today?"
-THANKS_REPLY = "Glad that helped! If anything else comes up, just reply here."
+THANKS_REPLY = "Glad that sorted it. If anything else comes up, just reply here."

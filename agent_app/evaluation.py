@@ -20,9 +20,13 @@ from django.db import transaction
 from django.test import override_settings
 
 from crm import services
-from crm.models import Message
+from crm.models import Author, Message
 
 VALID_CHANNELS = {"email", "whatsapp", "web_form"}
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").lower().split())
 
 
 class DatasetError(ValueError):
@@ -57,6 +61,16 @@ class CaseResult:
     articles: list[str]
     ms: float
     error: str = ""
+    answered_article: str | None = None  # the article the reply is built on, when it answered
+    expected_fact: str | None = None
+    reply: str = ""
+    kind: str | None = None
+    urgency: str | None = None
+    why: str = ""
+
+    @property
+    def fact_in_reply(self) -> bool:
+        return bool(self.expected_fact) and _squash(self.expected_fact) in _squash(self.reply)
 
 
 @dataclass
@@ -71,6 +85,7 @@ class Report:
         with_reason = [r for r in ok if r.expected_action == "escalate" and r.action == "escalate"
                        and r.expected_reason]
         with_article = [r for r in ok if r.expected_article]
+        with_fact = [r for r in ok if r.expected_fact]
         times = sorted(r.ms for r in ok)
 
         def pct(q: float) -> float:
@@ -88,11 +103,26 @@ class Report:
             "resolved_without_human": round(sum(1 for r in ok if r.action == "resolve") / len(ok), 3) if ok else 0.0,
             "article_hit_at_3": round(sum(1 for r in with_article if r.expected_article in r.articles[:3])
                                       / len(with_article), 3) if with_article else 1.0,
+            # The article the reply is built on is the expected one (escalating counts as a miss).
+            "answer_hit_at_1": round(sum(1 for r in with_article if r.action == "resolve"
+                                         and r.answered_article == r.expected_article)
+                                     / len(with_article), 3) if with_article else 1.0,
+            **({"fact_in_reply": round(sum(1 for r in with_fact if r.fact_in_reply) / len(with_fact), 3)}
+               if with_fact else {}),
             "p50_ms": pct(0.5),
             "p95_ms": pct(0.95),
             "mean_ms": round(statistics.fmean(times), 1) if times else 0.0,
             "errors": len(self.results) - len(ok),
         }
+
+    def details(self) -> list[dict[str, Any]]:
+        """Per case: what was expected, what the agent did, the articles it found and its reply."""
+        return [{"id": r.id, "kind": r.kind, "expected_action": r.expected_action, "action": r.action,
+                 "expected_reason": r.expected_reason, "reason": r.reason, "urgency": r.urgency,
+                 "expected_article": r.expected_article, "answered_article": r.answered_article,
+                 "articles": r.articles, "expected_fact": r.expected_fact,
+                 "fact_in_reply": r.fact_in_reply if r.expected_fact else None, "why": r.why, "reply": r.reply, "ms": round(r.ms, 1),
+                 "error": r.error} for r in self.results]
 
     def mistakes(self) -> list[dict[str, Any]]:
         return [r.__dict__ for r in self.results if r.error or r.action != r.expected_action
@@ -161,11 +191,20 @@ def _run_case(case: dict[str, Any], run_id: str, identities: Identities) -> Case
             if hit["slug"] not in articles:
                 articles.append(hit["slug"])
     escalated = outcome in ("escalated", "skipped") and message.ticket is not None and message.ticket.escalated_at
+    gate = next((c["result"]["answerability"] for c in message.tool_calls
+                 if c["tool"] == "governance" and "answerability" in c.get("result", {})), None)
+    answered = None if escalated else (gate or {}).get("slug") or (articles[0] if articles else None)
+    reply = "\n---\n".join(Message.objects.filter(reply_to=message, author=Author.AGENT).order_by("pk")
+                            .values_list("content", flat=True))
     return CaseResult(
         id=str(case.get("id", "")), expected_action=case["expected_action"],
         action="escalate" if escalated else "resolve", expected_reason=case.get("escalation_reason"),
         reason=message.ticket.escalation_reason if escalated else None,
-        expected_article=case.get("expected_article"), articles=articles, ms=elapsed)
+        expected_article=case.get("expected_article"), articles=articles, ms=elapsed,
+        answered_article=answered, expected_fact=case.get("expected_fact"), reply=reply, kind=case.get("kind"),
+        urgency=message.ticket.urgency if escalated else None,
+        why=next((line.split(":", 1)[1].strip() for line in (message.ticket.escalation_summary or "").splitlines()
+                  if line.startswith("Why a person is needed:")), "") if escalated else "")
 
 
 def evaluate(cases: list[dict[str, Any]], *, progress: Any = None) -> Report:

@@ -101,7 +101,7 @@ async def prompt_injection_guardrail(
     the policy. The flag is recorded for the audit trail.
     """
     text = _latest_user_text(data)
-    injected = bool(policy._INJECTION.search(text))
+    injected = bool(policy.injection_detected(text))
     return GuardrailFunctionOutput(output_info={"prompt_injection": injected}, tripwire_triggered=False)
 
 

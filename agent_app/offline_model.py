@@ -17,10 +17,10 @@ from typing import Any
 from agents.items import ModelResponse
 from agents.models.interface import Model
 from agents.usage import Usage
-from django.conf import settings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 from agent_app import compose, policy
+from agent_app.judgement import answerability
 from agent_app.prompts import parse_user_input
 from crm.models import EscalationReason, Urgency
 
@@ -47,23 +47,6 @@ def keywords(text: str, limit: int = 10) -> str:
         if word not in seen:
             seen.append(word)
     return " ".join(seen[:limit])
-
-
-def answers_question(hit: dict[str, Any], question: str) -> bool:
-    """Whether a passage plausibly answers the question: semantically close enough, and
-    sharing at least one of the question's content words (not just the product name)."""
-    similarity = hit.get("similarity", hit.get("score", 0))
-    if similarity < settings.AGENT_ANSWER_MIN_SIMILARITY:
-        return False
-    asked = set(keywords(question, limit=40).split()) - {"loomline"}
-    found = set(keywords(f"{hit.get('title', '')} {hit.get('heading', '')} {hit.get('text', '')}", limit=600).split())
-    stems = {w[:5] for w in found}
-    shared = {w for w in asked if w in found or w[:5] in stems}
-    # Very close passages need one shared word; weaker ones must share more of the question.
-    floor = settings.AGENT_ANSWER_MIN_SIMILARITY
-    return ((similarity >= floor + 0.10 and len(shared) >= 1)
-            or (similarity >= floor + 0.07 and len(shared) >= 2)
-            or len(shared) >= 3)
 
 
 class OfflineSupportModel(Model):
@@ -148,7 +131,7 @@ class OfflineSupportModel(Model):
                                       f"The drafted reply was refused ({sent['error']}).", content, searches, step)
             return self._final("Reply recorded.")
 
-        needs_search = assessment.kind in ("question",) and not (
+        needs_search = assessment.kind in ("question", "needs_staff", "still_failing", "not_helpful") and not (
             assessment.must_escalate and assessment.reason in (EscalationReason.LEGAL_LANGUAGE, EscalationReason.SECURITY_INCIDENT))
         if needs_search and len(searches) == 0:
             query = policy.question_text(content, subject=subject)
@@ -170,14 +153,14 @@ class OfflineSupportModel(Model):
             return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                   "No relevant Help Centre article after two searches.", content, searches, step)
         question = policy.question_text(content, subject=subject)
-        answering = [h for h in hits[:3] if answers_question(h, question)]
-        if not answering:
+        # The trained answerability decision: answer only when a retrieved passage answers it.
+        decision = answerability.decide(question, hits, assessment.intents)
+        if not decision.answerable:
             return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
-                                  f"The closest articles ({', '.join(h['slug'] for h in hits[:3])}) do not "
-                                  "answer the question.", content, searches, step)
-        best = answering[0]["slug"]
+                                  f"The Help Centre does not answer it: {decision.why}.", content, searches, step)
+        best = decision.hit["slug"]
         ordered = [h for h in hits if h["slug"] == best] + [h for h in hits if h["slug"] != best]
-        answer = compose.compose_answer(hits=ordered, question=content, channel=channel,
+        answer = compose.compose_answer(hits=ordered, question=question, channel=channel,
                                         sentiment=assessment.sentiment)
         return self._call("send_response", {"ticket_id": ticket, "message": answer, "channel": channel}, step)
 

@@ -26,11 +26,13 @@ from agents import (
     Runner,
 )
 from agents.exceptions import AgentsException, MaxTurnsExceeded
+import openai
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 
 from agent_app import compose, policy, prompts, providers
+from agent_app.judgement import answerability, grounding
 from agent_app.context import AgentRunContext
 from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
 from agent_app.tools import ALL_TOOLS, record_reply
@@ -71,8 +73,15 @@ class RunOutcome:
     guardrail_tripped: list[str] | None = None
 
 
-async def _run_agent(context: AgentRunContext, user_input: str) -> RunOutcome:
-    config = RunConfig(model_provider=providers.ConfiguredModelProvider(),
+# Model API failures that persist past the client's own retries: after
+# AGENT_FALLBACK_AFTER_ATTEMPTS attempts of a message, the offline model answers it.
+PROVIDER_ERRORS = (openai.APIConnectionError, openai.APITimeoutError, openai.RateLimitError,
+                   openai.InternalServerError)
+
+
+async def _run_agent(context: AgentRunContext, user_input: str, *, offline: bool = False) -> RunOutcome:
+    provider = providers.OfflineModelProvider() if offline else providers.ConfiguredModelProvider()
+    config = RunConfig(model_provider=provider,
                        tracing_disabled=not providers.configure_tracing(),
                        workflow_name="customer-success-fte")
     outcome = RunOutcome()
@@ -142,6 +151,12 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
         reason, why = EscalationReason.KNOWLEDGE_NOT_FOUND, "no relevant Help Centre article after two searches"
     elif not context.reply_ids and not context.escalation:
         reason, why = EscalationReason.KNOWLEDGE_NOT_FOUND, "the model gave no reply"
+    elif own is None and assessment.kind == "question":
+        # Whatever model answered: only when a retrieved passage answers the question, and only
+        # with sentences the retrieved passages support.
+        why = _ungrounded(context, message, assessment)
+        if why:
+            reason = EscalationReason.KNOWLEDGE_NOT_FOUND
 
     # A hard trigger decides the reason and urgency even when the model escalated on its
     # own with another reason or a lower urgency: staff and the SLA clock work from it,
@@ -178,6 +193,25 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
         # The same path as the send_response tool; the audit trail says who called it.
         context.record("send_response", {"ticket_id": ticket.reference, "channel": message.channel,
                                          "by": "governance"}, result, started)
+
+
+def _ungrounded(context: AgentRunContext, message: Message, assessment: policy.Assessment) -> str:
+    """Why the run's answer may not be sent (empty when it may): the answerability gate and
+    the grounding check, recorded in the audit trail."""
+    hits = next((s["hits"] for s in context.searches if s["hits"]), [])
+    question = policy.question_text(message.content, subject=message.subject)
+    decision = answerability.decide(question, hits, assessment.intents)
+    replies = [c["arguments"].get("message", "") for c in context.tool_calls
+               if c["tool"] == "send_response" and c.get("ok") and c["arguments"].get("by") != "governance"]
+    passages = [h for s in context.searches for h in s["hits"]]
+    unsupported = [u for r in replies for u in grounding.unsupported_sentences(r, passages)]
+    context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True, "ms": 0,
+                               "result": {"answerability": decision.as_dict(), "unsupported_sentences": unsupported[:5]}})
+    if not decision.answerable:
+        return f"the Help Centre does not answer it: {decision.why}"
+    if unsupported:
+        return "the reply says things the Help Centre passages do not support: " + " | ".join(unsupported)[:300]
+    return ""
 
 
 def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency_ms: int, tokens: int,
@@ -252,7 +286,13 @@ def process_message(*, message_id: int) -> str:
     else:
         meta = {"customer_id": customer.pk, "channel": message.channel, "customer_name": display_name,
                 "subject": message.subject, "message_id": message.pk}
-        run = async_to_sync(_run_agent)(context, prompts.user_input(meta=meta, content=message.content))
+        user_input = prompts.user_input(meta=meta, content=message.content)
+        try:
+            run = async_to_sync(_run_agent)(context, user_input)
+        except PROVIDER_ERRORS as exc:
+            if model_name == providers.OFFLINE_MODEL_NAME or message.attempts < settings.AGENT_FALLBACK_AFTER_ATTEMPTS:
+                raise  # the task retries; the provider may be back by then
+            run, model_name = _run_offline_instead(context, message, user_input, exc)
         tokens = run.tokens
         # Another message of this conversation may have been escalated while the model ran.
         if selectors.human_owns_conversation(conversation_id=message.conversation_id,
@@ -269,6 +309,24 @@ def process_message(*, message_id: int) -> str:
     _finish(message=message, context=context, outcome=outcome, model_name=model_name, tokens=tokens,
             latency_ms=int((time.monotonic() - started) * 1000), sentiment=sentiment)
     return outcome
+
+
+def _run_offline_instead(context: AgentRunContext, message: Message, user_input: str,
+                         exc: Exception) -> tuple[RunOutcome, str]:
+    """The model API kept failing: the offline model answers, under the same governance.
+
+    Replies the failed run recorded were never checked and are withdrawn; the run starts
+    afresh on the same ticket. The metric records the offline model as the one used.
+    """
+    log.warning("message %s: model API failed on attempt %s (%s); the offline model answers",
+                message.pk, message.attempts, exc)
+    if context.reply_ids:
+        _withdraw_replies(context, "the model API failed mid-run; the offline model answers instead")
+    context.searches, context.escalation = [], None
+    context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True, "ms": 0, "result": {
+        "provider_fallback": {"failed_model": settings.AGENT_MODEL, "error": f"{type(exc).__name__}: {exc}"[:300],
+                              "attempt": message.attempts}}})
+    return async_to_sync(_run_agent)(context, user_input, offline=True), providers.OFFLINE_MODEL_NAME
 
 
 def _hand_to_people(message: Message, context: AgentRunContext, model_name: str, started: float) -> str:

@@ -1,10 +1,16 @@
 """Escalation governance in code, from context/escalation-rules.md.
 
 The model is told these rules in its prompt; this module enforces them whatever the
-model says. Each detector looks for what the customer *means*, so each has a list of
-harmless uses it ignores ("legal entity", "support agents", "human resources").
+model says. What a message *means* comes from the learned intent layer
+(:mod:`agent_app.judgement.intents`): calibrated probabilities over the seven reasons
+(knowledge_not_found split into bug / staff-only / undocumented), "none",
+"unanswerable" and the conversation acts. Regular expressions remain only as
+high-precision overrides for unmistakable phrases ("I want a refund", "ignore previous
+instructions"), each skipped when negated ("I'm not asking for a refund").
+
 When several triggers apply, the reason follows the documented precedence and the
-urgency is the highest of all that apply.
+urgency is the highest of all that apply; urgency rises for a blocked team, a deadline
+within a day, or data being lost right now.
 """
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from agent_app.judgement import corpus, intents
+from agent_app.judgement.intents import IntentScores
 from crm.models import REASON_PRECEDENCE, URGENCY_RANK, EscalationReason, Urgency
 
 PRECEDENCE = list(REASON_PRECEDENCE)
@@ -24,122 +32,42 @@ DEFAULT_URGENCY = {
     EscalationReason.EXPLICIT_HUMAN_REQUEST: Urgency.NORMAL,
     EscalationReason.KNOWLEDGE_NOT_FOUND: Urgency.NORMAL,
 }
+#: Once one reason fires, others count for precedence and urgency from this probability.
+SECONDARY_PROBABILITY = 0.30
+#: An act (thanks, greeting, still failing, not helpful, injection only) needs this much.
+ACT_PROBABILITY = 0.50
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-# Phrases whose harmless meaning must not trigger; removed before detection.
-_HARMLESS = _rx(
-    r"legal (?:entity|name|address|department|team|counsel'?s? (?:asked|wants to know))",
-    r"our legal (?:team|department) (?:asked|wants|needs to know)",
-    r"(?:support|travel|sales|insurance|real estate|booking) agents?",
-    r"agent role", r"human resources", r"\bhr\b",
-    r"refund requests? from (?:our|my) (?:own )?(?:customers|clients)",
-    r"(?:customers?|clients?)'?s?'? refund requests?",
-    r"(?:called|named|titled|labelled|labeled) ['\"][^'\"]{1,60}['\"]",
-    r"(?:not|n't|never) (?:asking|looking|writing|here|contacting you) (?:for|about) (?:a |any )?"
-    r"(?:refund|discount|price|pricing|quote)s?(?: or anything like that)?",
-    r"(?:this|it) (?:is|'s) not (?:about )?(?:a )?(?:refund|pricing|price|discount)",
-    r"price (?:field|column|property)", r"pricing (?:page|table) (?:template|board)",
-    r"without (?:a )?(?:price|pricing)",
-    r"client is (?:furious|angry|upset)", r"our (?:client|customer|boss) (?:is|was) (?:furious|angry|upset)",
-)
-
-_SECURITY = _rx(
-    r"\bhack(?:ed|er|ers|ing)?\b", r"compromised?", r"unauthori[sz]ed (?:access|login|sign[- ]?in|charge)?",
-    r"(?:someone|somebody|stranger|unknown (?:person|device|user)) (?:has )?(?:signed|logged|got) in",
-    r"sign[- ]?ins? (?:i|we) (?:don'?t|do not|didn'?t) recogni[sz]e", r"didn'?t (?:trigger|make|do) (?:this|these|that)",
-    r"password (?:was )?changed without", r"email (?:was )?changed without",
-    r"(?:leaked|exposed|pushed|posted|published|committed|shared) (?:our |my |the )?(?:api )?(?:token|key|secret|credential)",
-    r"(?:api )?(?:token|key|secret)s? (?:was |were |got )?(?:leaked|exposed|pushed|posted|published|committed)",
-    r"(?:public|github) (?:repo|repository).{0,40}(?:token|key|secret)", r"(?:token|key|secret).{0,60}public (?:github )?repo",
-    r"phishing", r"impersonat", r"fake (?:loomline )?(?:email|login page)",
-    r"(?:see|seeing|shows?|showing|visible).{0,40}(?:another|other|different) (?:company|companies|customer|workspace)'?s? (?:data|tasks|projects|files)",
-    r"tasks from a company", r"data (?:breach|leak)", r"\bvulnerabilit(?:y|ies)\b.{0,80}(?:endpoint|returns|id\b|exploit|xss|injection)",
-    r"(?:endpoint|api).{0,60}returns.{0,40}(?:private|other)", r"\bxss\b", r"sql injection", r"malware", r"virus in",
-    r"deleted (?:by )?someone (?:who|that) shouldn'?t",
-    r"(?:typed|entered|put|gave) (?:in )?my password", r"was (?:that|this) (?:really )?(?:you|loomline)\?",
-    r"suspicious (?:email|link|message|login)", r"link went to",
-)
-_LEGAL = _rx(
-    r"\blawyers?\b", r"\battorneys?\b", r"\bsue\b", r"\bsuing\b", r"lawsuit", r"legal action", r"see you in court",
-    r"\bcourt\b", r"small[- ]claims", r"cease and desist", r"\bsubpoena", r"court order", r"law enforcement",
-    r"\bpolice\b", r"\bgdpr\b", r"article (?:15|17|20)", r"data[- ]subject", r"\bccpa\b", r"\bdpa\b",
-    r"data processing (?:agreement|addendum)", r"\bmsa\b", r"countersign", r"indemnif", r"\bliabilit",
-    r"jurisdiction", r"\bdmca\b", r"copyright (?:infringement|complaint|claim)", r"trademark", r"defamat",
-    r"regulator", r"data protection authority", r"consumer protection", r"\bftc\b", r"legal advice",
-    r"is it legal", r"preserve evidence", r"terms of service.{0,40}(?:mean|interpret|allow)",
-)
-_REFUND = _rx(
-    r"\brefund", r"money back", r"reimburs", r"chargeback", r"dispute (?:this|the charge|it) with",
-    r"charged (?:us |me )?twice", r"double[- ]charged", r"charged (?:us |me )?(?:again )?after (?:we |i )?cancel",
-    r"charged (?:us |me )?for (?:people|users|seats|members) (?:who|that|we)", r"didn'?t authori[sz]e",
-    r"credit note", r"service credit", r"\bsla credit", r"expect (?:a |some )?(?:credit|compensation)",
-    r"compensat", r"want (?:a |some )?credit\b", r"credit (?:on|to|against) (?:this|my|our|the) (?:month'?s )?"
-    r"(?:bill|invoice|account)", r"credit owed",
-)
-_PRICING = _rx(
-    r"how much (?:does|do|would|will|is|are|for|to)", r"\bcost(?:s|ing)?\b(?! center)", r"\bprice[sd]?\b",
-    r"\bpricing\b", r"\bquote\b", r"price list", r"\bdiscount", r"coupon", r"promo code", r"cheaper",
-    r"price[- ]match", r"\bnon-?profit", r"\bcharit(?:y|ies|able)", r"education(?:al)? (?:discount|pricing)",
-    r"start-?up (?:discount|deal|program)", r"per (?:seat|user) (?:price|cost|fee)", r"\bfees?\b",
-    r"invoice (?:is )?(?:higher|more|bigger|larger)", r"why (?:is|was) (?:my|our|this month'?s) (?:invoice|bill)",
-    r"\bin (?:usd|eur|gbp|euros?|dollars|pounds)\b", r"pay in (?:euros?|dollars|pounds|another currency)",
-)
-_HUMAN = _rx(
-    r"(?:speak|talk|chat)(?: to| with)? (?:a |an |to a |to an )?(?:real |actual |live )?(?:human|person|someone|somebody|agent|representative|rep\b|operator|manager|supervisor)",
-    r"(?:real|actual|live) (?:human|person|agent)", r"someone from (?:your|the) (?:team|support|company)",
-    r"(?:can|could) (?:someone|somebody|a person|you) (?:call|ring|phone) me", r"\bcall me\b",
-    r"phone call", r"video call", r"don'?t want (?:to talk to )?(?:a |the )?(?:bot|robot|ai|machine)",
-    r"not (?:a |the )?(?:bot|robot|ai)\b.{0,20}(?:person|human)", r"\brepresentative\b", r"\boperator\b",
-    r"(?:get|connect|transfer) me (?:to )?(?:a |an )?(?:human|person|agent|someone)",
-    r"(?:want|need|like) (?:a |an |to speak to a )?(?:human|person|real person)",
-    r"escalate (?:this|my)", r"your manager", r"a manager\b",
-)
-_ONE_WORD_HUMAN = re.compile(
-    r"^\W*(?:human|agent|person|people|operator|representative|manager|real person|a human|human please|"
-    r"agent please|person please|speak to (?:a )?human|talk to (?:a )?human)\W*$",
-    re.IGNORECASE,
-)
-
-# Things only staff can do, per the Help Centre: the customer is told what to prepare.
-_STAFF_ONLY = _rx(
-    r"(?:never saved|lost|don'?t have|no longer have|can'?t find) (?:the |my |our |any )?recovery codes"
-    r".{0,300}(?:only (?:admin|owner)|nobody else|no other admin)",
-    r"(?:only (?:admin|owner)|nobody else|no other admin).{0,300}recovery codes",
-    r"owner (?:has )?(?:left|is gone|is unreachable|no longer works)", r"restore (?:a |our |the )?deleted workspace",
-    r"locked (?:ourselves |us |me )?out by (?:the |our )?ip allowlist",
-)
-# Deployment options the Help Centre does not offer or describe.
-_UNDOCUMENTED = _rx(
-    r"self[- ]?host(?:ing|ed)? (?:loomline|it|your (?:app|product|tool|software))",
-    r"(?:loomline|your (?:app|product|tool|software)) on[- ]?prem", r"on[- ]?prem(?:ise|ises)? (?:version|edition|install)",
-    r"(?:host|run|install) (?:loomline |it )?on our own servers?")
-_ROADMAP = _rx(
-    r"when will (?:you|loomline) (?:add|support|release|launch|ship|have|get)", r"(?:your|the|on the|on your|product|public) roadmap\b(?! project| board)",
-    r"(?:do|are) you (?:plan|planning) (?:to|on)", r"any plans? (?:to|for)", r"release date",
-    r"(?:upcoming|future|next) (?:release|version|feature)s?",
-)
-_STRONG_NEGATIVE = _rx(
-    r"unacceptable", r"absolutely (?:useless|terrible|awful|ridiculous)", r"\buseless\b", r"\bterrible\b",
-    r"\bawful\b", r"\bhorrible\b", r"\bpathetic\b", r"\bdisgrace", r"\bdisaster\b", r"worst", r"\bjoke\b",
-    r"\bscam\b", r"rip[- ]?off", r"\bfurious\b", r"\bfuming\b", r"\bangry\b", r"\bsick (?:and tired )?of\b",
-    r"fed up", r"\bridiculous\b", r"\bincompetent\b", r"\bshit\b", r"\bcrap\b", r"\bdamn\b", r"\bwtf\b",
-    r"\bf+u+c+k", r"moving to (?:another|a different) (?:tool|app|provider|platform|product|vendor)",
-    r"(?:moving|switching|migrating) (?:over )?to (?:asana|trello|monday|jira|clickup|notion)",
-    r"(?:cancel(?:l?ing)?|cancel) everything", r"looking at alternatives",
-    r"lose my job", r"missed (?:a |our )?(?:client )?deadline because", r"(?:bad|negative|1-star|one-star) review",
-    r"post (?:about )?(?:this|it) on (?:twitter|x|linkedin|social media)", r"nobody (?:ever )?(?:answers|replies|helps)",
-    r"bot is (?:useless|stupid|a joke)", r"so-called support", r"never (?:again|recommend)",
-    r"third time", r"lost my (?:changes|work|data) again",
-)
-_MILD_NEGATIVE = _rx(r"annoying", r"frustrat", r"confus", r"\bugh\b", r"not ideal", r"disappoint", r"slow",
-                     r"struggl", r"stuck", r"doesn'?t work", r"not working", r"broken", r"\bbug\b")
-_POSITIVE = _rx(r"\bthanks?\b", r"thank you", r"\bgreat\b", r"\blove\b", r"\bawesome\b", r"appreciate",
-                r"\bplease\b", r"\bhelpful\b")
-
+# High-precision overrides: phrases that mean the trigger whatever the context. Each is
+# skipped when a negation precedes it in the same clause (see _unnegated).
+_OVERRIDES: dict[str, re.Pattern[str]] = {
+    EscalationReason.SECURITY_INCIDENT: _rx(
+        r"\b(?:i|we|my|our|i've|we've) (?:\w+ ){0,3}(?:been|was|were|got|get) hacked\b", r"\baccount (?:is|was|has been|got) (?:compromised|hacked|taken over)",
+        r"\bphishing\b", r"\bdata (?:breach|leak)\b",
+        r"\b(?:leaked|exposed|pushed|committed|posted|published) (?:\w+ ){0,3}(?:api (?:token|key)|token|secret|credentials?|password)s?\b"),
+    EscalationReason.LEGAL_LANGUAGE: _rx(
+        r"\b(?:our|my) (?:lawyers?|attorneys?|solicitors?)\b", r"\b(?:lawsuit|subpoena|cease and desist)\b",
+        r"\b(?:we|i) (?:will|'ll|are going to|shall) sue\b", r"\bsee you in court\b", r"\bsmall[- ]claims\b",
+        r"\barticle (?:15|17|20) (?:of the )?(?:uk )?gdpr\b", r"\bgdpr article (?:15|17|20)\b", r"\bdmca\b"),
+    EscalationReason.REFUND_REQUEST: _rx(
+        r"\b(?:i|we) (?:want|need|would like|'d like|demand|expect|request) (?:a |my |our |an? (?:full |partial )?)?(?:refund|money back)\b",
+        r"\brefund (?:me|us|it|the charge|this)\b", r"\b(?:please|pls) refund\b", r"\brefund policy\b",
+        r"\bchargeback\b", r"\b(?:charged|billed) (?:us |me )?twice\b", r"\bdouble[- ](?:charged|billed)\b"),
+    EscalationReason.PRICING_INQUIRY: _rx(
+        r"\bhow much (?:does|do|would|will|is|are) (?:it|loomline|the \w+ plan|\w+ seats?|an? (?:extra |additional )?\w+) ?(?:\w+ ){0,4}cost\b",
+        r"\b(?:price|pricing) (?:list|quote)\b", r"\bsend (?:me |us )?a quote\b", r"\b(?:non-?profit|education|student|startup) discount\b",
+        r"\bcoupon code\b", r"\bprice[- ]match\b"),
+    EscalationReason.EXPLICIT_HUMAN_REQUEST: _rx(
+        r"^\W*(?:a )?(?:human|agent|person|operator|representative|real person)(?: please)?\W*$",
+        r"\b(?:speak|talk|chat) (?:to|with) (?:a |an )?(?:real |actual |live )?(?:human|person|representative)\b",
+        r"\b(?:real|actual|live) (?:human|person)\b"),
+}
+_ROADMAP = _rx(r"\bwhen will (?:you|loomline) (?:add|support|release|launch|ship|offer|have|get)\b",
+               r"\bis (?:it|this|that) on (?:your|the) roadmap\b", r"\bany plans? to (?:add|support|release|build|offer)\b")
 _INJECTION = _rx(
     r"ignore (?:all |any |your |the )?(?:previous|prior|above|earlier|preceding)? ?(?:instructions|rules|prompts?|guidelines)",
     r"disregard (?:all |any |your |the )?(?:previous|prior|above)? ?(?:instructions|rules)",
@@ -149,18 +77,29 @@ _INJECTION = _rx(
     r"act as (?:a |an |the )?(?:loomline )?(?:manager|admin|developer|system)", r"new instructions:",
     r"</?(?:system|assistant|instructions?)>", r"reveal your tools", r"override your",
 )
+_NEGATION_BEFORE = re.compile(r"\b(?:not|no|never|n't|without|nor)\b[^.,;:!?\n]{0,40}$|n't\b[^.,;:!?\n]{0,40}$", re.IGNORECASE)
+# Urgency adjustments (escalation-rules.md): a blocked team or a deadline within a day is
+# high; data being lost or exposed right now is urgent.
+_BLOCKED = _rx(r"\b(?:whole |entire )?(?:team|company|everyone|nobody|no one)\b[^.!?\n]{0,30}\b(?:can'?t|cannot|unable to|is blocked|are blocked)\b[^.!?\n]{0,20}\b(?:work|log ?in|sign ?in|access|use)",
+               r"\b(?:we are|we're|i am|i'm) (?:completely )?blocked\b", r"\bdeadline (?:is )?(?:today|tonight|tomorrow|in \d{1,2} hours?)\b",
+               r"\b(?:due|launch(?:ing)?|demo|presentation) (?:is )?(?:today|tonight|tomorrow morning|in \d{1,2} hours?)\b",
+               r"\burgent(?:ly)?\b", r"\basap\b")
+_DATA_LOSS_NOW = _rx(r"\b(?:data|tasks|projects|files|docs) (?:is|are) (?:being )?(?:deleted|lost|disappearing|vanishing) (?:right )?now\b",
+                     r"\b(?:losing|deleting) (?:our |my )?(?:data|tasks|projects|files) (?:right )?now\b",
+                     r"\bdisappearing as we speak\b")
 _QUESTION_HINT = re.compile(
     r"\?|\b(?:how|what|why|where|when|which|can|could|does|do|is|are|will|would|should|help|need|want|unable|"
     r"can'?t|cannot|won'?t|error|problem|issue)\b",
     re.IGNORECASE,
 )
-_GREETING_ONLY = re.compile(r"^\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|yo|hallo|hola)\W*(?:there|team|loomline)?\W*$",
-                            re.IGNORECASE)
-_THANKS_ONLY = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|great|perfect|awesome|cool|got it|that (?:worked|did it|fixed it)|all (?:good|sorted)|"
-    r"solved|it works( now)?)[,!. ]*)*(?:thanks?|thank you|thx|ty|cheers)?(?: (?:so|very) much| a lot)?[!. ]*$",
-    re.IGNORECASE,
-)
+_STRONG_NEGATIVE = _rx(
+    r"unacceptable", r"\buseless\b", r"\bterrible\b", r"\bawful\b", r"\bhorrible\b", r"\bpathetic\b", r"\bdisgrace",
+    r"\bdisaster\b", r"\bworst\b", r"\bjoke\b", r"\bscam\b", r"rip[- ]?off", r"\bfurious\b", r"\bfuming\b", r"\bangry\b",
+    r"fed up", r"\bridiculous\b", r"\bincompetent\b", r"\bshit\b", r"\bcrap\b", r"\bwtf\b", r"\bf+u+c+k")
+_MILD_NEGATIVE = _rx(r"annoying", r"frustrat", r"confus", r"\bugh\b", r"not ideal", r"disappoint", r"slow",
+                     r"struggl", r"stuck", r"doesn'?t work", r"not working", r"broken", r"\bbug\b")
+_POSITIVE = _rx(r"\bthanks?\b", r"thank you", r"\bgreat\b", r"\blove\b", r"\bawesome\b", r"appreciate",
+                r"\bplease\b", r"\bhelpful\b")
 
 
 @dataclass(frozen=True)
@@ -178,7 +117,9 @@ class Assessment:
     sentiment: float = 0.0
     injection: bool = False
     has_question: bool = True
-    kind: str = "question"  # question | greeting | thanks | empty | injection_only
+    # question | greeting | thanks | empty | injection_only | still_failing | not_helpful | needs_staff
+    kind: str = "question"
+    intents: IntentScores | None = None
 
     @property
     def must_escalate(self) -> bool:
@@ -199,16 +140,33 @@ class Assessment:
     def evidence(self) -> list[str]:
         return [f"{t.reason}: {t.evidence}" for t in self.triggers]
 
+    def p(self, name: str) -> float:
+        return self.intents.p(name) if self.intents else 0.0
 
-def _clean(text: str) -> str:
-    return _HARMLESS.sub(" ", text.replace("\u2019", "'").replace("\u2018", "'"))
+
+def _plain(text: str) -> str:
+    return (text or "").replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _unnegated(pattern: re.Pattern[str], text: str) -> str | None:
+    """The first match of ``pattern`` not preceded by a negation in its clause."""
+    for match in pattern.finditer(text):
+        if not _NEGATION_BEFORE.search(text[max(0, match.start() - 60):match.start()]):
+            return match.group(0)
+    return None
+
+
+def _without_negated(text: str) -> str:
+    """The text without negated stretches ("not angry", "I'm not upset"): for the sentiment lexicon."""
+    return re.sub(r"\b(?:not|never|no|n't)\b(?:\s+\w+){1,3}|n't(?:\s+\w+){1,3}", " ", _plain(text), flags=re.IGNORECASE)
 
 
 def sentiment_score(text: str) -> float:
-    """A small, explainable lexicon score in [-1, 1]. Strong words weigh three times mild ones."""
+    """A small, explainable lexicon score in [-1, 1] for the conversation's mood (reporting, the
+    reply's opening). Strong words weigh three times mild ones; negated words don't count."""
     if not text.strip():
         return 0.0
-    cleaned = _clean(text)
+    cleaned = _without_negated(text)
     strong = len(_STRONG_NEGATIVE.findall(cleaned))
     mild = len(_MILD_NEGATIVE.findall(cleaned))
     positive = len(_POSITIVE.findall(cleaned))
@@ -219,19 +177,44 @@ def sentiment_score(text: str) -> float:
     return max(-1.0, min(1.0, raw / 6))
 
 
+def injection_detected(text: str) -> bool:
+    return bool(_INJECTION.search(_plain(text)))
+
+
 def strip_injection(text: str) -> str:
     """The message without the sentences that try to instruct the assistant."""
     sentences = re.split(r"(?<=[.!?\n])\s+", text)
     return " ".join(s for s in sentences if not _INJECTION.search(s)).strip()
 
 
-def _first_match(pattern: re.Pattern[str], text: str) -> str | None:
-    match = pattern.search(text)
-    return match.group(0) if match else None
+_KB_KINDS = {corpus.KB_BUG: "looks like a bug or an outage only our engineers can fix",
+             corpus.KB_STAFF_ONLY: "only staff can do this",
+             corpus.KB_UNDOCUMENTED: "asks about something the Help Centre does not offer or describe"}
+
+
+def _model_triggers(scores: IntentScores, thresholds: dict[str, float]) -> list[Trigger]:
+    """Reasons the intent model sees: each class above its threshold (tuned on out-of-fold
+    predictions), and, once one fires, any other above SECONDARY_PROBABILITY (mixed intents)."""
+    found: list[Trigger] = []
+    fired = {c for c, t in thresholds.items() if scores.p(c) >= t}
+    if fired:
+        fired |= {c for c in thresholds if scores.p(c) >= max(SECONDARY_PROBABILITY, min(thresholds[c], 0.5))}
+    for cls in sorted(fired):
+        if cls in _KB_KINDS:
+            found.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
+                                 f"{_KB_KINDS[cls]} (p={scores.p(cls):.2f})"))
+        else:
+            found.append(Trigger(EscalationReason(cls), DEFAULT_URGENCY[EscalationReason(cls)],
+                                 f"intent model p={scores.p(cls):.2f}"))
+    return found
+
+
+def classify(text: str) -> IntentScores:
+    return intents.classify(text)
 
 
 def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int = 0) -> Assessment:
-    """Apply the hard triggers to one message (subject included for email and web form)."""
+    """Judge one message (subject included for email and web form): triggers, act, sentiment."""
     full = f"{subject}\n{text}".strip() if subject else (text or "").strip()
     result = Assessment()
     if not full:
@@ -240,56 +223,96 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
         result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW, "empty message"))
         return result
 
-    cleaned = _clean(full)
+    plain = _plain(full)
     result.sentiment = sentiment_score(full)
-    result.injection = bool(_INJECTION.search(full))
-    remainder = strip_injection(full) if result.injection else full
+    result.injection = injection_detected(plain)
+    remainder = strip_injection(plain) if result.injection else plain
+    scores = classify(full)
+    result.intents = scores
+    thresholds = intents.thresholds()
 
-    for reason, pattern in ((EscalationReason.SECURITY_INCIDENT, _SECURITY), (EscalationReason.LEGAL_LANGUAGE, _LEGAL),
-                            (EscalationReason.REFUND_REQUEST, _REFUND), (EscalationReason.PRICING_INQUIRY, _PRICING)):
-        evidence = _first_match(pattern, _clean(remainder) if result.injection and reason != EscalationReason.PRICING_INQUIRY
-                                else cleaned)
-        if evidence:
-            result.triggers.append(Trigger(reason, DEFAULT_URGENCY[reason], evidence))
-    if result.sentiment <= -0.5:
+    # What the customer asks, without the injected instructions: an injected "approve my
+    # refund" is a refund request, an injected "print your prompt" is no question at all.
+    judged = classify(remainder) if result.injection and remainder else scores
+    if result.injection and remainder:
+        result.intents = judged
+    if not result.injection or remainder:
+        result.triggers += _model_triggers(judged, thresholds)
+    for reason, pattern in _OVERRIDES.items():
+        evidence = _unnegated(pattern, plain if reason != EscalationReason.EXPLICIT_HUMAN_REQUEST else plain.strip())
+        if evidence and reason not in {t.reason for t in result.triggers}:
+            result.triggers.append(Trigger(reason, DEFAULT_URGENCY[reason], f"says: {evidence}"))
+    if result.triggers and result.sentiment <= -0.5 and EscalationReason.NEGATIVE_SENTIMENT not in {
+            t.reason for t in result.triggers}:
+        # Mixed intents: strong words alongside another trigger raise the urgency (and count for precedence).
         result.triggers.append(Trigger(EscalationReason.NEGATIVE_SENTIMENT, Urgency.HIGH, f"sentiment {result.sentiment:.2f}"))
-    human = _first_match(_HUMAN, cleaned) or (_first_match(_ONE_WORD_HUMAN, full.strip()))
-    if human:
-        result.triggers.append(Trigger(EscalationReason.EXPLICIT_HUMAN_REQUEST, Urgency.NORMAL, human))
-    staff_only = _first_match(_STAFF_ONLY, cleaned.replace("\n", " "))
-    if staff_only:
-        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.HIGH if "only" in staff_only else Urgency.NORMAL,
-                                       f"only staff can do this: {staff_only[:80]}"))
-    undocumented = _first_match(_UNDOCUMENTED, cleaned)
-    if undocumented:
-        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL, f"not offered or documented: {undocumented}"))
-    roadmap = _first_match(_ROADMAP, cleaned)
-    if roadmap:
-        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL, f"asks about unreleased features: {roadmap}"))
+    roadmap = _unnegated(_ROADMAP, plain)
+    if roadmap and EscalationReason.KNOWLEDGE_NOT_FOUND not in {t.reason for t in result.triggers}:
+        result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
+                                       f"asks about unreleased features: {roadmap}"))
     if repeat_contacts >= 2:
         result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                        "third contact about the same issue within 24 hours"))
 
-    if result.injection and not result.triggers:
-        if not _QUESTION_HINT.search(remainder) or len(remainder.split()) < 4:
-            result.kind = "injection_only"
-            result.has_question = False
-            result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW, "possible prompt-injection attempt; "
-                                                                         "no product question"))
-            return result
-    if _GREETING_ONLY.match(full) and not result.triggers:
-        result.kind, result.has_question = "greeting", False
-    elif _THANKS_ONLY.match(full) and not result.triggers:
-        result.kind, result.has_question = "thanks", False
-    if any(t.reason == EscalationReason.EXPLICIT_HUMAN_REQUEST for t in result.triggers) and re.search(
-            r"\b(?:blocked|can'?t work|urgent|asap|deadline)\b", full, re.IGNORECASE):
-        result.triggers.append(Trigger(EscalationReason.EXPLICIT_HUMAN_REQUEST, Urgency.HIGH, "customer is blocked"))
+    act, act_p = max(((a, judged.p(a)) for a in corpus.ACTS), key=lambda kv: kv[1])
+    top, _ = judged.top
+    is_act = act_p >= ACT_PROBABILITY or top == act
+    if not result.triggers:
+        no_question = not remainder or not _QUESTION_HINT.search(remainder) or len(remainder.split()) < 4
+        if (result.injection and no_question) or (is_act and act == corpus.INJECTION):
+            result.kind, result.has_question = "injection_only", False
+            result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW,
+                                           "possible prompt-injection attempt; no product question"))
+        elif is_act and act == corpus.GREETING:
+            result.kind, result.has_question = "greeting", False
+        elif is_act and act == corpus.THANKS:
+            result.kind, result.has_question = "thanks", False
+        elif is_act and act == corpus.STILL_FAILING:
+            result.kind = "still_failing"
+            result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
+                                           "the customer followed the steps and it still fails"))
+        elif is_act and act == corpus.NOT_HELPFUL:
+            result.kind = "not_helpful"
+            result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
+                                           "the customer says the answer did not help"))
+
+    if result.kind == "question" and any(t.reason == EscalationReason.KNOWLEDGE_NOT_FOUND and t.evidence.startswith(
+            (_KB_KINDS[corpus.KB_BUG], _KB_KINDS[corpus.KB_STAFF_ONLY])) for t in result.triggers):
+        result.kind = "needs_staff"
+    if result.triggers and not all(t.urgency == Urgency.LOW for t in result.triggers):
+        if _unnegated(_DATA_LOSS_NOW, plain):
+            result.triggers.append(Trigger(result.reason, Urgency.URGENT, "data is being lost right now"))
+        elif _unnegated(_BLOCKED, plain):
+            result.triggers.append(Trigger(result.reason, Urgency.HIGH, "the customer is blocked or has a deadline today"))
     return result
 
 
+_GREETING_LINE = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|hola|bonjour)\b[^.?!\n]{0,40}[,!:]?\s*$",
+                            re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^\s*(?:thanks?(?: you)?(?: (?:so much|a lot|in advance))?|many thanks|cheers|best(?: regards| wishes)?|"
+                       r"kind regards|regards|warm regards|br|all the best|sincerely|yours(?: sincerely| faithfully)?|"
+                       r"sent from my \w+|--+|\u2014)\s*[,.!]?\s*$", re.IGNORECASE)
+
+
+def message_core(text: str) -> str:
+    """The message without its greeting line and its sign-off and signature (names, titles,
+    companies): what the customer asks, for searching and for judging an answer."""
+    lines = text.replace("\r", "").split("\n")
+    while lines and (not lines[0].strip() or _GREETING_LINE.match(lines[0])):
+        lines.pop(0)
+    for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
+        if _SIGN_OFF.match(lines[i]) and i > 0:
+            lines = lines[:i]
+            break
+    core = "\n".join(lines).strip()
+    return core or text.strip()
+
+
 def question_text(text: str, *, subject: str = "") -> str:
-    """What to search the knowledge base with: the question, without injected instructions."""
-    body = strip_injection(text) or text
+    """What to search the knowledge base with: the question, without injected instructions,
+    greeting or signature."""
+    core = message_core(text)
+    body = strip_injection(core) or core
     if subject and subject.strip().lower() not in body.lower():
         body = f"{subject}\n{body}"
     return body.strip()[:1900]

@@ -15,6 +15,8 @@ from openai import AsyncOpenAI
 
 from agent_app.offline_model import MODEL_NAME, OfflineSupportModel
 
+OFFLINE_MODEL_NAME = MODEL_NAME
+
 
 def model_name() -> str:
     if settings.OPENAI_BASE_URL or settings.OPENAI_API_KEY:
@@ -31,6 +33,13 @@ class ConfiguredModelProvider(ModelProvider):
         if settings.OPENAI_API_KEY:
             client = AsyncOpenAI(api_key=settings.OPENAI_API_KEY, max_retries=2, timeout=60)
             return OpenAIResponsesModel(model=settings.AGENT_MODEL, openai_client=client)
+        return OfflineSupportModel()
+
+
+class OfflineModelProvider(ModelProvider):
+    """Always the offline model: the fallback when the configured model API is down."""
+
+    def get_model(self, model_name_: str | None) -> Model:
         return OfflineSupportModel()
 
 

@@ -338,9 +338,12 @@ AGENT_MAX_TURNS = envint("AGENT_MAX_TURNS", 12)
 EMBEDDING_BACKEND = env("EMBEDDING_BACKEND", "local")  # local | openai
 EMBEDDING_MODEL = env("EMBEDDING_MODEL", "text-embedding-3-small")
 EMBEDDING_DIMENSION = envint("EMBEDDING_DIMENSION", 384)
-# The offline model answers only from a passage at least this similar to the question.
-AGENT_ANSWER_MIN_SIMILARITY = envfloat("AGENT_ANSWER_MIN_SIMILARITY", 0.38)
+# Model API failures (timeouts, 5xx, rate limits past the client's retries) on this many attempts of a
+# message: the offline model answers it instead, under the same guards.
+AGENT_FALLBACK_AFTER_ATTEMPTS = envint("AGENT_FALLBACK_AFTER_ATTEMPTS", 2)
 KB_MIN_RELEVANCE = envfloat("KB_MIN_RELEVANCE", 0.35)
+# Public Help Centre; answers link to HELP_CENTRE_URL/articles/<slug>.
+HELP_CENTRE_URL = env("HELP_CENTRE_URL", "https://help.loomline.example")
 KB_HNSW_EF_SEARCH = envint("KB_HNSW_EF_SEARCH", 80)
 
 # --- Channels -------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def test_provider_selection(settings):
 def test_tool_calls_from_an_openai_compatible_server_drive_the_same_tools(fake):
     outcome, message = run("How do I reset my password?")
     assert outcome == "answered"
-    assert [c["tool"] for c in message.tool_calls] == [
+    # The model's own calls; governance adds its audit entries (the answerability gate) after them.
+    assert [c["tool"] for c in message.tool_calls if c["tool"] != "governance"] == [
         "create_ticket", "get_customer_history", "search_knowledge_base", "send_response"]
     reply = Message.objects.get(reply_to=message, author=Author.AGENT)
     assert "Forgot password" in reply.content and reply.content.startswith("Hi Olu,")
@@ -195,3 +196,47 @@ def test_a_message_whose_conversation_is_escalated_mid_run_sends_nothing(fake):
     assert not Message.objects.filter(reply_to=second).exists()
     ticket.refresh_from_db()
     assert ticket.escalation_reason == "explicit_human_request"  # not overwritten by the second run
+
+
+# -- the same judgement whatever model answers (issue 11) ----------------------------------
+
+
+def test_a_model_reply_the_help_centre_does_not_support_is_withdrawn(fake):
+    fake.reply_text = ("You can reset your password from the sign-in page. Passwords also expire automatically "
+                       "every 30 days, and admins can extend that in the billing console.")
+    outcome, message = run("How do I reset my password?")
+    assert outcome == "escalated" and message.ticket.escalation_reason == "knowledge_not_found"
+    [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
+    assert "30 days" not in reply.content and "person from our support team" in reply.content
+    gate = [c["result"] for c in message.tool_calls if c["tool"] == "governance" and "unsupported_sentences" in c["result"]]
+    assert gate and gate[0]["unsupported_sentences"]
+
+
+def test_a_model_answer_to_a_question_the_help_centre_does_not_cover_is_withdrawn(fake):
+    outcome, message = run("Is there a Loomline app for smart TVs so we can show our board in the office?")
+    assert outcome == "escalated" and message.ticket.escalation_reason == "knowledge_not_found"
+    [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
+    assert fake.reply_text not in reply.content
+
+
+def test_a_provider_outage_falls_back_to_the_offline_model_under_the_same_guards(fake, settings):
+    settings.AGENT_FALLBACK_AFTER_ATTEMPTS = 2
+    fake.fail_with_status = 503
+    message = accept("Where can I download our invoices?")
+    with pytest.raises(Exception):  # first attempt: the task retries, the provider may be back
+        process_message(message_id=message.pk)
+    assert retry(message) == "answered"  # second attempt: still down, the offline model answers
+    message.refresh_from_db()
+    [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
+    assert "download-invoices" in reply.content
+    metric = AgentMetric.objects.get(message=message)
+    assert metric.model_name == "offline-support-v1"
+    fallback = [c for c in message.tool_calls if c["tool"] == "governance" and "provider_fallback" in c["result"]]
+    assert fallback and fallback[0]["result"]["provider_fallback"]["failed_model"] == "fake-model"
+
+
+def test_a_provider_outage_still_escalates_hard_triggers(fake, settings):
+    settings.AGENT_FALLBACK_AFTER_ATTEMPTS = 1
+    fake.fail_with_status = 429
+    outcome, message = run("Someone logged into our admin account from abroad and deleted projects.")
+    assert outcome == "escalated" and message.ticket.escalation_reason == "security_incident"

@@ -199,3 +199,38 @@ def test_a_channel_switched_off_in_admin_gets_no_ai_reply_and_goes_to_a_person()
 
     # Other channels still answer.
     assert run("How do I reset my password?", channel="email")[0] == "answered"
+
+
+# -- judgement on conversation acts and unanswerable questions (issue 11) ------------------
+
+
+def test_a_thank_you_gets_a_short_close_and_the_ticket_is_resolved():
+    outcome, message, replies = run("That worked, the invoice is there now. Thanks a lot!", channel="whatsapp")
+    assert outcome == "answered" and message.ticket.status == "resolved"
+    assert len(replies) == 1 and len(replies[0].content) < 120
+
+
+def test_a_greeting_alone_asks_what_they_need():
+    outcome, message, replies = run("hi there", channel="whatsapp")
+    assert outcome == "answered" and "help" in replies[0].content.lower()
+
+
+def test_still_failing_after_the_steps_goes_to_a_person_with_what_was_tried():
+    outcome, message, replies = run("I cleared the cache and tried another browser like the article said, "
+                                    "and Loomline is still a blank page.", channel="email", subject="Still blank")
+    assert outcome == "escalated" and message.ticket.escalation_reason == "knowledge_not_found"
+    assert "already tried" in replies[0].content
+
+
+def test_a_question_the_help_centre_does_not_cover_is_handed_over_honestly():
+    outcome, message, replies = run("Is there a Loomline app for smart TVs so we can show our board in the office?",
+                                    channel="web_form")
+    assert outcome == "escalated" and message.ticket.escalation_reason == "knowledge_not_found"
+    assert "Help Centre" in replies[0].content and "person from our support team" in replies[0].content
+
+
+def test_an_answer_links_the_article_it_is_built_on():
+    outcome, message, replies = run("Where can I download our invoices?", channel="email")
+    assert outcome == "answered"
+    assert "https://help.loomline.example/articles/download-invoices" in replies[0].content
+    assert "Invoices" in replies[0].content

@@ -13,14 +13,17 @@ from crm.models import KnowledgeChunk
 
 class Command(BaseCommand):
     help = ("Evaluate the agent on a dataset in the sample-ticket format: escalation precision/recall/rate, "
-            "reason accuracy, article hit@3, processing time. The database is left unchanged.")
+            "reason accuracy, article hit@3, answer hit@1 (and fact in reply when the set has expected_fact), processing time. The database is left unchanged.")
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--dataset", required=True, help="JSON file of cases (see context/sample-tickets.json).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument("--show-mistakes", action="store_true", help="List the cases it got wrong.")
+        parser.add_argument("--details", metavar="FILE", help="Write per-case details (action, reason, articles, "
+                                                              "reply text) to FILE as JSON.")
 
-    def handle(self, *args, dataset: str, json: bool = False, show_mistakes: bool = False, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, dataset: str, json: bool = False, show_mistakes: bool = False,  # type: ignore[no-untyped-def]
+               details: str | None = None, **options) -> None:
         try:
             cases = load_dataset(dataset)
         except DatasetError as exc:
@@ -30,6 +33,11 @@ class Command(BaseCommand):
         with tqdm(total=len(cases), desc="eval", disable=json or not sys.stderr.isatty(), file=sys.stderr) as bar:
             report = evaluate(cases, progress=bar)
         summary = report.summary()
+        if details:
+            import json as json_module
+            from pathlib import Path
+
+            Path(details).write_text(json_module.dumps(report.details(), indent=1, ensure_ascii=False) + "\n")
         if json:
             import json as json_module
 

@@ -1,0 +1,70 @@
+"""The labelled training corpus under context/training/ (JSON lines), and the class set.
+
+Never reads context/sample-tickets.json or context/eval/: those are evaluation sets.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from crm.models import EscalationReason
+
+TRAINING_DIR = Path(settings.BASE_DIR) / "context" / "training"
+
+# knowledge_not_found is three different things a customer writes about; each is its own
+# class (a linear model separates tight clusters better than one mixed bag).
+KB_BUG, KB_STAFF_ONLY, KB_UNDOCUMENTED = "kb_bug", "kb_staff_only", "kb_undocumented"
+NONE, UNANSWERABLE = "none", "unanswerable"
+THANKS, GREETING, STILL_FAILING, INJECTION, NOT_HELPFUL = "thanks", "greeting", "still_failing", "injection", "not_helpful"
+HARD_REASONS = [EscalationReason.SECURITY_INCIDENT, EscalationReason.LEGAL_LANGUAGE, EscalationReason.REFUND_REQUEST,
+                EscalationReason.PRICING_INQUIRY, EscalationReason.NEGATIVE_SENTIMENT,
+                EscalationReason.EXPLICIT_HUMAN_REQUEST]
+CLASSES: list[str] = [str(r) for r in HARD_REASONS] + [KB_BUG, KB_STAFF_ONLY, KB_UNDOCUMENTED, NONE, UNANSWERABLE,
+                                                       THANKS, GREETING, STILL_FAILING, INJECTION, NOT_HELPFUL]
+ACTS = [THANKS, GREETING, STILL_FAILING, INJECTION, NOT_HELPFUL]
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # one of CLASSES
+    article: str | None
+    source: str
+
+
+def _class_of(row: dict) -> str | None:
+    label = row.get("label")
+    tags = row.get("tags") or ([row["tag"]] if row.get("tag") else [])
+    if label == EscalationReason.KNOWLEDGE_NOT_FOUND:
+        if "bug" in tags:
+            return KB_BUG
+        if "staff_only" in tags:
+            return KB_STAFF_ONLY
+        return KB_UNDOCUMENTED
+    return label if label in CLASSES else None
+
+
+def load_corpus(directory: Path = TRAINING_DIR) -> list[Example]:
+    """Every labelled line of context/training/*.jsonl, in a stable order."""
+    examples: list[Example] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            cls = _class_of(row)
+            if cls is None or not isinstance(row.get("text"), str):
+                raise ValueError(f"{path.name}:{n}: unknown label {row.get('label')!r}")
+            examples.append(Example(text=row["text"], label=cls, article=row.get("article"), source=path.name))
+    return examples
+
+
+def corpus_digest(examples: list[Example]) -> str:
+    h = hashlib.sha256()
+    for e in examples:
+        h.update(f"{e.label}\t{e.article}\t{e.text}\n".encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,37 @@
+"""Grounding check for replies a model wrote: every sentence that states something must be
+supported by the Help Centre passages the run retrieved.
+
+A sentence is checked when it has at least two key terms beyond the words any support
+reply uses ("sorry", "glad", "colleague"…); it is supported when one retrieved passage
+(with its title and heading) covers at least SUPPORTED of its IDF-weighted key terms.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent_app.judgement import answerability
+
+SUPPORTED = 0.6
+_CONVERSATIONAL = {answerability.stem(w) for w in """sorry trouble glad happy reply replies colleague person people
+support team follow followed guide full find found article articles centre center steps step below above hope helps
+let know anything else further assist assistance message email whatsapp here's there's great sure course welcome
+day today soon shortly quick quickly note notes following information info details detail right away""".split()}
+_URL = re.compile(r"https?://\S+")
+_SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
+
+
+def unsupported_sentences(reply: str, hits: list[dict[str, Any]]) -> list[str]:
+    """The sentences of ``reply`` that no retrieved passage supports."""
+    model = answerability.load()
+    passages = [f"{h.get('title', '')} {h.get('heading', '')} {h.get('text', '')}" for h in hits]
+    out = []
+    for sentence in _SENTENCE.split(_URL.sub(" ", reply)):
+        sentence = sentence.strip()
+        terms = [t for t in answerability.key_terms(sentence) if t not in _CONVERSATIONAL]
+        if len(terms) < 2:
+            continue
+        best = max((answerability.coverage(terms, p, model.idf, model.idf_unknown) for p in passages), default=0.0)
+        if best < SUPPORTED:
+            out.append(sentence)
+    return out
