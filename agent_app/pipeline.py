@@ -290,7 +290,8 @@ def process_message(*, message_id: int) -> str:
         try:
             run = async_to_sync(_run_agent)(context, user_input)
         except PROVIDER_ERRORS as exc:
-            if model_name == providers.OFFLINE_MODEL_NAME or message.attempts < settings.AGENT_FALLBACK_AFTER_ATTEMPTS:
+            fallback_from = settings.AGENT_FALLBACK_AFTER_ATTEMPTS  # 0: never fall back
+            if model_name == providers.OFFLINE_MODEL_NAME or not fallback_from or message.attempts < fallback_from:
                 raise  # the task retries; the provider may be back by then
             run, model_name = _run_offline_instead(context, message, user_input, exc)
         tokens = run.tokens

@@ -288,7 +288,7 @@ def _sentence_store() -> tuple[list[str], np.ndarray]:
 def _search(query: str) -> list[dict[str, Any]]:
     # The one place the judgement package calls the knowledge search (training only; at run
     # time it reads the hits the agent's search tool returned).
-    from agent_app.knowledge import search_knowledge
+    from agent_app.knowledge.search import search_knowledge
 
     out = []
     for h in search_knowledge(query[:1900], k=TOP_HITS):

@@ -232,7 +232,10 @@ def test_a_worker_killed_mid_task_runs_it_again_and_completes_once(backbone):
 def test_a_task_out_of_retries_goes_to_the_dlq_and_replay_brings_it_back(backbone):
     with FakeOpenAI() as fake:
         fake.fail_with_status = 500
-        extra = {"OPENAI_BASE_URL": fake.base_url, "OPENAI_API_KEY": "test-key", "AGENT_MODEL": "fake-model"}
+        # No offline fallback here (it would answer through the outage, see test_openai_path): this
+        # test is about what happens to a message whose every attempt fails.
+        extra = {"OPENAI_BASE_URL": fake.base_url, "OPENAI_API_KEY": "test-key", "AGENT_MODEL": "fake-model",
+                 "AGENT_FALLBACK_AFTER_ATTEMPTS": "0"}
         backbone.worker(**extra)
         backbone.relay()
         backbone.bridge()
