@@ -152,13 +152,24 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache" if env("CACHE_URL") else
-        "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": env("CACHE_URL", "fte-default"),
-    }
-}
+# --- Cache -------------------------------------------------------------------------
+# One cache shared by every process: the rate limits count in it, so a per-process cache
+# would multiply each limit by the number of web workers. CACHE_URL (or CACHE_URL_FILE):
+# redis://, rediss:// or unix:// (a Redis socket) for Redis; unset, the table
+# ``fte_cache`` in PostgreSQL (channels_app's migration creates it); ``locmem://`` is a
+# per-process cache that the system check ``channels_app.E001`` refuses outside
+# development mode.
+CACHE_URL = secret("CACHE_URL")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL in ("", "db://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fte_cache",
+                          # Culling counts the table on every write; throttle keys are short-lived.
+                          "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fte-default"}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r}: use redis://, rediss://, unix://, db:// or locmem://")
 
 LOGGING = {
     "version": 1,
@@ -225,6 +236,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Exchange bindings; kombu's default is ./control, which lands in the checkout.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu polls the folder once a second per worker process by default: about 2
+        # messages a second for two processes, however fast the task (make run's fallback).
+        "polling_interval": 0.1,
     })
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_MAX_RETRIES = envint("CELERY_TASK_MAX_RETRIES", 5)
