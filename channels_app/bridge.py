@@ -204,3 +204,18 @@ def consumer_lag(*, group_id: str | None = None) -> dict[str, Any]:
     finally:
         consumer.close()
         admin.close()
+
+
+def topic_records(topic: str) -> int:
+    """How many records a topic holds within its retention (the sum of its partitions' offsets)."""
+    physical = kafka_io.physical_topic(topic)
+    consumer = kafka_io.new_consumer(group_id=None, client_id="fte-health", request_timeout_ms=3000,
+                                     consumer_timeout_ms=1000)
+    try:
+        tps = [TopicPartition(physical, p) for p in sorted(consumer.partitions_for_topic(physical) or set())]
+        if not tps:
+            return 0
+        starts, ends = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+        return sum(max(0, ends[tp] - starts[tp]) for tp in tps)
+    finally:
+        consumer.close()

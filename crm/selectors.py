@@ -5,10 +5,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.utils import timezone
 
-from crm.models import Author, Channel, ChannelConfig, DeliveryStatus, Direction, Message, ProcessingState, Ticket, TicketStatus
+from crm.models import (
+    Author,
+    Channel,
+    ChannelConfig,
+    DeliveryStatus,
+    Direction,
+    Message,
+    OutboxEvent,
+    ProcessingState,
+    Ticket,
+    TicketStatus,
+)
 
 
 def customer_history(*, customer_id: int, limit: int | None = None) -> list[dict[str, Any]]:
@@ -114,3 +125,46 @@ def stalled_reply_ids(*, older_than_seconds: int, limit: int = 500) -> list[int]
 def channel_config(*, channel: str) -> ChannelConfig | None:
     """What a manager configured for a channel in admin, if anything."""
     return ChannelConfig.objects.filter(channel=channel).first()
+
+
+def _age_seconds(oldest: datetime | None, now: datetime) -> float | None:
+    return round(max(0.0, (now - oldest).total_seconds()), 1) if oldest else None
+
+
+def pipeline_backlog(*, dead_letter_window: timedelta, now: datetime | None = None) -> dict[str, Any]:
+    """What is waiting in the pipeline, and how long the oldest of each kind has waited.
+
+    - ``unprocessed``: inbound messages stored but not yet answered or handed over
+      (received, or claimed by a worker that is still on it or died);
+    - ``outbox``: events not yet published to Kafka (or handed to Celery);
+    - ``replies_pending``: replies recorded but not yet handed to their channel;
+    - ``dead_lettered``: inbound messages that failed after every retry (the DLQ), in the
+      last ``dead_letter_window`` and in all.
+
+    Four indexed queries; ages in seconds, ``None`` when nothing waits.
+    """
+    now = now or timezone.now()
+    unprocessed = Message.objects.filter(
+        direction=Direction.INBOUND, processing_state__in=[ProcessingState.RECEIVED, ProcessingState.PROCESSING],
+    ).aggregate(count=Count("id"), oldest=Min("created_at"))
+    outbox = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(count=Count("id"),
+                                                                             oldest=Min("created_at"))
+    pending = Message.objects.filter(delivery_status=DeliveryStatus.PENDING).aggregate(
+        count=Count("id"), oldest=Min("created_at"))
+    failed = Message.objects.filter(direction=Direction.INBOUND, processing_state=ProcessingState.FAILED)
+    return {
+        "unprocessed": unprocessed["count"],
+        "oldest_unprocessed_age_s": _age_seconds(unprocessed["oldest"], now),
+        "outbox_unpublished": outbox["count"],
+        "oldest_unpublished_age_s": _age_seconds(outbox["oldest"], now),
+        "replies_pending": pending["count"],
+        "oldest_pending_reply_age_s": _age_seconds(pending["oldest"], now),
+        "dead_lettered_recently": failed.filter(processed_at__gte=now - dead_letter_window).count(),
+        "dead_lettered_total": failed.count(),
+    }
+
+
+def last_inbound_at(*, channel: str) -> datetime | None:
+    """When a customer last wrote to us on ``channel``."""
+    return Message.objects.filter(channel=channel, direction=Direction.INBOUND).aggregate(
+        last=Max("created_at"))["last"]

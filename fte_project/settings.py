@@ -205,9 +205,18 @@ KAFKA_TOPIC_PARTITIONS = envint("KAFKA_TOPIC_PARTITIONS", 3)
 KAFKA_REPLICATION_FACTOR = envint("KAFKA_REPLICATION_FACTOR", 1)
 KAFKA_CONSUMER_GROUP = env("KAFKA_CONSUMER_GROUP", "fte-bridge")
 KAFKA_TOPIC_PREFIX = env("KAFKA_TOPIC_PREFIX", "")  # lets parallel test runs share one broker
-HEALTH_MAX_BRIDGE_LAG = envint("HEALTH_MAX_BRIDGE_LAG", 1000)
 OUTBOX_RELAY_INTERVAL = envfloat("OUTBOX_RELAY_INTERVAL", 0.2)
 OUTBOX_RETENTION_HOURS = envint("OUTBOX_RETENTION_HOURS", 72)
+
+# --- Health thresholds ------------------------------------------------------------
+# Past any of these, /health answers 200 "degraded" (and names the check): the system
+# works but is behind. A dependency that does not answer is 503 "failing".
+HEALTH_MAX_BACKLOG = envint("HEALTH_MAX_BACKLOG", 500)
+HEALTH_MAX_BACKLOG_AGE = envint("HEALTH_MAX_BACKLOG_AGE", 300)
+HEALTH_MAX_DLQ = envint("HEALTH_MAX_DLQ", 0)
+HEALTH_DLQ_WINDOW_HOURS = envint("HEALTH_DLQ_WINDOW_HOURS", 24)
+HEALTH_MAX_BRIDGE_LAG = envint("HEALTH_MAX_BRIDGE_LAG", 1000)
+HEALTH_GMAIL_WATCH_MIN_HOURS = envint("HEALTH_GMAIL_WATCH_MIN_HOURS", 24)
 
 # --- Celery -------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
