@@ -104,9 +104,14 @@ else:
             "NAME": env("EMBEDDED_DB_NAME", "postgres"),
             "USER": "postgres",
             "HOST": str(embedded_pg.ensure_running()),
-            "CONN_MAX_AGE": 0,
+            # Keep connections, as with DATABASE_URL: a new PostgreSQL backend per web
+            # request or Celery task costs more than the work of a webhook.
+            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60),
         }
     }
+# A kept connection is checked before reuse, so one that a database restart broke is
+# replaced instead of failing the next request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", "test_fte")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
