@@ -36,7 +36,7 @@ from crm.services.metrics import (
     agent_metric_record,
     agent_metric_reply_sent,
 )
-from crm.services.outbox import outbox_add
+from crm.services.outbox import outbox_add, outbox_add_all
 from crm.services.tickets import (
     ticket_flag_failure,
     ticket_for_conversation,
@@ -120,7 +120,8 @@ def inbound_message_accept(
     except IntegrityError:
         return InboundResult(Message.objects.get(channel=channel, provider_id=provider_id), created=False)
 
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    if conversation.last_message_at != now:  # not a conversation conversation_for just opened
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     event = {
         "event": "message.received",
         "message_id": message.pk,
@@ -130,8 +131,7 @@ def inbound_message_accept(
         "received_at": now.isoformat(),
     }
     key = str(customer.pk)
-    outbox_add(topic=Topic.TICKETS_INCOMING, key=key, payload=event)
-    outbox_add(topic=CHANNEL_AUDIT_TOPIC[channel], key=key, payload=event)
+    outbox_add_all(events=[(Topic.TICKETS_INCOMING, key, event), (CHANNEL_AUDIT_TOPIC[channel], key, event)])
     return InboundResult(message, created=True)
 
 
