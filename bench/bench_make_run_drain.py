@@ -29,13 +29,15 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.stack import CpuMeter  # noqa: E402 - after the path is set
+
 DB_NAME = "fte_bench_drain"
 SERVICES_VAR = ROOT / "var" / "bench-drain"
 REDIS_SOCKET = SERVICES_VAR / "redis" / "redis.sock"
@@ -47,56 +49,6 @@ QUESTIONS = ["How do I reset my password?", "Where can I download our invoices?"
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))], 1) if values else 0.0
-
-
-class CpuMeter(threading.Thread):
-    """Keeps the last CPU time (user + system) seen for every process of the stack.
-
-    The stack is the given process trees plus the PostgreSQL backends connected to the
-    bench database (found through pg_stat_activity). Sampled every half second, so a
-    process that lives shorter than that is missed; kept connections make that rare.
-    """
-
-    def __init__(self, roots: dict[str, int], dsn: dict[str, str]) -> None:
-        super().__init__(daemon=True)
-        self.roots, self.dsn = roots, dsn
-        self.cpu: dict[int, float] = {}
-        self.kind: dict[int, str] = {}
-        self.stopping = threading.Event()
-
-    def sample(self) -> None:
-        import psutil
-        import psycopg
-
-        for name, root in self.roots.items():
-            try:
-                proc = psutil.Process(root)
-                self.kind[proc.pid] = name
-                self.kind.update({child.pid: f"{name}-children" for child in proc.children(recursive=True)})
-            except psutil.NoSuchProcess:
-                pass
-        with psycopg.connect(**self.dsn, autocommit=True) as conn:
-            self.kind.update({row[0]: "postgres" for row in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DB_NAME])})
-        for pid in list(self.kind):
-            try:
-                times = psutil.Process(pid).cpu_times()
-                self.cpu[pid] = times.user + times.system
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                pass
-
-    def by_kind(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for pid, seconds in self.cpu.items():
-            totals[self.kind[pid]] = totals.get(self.kind[pid], 0.0) + seconds
-        return totals
-
-    def run(self) -> None:
-        while not self.stopping.wait(0.5):
-            try:
-                self.sample()
-            except Exception:  # noqa: BLE001 - a missed sample only makes the figure smaller
-                pass
 
 
 def services(*args: str) -> subprocess.CompletedProcess[str]:
@@ -178,7 +130,7 @@ def main() -> None:
                 sys.exit("the warm-up message was not processed within 180 s; see var/bench/drain-*.log")
             time.sleep(0.2)
         meter = CpuMeter({name: proc.pid for name, proc in procs.items()},
-                         {"host": str(socket_dir), "dbname": "postgres", "user": "postgres"})
+                         {"host": str(socket_dir), "dbname": "postgres", "user": "postgres"}, database=DB_NAME)
         meter.sample()
         cpu_before = meter.by_kind()
         meter.start()

@@ -19,8 +19,9 @@ from crm.text import storable_text
 
 
 def _identifier_owner(kind: str, value: str) -> Customer | None:
-    identifier = CustomerIdentifier.objects.select_related("customer").filter(kind=kind, value=value).first()
-    return identifier.customer if identifier else None
+    # (kind, value) is unique: no ORDER BY needed (this runs on every inbound message).
+    found = Customer.objects.filter(identifiers__kind=kind, identifiers__value=value).order_by()[:1]
+    return found[0] if found else None
 
 
 def _link_identifier(customer: Customer, kind: str, value: str) -> None:

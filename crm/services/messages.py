@@ -93,9 +93,9 @@ def inbound_message_accept(
     if len(content) > MAX_CONTENT_CHARS:
         raise InvalidInput(f"The message is longer than {MAX_CONTENT_CHARS} characters.", field="content")
 
-    existing = Message.objects.filter(channel=channel, provider_id=provider_id).first()
-    if existing:
-        return InboundResult(existing, created=False)
+    # A unique lookup: no ORDER BY, only the id (the whole row only for the rare duplicate).
+    if Message.objects.filter(channel=channel, provider_id=provider_id).order_by().values_list("pk", flat=True)[:1]:
+        return InboundResult(Message.objects.get(channel=channel, provider_id=provider_id), created=False)
 
     now = received_at or timezone.now()
     customer = customer_resolve(email=email, phone=phone, name=name, claimed=claimed_identity)
