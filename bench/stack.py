@@ -74,14 +74,16 @@ class Proc:
                 pass
 
     def stop(self, timeout: float = 30) -> None:
+        """SIGTERM to the leader (Celery and gunicorn stop their children themselves), then SIGKILL the tree."""
         if not self.alive():
             return
-        self.signal_group(signal.SIGTERM)
+        assert self.popen is not None
+        self.popen.send_signal(signal.SIGTERM)
         try:
-            assert self.popen is not None
             self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            pass
+        self.kill()
 
     def kill(self) -> None:
         """SIGKILL the whole tree: no chance to clean up, as when a pod is killed."""
@@ -181,7 +183,8 @@ def process_cpu_seconds(pid: int) -> float:
 
 def terminate_all(procs: list[Proc]) -> None:
     for proc in procs:
-        proc.signal_group(signal.SIGTERM)
+        if proc.alive() and proc.popen is not None:
+            proc.popen.send_signal(signal.SIGTERM)
     for proc in procs:
         proc.stop(timeout=20)
 

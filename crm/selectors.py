@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, QuerySet
 from django.utils import timezone
 
+from crm.events import Topic
 from crm.models import (
     Author,
     Channel,
@@ -96,6 +97,28 @@ def stalled_message_ids(*, now: datetime | None = None, limit: int = 100) -> lis
         direction=Direction.INBOUND, processing_state=ProcessingState.PROCESSING,
         claimed_until__lt=now or timezone.now(),
     ).order_by("claimed_until").values_list("pk", flat=True)[:limit])
+
+
+def unclaimed_message_ids(*, older_than_seconds: int, limit: int = 200) -> list[int]:
+    """Inbound messages handed on long ago (their event left the outbox) that no worker ever claimed.
+
+    Their task was lost on the way: a broker that restarted empty (Redis keeps nothing on
+    disk here), a task that failed before it could claim (the database restarting). A
+    message whose event still waits in the outbox is not lost, only waiting for the relay
+    (or for Kafka), and is left alone. ``created_at`` is when the customer wrote, which may
+    be earlier than when we stored it (a mail found by a full sync): such a message is
+    queued once more than needed, which the claim makes harmless.
+    """
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    candidates = list(Message.objects.filter(
+        direction=Direction.INBOUND, processing_state=ProcessingState.RECEIVED, created_at__lt=cutoff,
+    ).order_by("created_at").values_list("pk", flat=True)[:limit])
+    if not candidates:
+        return []
+    waiting = set(OutboxEvent.objects.filter(
+        published_at__isnull=True, topic=Topic.TICKETS_INCOMING, payload__message_id__in=candidates,
+    ).values_list("payload__message_id", flat=True))
+    return [pk for pk in candidates if pk not in waiting]
 
 
 def greeting_name(*, ticket: Ticket, channel: str) -> str:

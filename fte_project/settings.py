@@ -260,6 +260,9 @@ CELERY_RETRY_BACKOFF_CAP = envint("CELERY_RETRY_BACKOFF_CAP", 300)
 # A claim on an inbound message expires after this long, so a task whose worker was
 # killed can be claimed again by the redelivered task.
 PROCESSING_LEASE_SECONDS = envint("PROCESSING_LEASE_SECONDS", 300)
+# An inbound message handed on this long ago and never claimed lost its task (a broker
+# that restarted empty, a task that could not reach the database): the sweep queues it again.
+RECEIVED_STALL_SECONDS = envint("RECEIVED_STALL_SECONDS", 600)
 # A reply still "pending" this long after it was recorded lost its delivery task (the
 # broker refused it, or its worker died): the sweep queues it again.
 DELIVERY_STALL_SECONDS = envint("DELIVERY_STALL_SECONDS", 300)
