@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -189,10 +190,18 @@ class Load:
 
 
 class Stack:
+    """Our processes, and what an orchestrator does for them: restart one that exited, and
+    one whose liveness probe fails (a Celery worker that stopped consuming: see ``supervise``)."""
+
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.procs: dict[str, Proc] = {}
         self.relay_count = 0
+        self.restarts: list[tuple[float, str, str]] = []
+        self.stopped = threading.Event()
+        self.paused: set[str] = set()  # processes a scenario is killing and restarting itself
+        for old in LOGS.glob("chaos-*.log"):
+            old.unlink()
 
     def start(self, name: str) -> Proc:
         args = {
@@ -217,12 +226,49 @@ class Stack:
         return name
 
     def active_relay(self) -> str:
-        """The relay whose log says it became active last (the other waits on the advisory lock)."""
-        relays = [name for name, proc in self.procs.items() if name.startswith("relay") and proc.alive()]
-        active = [name for name in relays if "outbox relay is active" in self.procs[name].log()]
-        if len(active) != 1:
-            raise RuntimeError(f"expected one active relay among {relays}, found {active}")
-        return active[0]
+        """The living relay that most recently logged taking the lead (the others wait on the advisory lock)."""
+        latest: dict[str, str] = {}
+        for name, proc in self.procs.items():
+            if name.startswith("relay") and proc.alive():
+                lines = [line for line in proc.log().splitlines() if "outbox relay is active" in line]
+                if lines:
+                    latest[name] = lines[-1][:23]  # "2026-12-02 21:54:59,012"
+        if not latest:
+            raise RuntimeError("no relay is active")
+        return max(latest, key=latest.__getitem__)
+
+    def worker_answers(self) -> bool:
+        """The worker's liveness: does its main loop answer a control ping within 5 s?"""
+        import redis
+
+        from fte_project.celery import app
+
+        try:
+            redis.Redis(port=int(PORTS["REDIS_PORT"]), socket_timeout=2, socket_connect_timeout=2).ping()
+        except redis.RedisError:
+            return True  # the broker is down: not the worker's fault
+        try:
+            return bool(app.control.ping(destination=[f"chaos@{socket.gethostname()}"], timeout=5))
+        except Exception:  # noqa: BLE001 - the broker went away meanwhile
+            return True
+
+    def supervise(self) -> None:
+        """Like Kubernetes: restart what exited; restart the worker after two failed pings 15 s apart
+        (Celery 5.7's worker can stop consuming after its Redis restarts: celery/celery#10205)."""
+        failed_pings = 0
+        while not self.stopped.wait(15):
+            for name, proc in list(self.procs.items()):
+                if name not in self.paused and not proc.alive():
+                    self.restarts.append((now(), name, "exited"))
+                    self.start(name)
+            if "worker" in self.paused:
+                continue
+            failed_pings = 0 if self.worker_answers() else failed_pings + 1
+            if failed_pings >= 2 and "worker" not in self.paused:
+                self.restarts.append((now(), "worker", "liveness"))
+                self.procs["worker"].kill()
+                self.start("worker")
+                failed_pings = 0
 
     def stop_all(self) -> None:
         terminate_all(list(self.procs.values()))
@@ -276,21 +322,26 @@ def inject(scenario: str, stack: Stack) -> tuple[float, float, str]:
     if scenario == "worker":
         mid_task = wait_for_processing()
         start = now()
+        stack.paused.add("worker")
         stack.procs["worker"].kill()
         time.sleep(2)
         stack.start("worker")
+        stack.paused.discard("worker")
         return start, now(), "worker SIGKILLed " + ("while processing a message" if mid_task else
                                                     "(no message was in processing within 30 s)") + \
             ", restarted after 2 s"
     if scenario == "bridge":
         start = now()
+        stack.paused.add("bridge")
         stack.procs["bridge"].kill()
         time.sleep(5)
         stack.start("bridge")
+        stack.paused.discard("bridge")
         return start, now(), "bridge SIGKILLed, restarted after 5 s"
     if scenario == "relay":
         active = stack.active_relay()
         start = now()
+        stack.paused.add(active)  # it stays dead: the standby must take over
         stack.procs[active].kill()
         return start, now(), f"active relay ({active}) SIGKILLed; the standby took over"
     if scenario == "postgres":
@@ -399,6 +450,7 @@ def main() -> None:
     kafka_io.create_topics()
 
     stack = Stack(env)
+    started = now()
     results: list[dict[str, Any]] = []
     load = Load(url=public + "/webhooks/whatsapp", rate=args.rate)
     try:
@@ -408,6 +460,7 @@ def main() -> None:
         time.sleep(2)  # the first relay takes the lock; the second waits as the standby
         stack.new_relay()
         wait_until(lambda: http_ok(f"{public}/health"), timeout=120, what="gunicorn")
+        threading.Thread(target=stack.supervise, daemon=True).start()
         load.start()
         # Warm up: replies flow end to end before the first fault.
         wait_until(lambda: sum(1 for m in load.messages if m.accepted and sends.first(m.phone)) >= 10,
@@ -421,6 +474,7 @@ def main() -> None:
                 stack.new_relay()  # a new standby, as the orchestrator would start
     finally:
         load.running.clear()
+        stack.stopped.set()
         stack.stop_all()
         fake.stop()
         for name in ("kafka", "redis"):
@@ -428,7 +482,9 @@ def main() -> None:
         from fte_project import embedded_pg
 
         embedded_pg.stop()
+    restarts = [{"at_s": round(at - started, 1), "process": name, "why": why} for at, name, why in stack.restarts]
     print(json.dumps({"rate_per_s": args.rate, "settings": CHAOS_SETTINGS, "scenarios": results,
+                      "orchestrator_restarts": restarts,
                       "load_average_1m": round(os.getloadavg()[0], 2), "logs": str(LOGS)},
                      indent=None if args.json else 2))
 

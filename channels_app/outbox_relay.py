@@ -126,7 +126,9 @@ class RelayLoop:
     publisher: Publisher
     interval: float = field(default_factory=lambda: settings.OUTBOX_RELAY_INTERVAL)
     should_stop: Callable[[], bool] = lambda: False
-    max_backoff: float = 30.0
+    # Attempts while Kafka (or the broker) is away cost little; a long wait would be added
+    # to the recovery once it is back (see channels_app.bridge.MAX_BACKOFF).
+    max_backoff: float = 5.0
     prune_every: float = 600.0
 
     def _acquire_leadership(self) -> None:
