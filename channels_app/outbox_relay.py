@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 
 from channels_app import kafka_io
@@ -132,13 +132,25 @@ class RelayLoop:
     prune_every: float = 600.0
 
     def _acquire_leadership(self) -> None:
-        with connection.cursor() as cursor:
-            while not self.should_stop():
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_ID])
-                if cursor.fetchone()[0]:
-                    log.info("outbox relay is active (publisher: %s)", self.publisher.name)
-                    return
-                time.sleep(1.0)
+        """Wait until this relay holds the advisory lock, on the connection it keeps for its life.
+
+        A database that is away (restarting) is waited for, not fatal: a standby that died
+        with it would leave no relay at all once the active one's lock went with the restart.
+        """
+        while not self.should_stop():
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_ID])
+                    if cursor.fetchone()[0]:
+                        log.info("outbox relay is active (publisher: %s)", self.publisher.name)
+                        return
+            except (OperationalError, InterfaceError) as exc:
+                log.warning("outbox relay cannot reach the database (%s); trying again", exc)
+                try:
+                    connection.close()
+                except (OperationalError, InterfaceError):  # closing a broken connection may fail too
+                    pass
+            time.sleep(1.0)
 
     def _wait_for_work(self) -> None:
         end = time.monotonic() + self.interval
