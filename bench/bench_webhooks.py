@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--no-access-log", action="store_true")
     parser.add_argument("--gunicorn-config", default="", help="a gunicorn config file to pass with --config")
     parser.add_argument("--with-worker", action="store_true", help="also run the Celery worker, as make run does")
+    parser.add_argument("--worker-nice", type=int, default=0, help="the worker's niceness relative to the web")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections the generator opens")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--profile", action="store_true")
@@ -200,9 +201,12 @@ def main() -> None:
         roots = {"gunicorn": web.pid, "relay": relay.pid}
         if args.with_worker:
             call_command("ingest_kb", verbosity=0)
-            procs.append(Proc("webhooks-worker", ["-m", "celery", "-A", "fte_project", "worker", "-B", "--loglevel",
-                                                  "INFO", "--concurrency", "2", "-Q", env["CELERY_QUEUE"],
-                                                  "--schedule", str(LOGS / f"webhooks-beat-{run}")], env))
+            # As scripts/run starts it (--worker-nice N tries it at a lower CPU priority than the web).
+            procs.append(Proc("webhooks-worker", ["nice", "-n", str(args.worker_nice), sys.executable, "-m", "celery",
+                                                  "-A", "fte_project", "worker", "-B", "--loglevel", "INFO",
+                                                  "--concurrency", "2", "-Q", env["CELERY_QUEUE"],
+                                                  "--schedule", str(LOGS / f"webhooks-beat-{run}")], env,
+                              python=False))
             roots["worker"] = procs[-1].pid
         wait_until(lambda: http_ok(f"{public}/health"), timeout=120, what="gunicorn to answer /health")
 
@@ -247,7 +251,8 @@ def main() -> None:
         "served_per_s": fire.served_per_s,  # type: ignore[attr-defined]
         "gunicorn": {"workers": args.workers, "threads": 1 if args.profile else args.threads,
                      "access_log": not args.no_access_log},
-        "with_worker": args.with_worker, "statuses": statuses,
+        "with_worker": args.with_worker, "worker_nice": args.worker_nice if args.with_worker else None,
+        "statuses": statuses,
         "ack_ms": {"p50": pct(latencies, 0.5), "p95": pct(latencies, 0.95), "p99": pct(latencies, 0.99),
                    "max": pct(latencies, 1), "mean": round(statistics.fmean(latencies), 1) if latencies else 0},
         "acknowledged": len(acked),
