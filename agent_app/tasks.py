@@ -6,7 +6,7 @@ import random
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from channels_app.enqueue import PROCESS_INBOUND_TASK
 from crm import services
@@ -32,7 +32,14 @@ def process_inbound(self, message_id: int) -> str:  # type: ignore[no-untyped-de
     """
     from agent_app.pipeline import process_message
 
-    if not services.message_claim(message_id=message_id):
+    try:
+        claimed = services.message_claim(message_id=message_id)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is away (restarting, failing over): nothing was claimed, so try
+        # again shortly rather than end the task and leave the message waiting for a sweep.
+        log.warning("message %s could not be claimed (%s); retrying", message_id, exc)
+        raise self.retry(exc=exc, countdown=retry_countdown(min(self.request.retries, 3))) from exc
+    if not claimed:
         return "duplicate"
     try:
         outcome = process_message(message_id=message_id)
@@ -55,12 +62,14 @@ def process_inbound(self, message_id: int) -> str:  # type: ignore[no-untyped-de
 
 @shared_task(name="agent_app.requeue_stalled", acks_late=True)
 def requeue_stalled() -> list[int]:
-    """Periodic: queue again the messages whose worker died mid-task (lease run out).
+    """Periodic: queue again the messages whose worker died mid-task (lease run out), and
+    those handed on more than ``RECEIVED_STALL_SECONDS`` ago that no worker ever claimed
+    (their task was lost, e.g. by a broker that restarted empty).
 
-    Nothing is changed on them: the queued task claims the expired lease itself, and a
-    sweep whose enqueue fails (broker down) leaves them to the next one. A message that
-    has used all its attempts this way (one that kills its worker every time, say by
-    running it out of memory) is failed instead: DLQ and a human.
+    Nothing is changed on them: the queued task claims the message itself, and a sweep
+    whose enqueue fails (broker down) leaves them to the next one. A message that has
+    used all its attempts this way (one that kills its worker every time, say by running
+    it out of memory) is failed instead: DLQ and a human.
     """
     from django.utils import timezone
 
@@ -70,6 +79,15 @@ def requeue_stalled() -> list[int]:
 
     stalled = selectors.stalled_message_ids()
     requeued = []
+    unclaimed = selectors.unclaimed_message_ids(older_than_seconds=settings.RECEIVED_STALL_SECONDS)
+    for message_id in unclaimed:
+        try:
+            enqueue_inbound(message_id)
+        except Exception:  # noqa: BLE001 - the broker is down: the next sweep tries again
+            log.warning("the broker did not take message %s; the next sweep tries again", message_id, exc_info=True)
+            unclaimed = requeued[:]
+            break
+        requeued.append(message_id)
     with transaction.atomic():
         for message_id in stalled:
             # Locked, and still stalled: a redelivered task may have claimed it meanwhile.
@@ -86,5 +104,6 @@ def requeue_stalled() -> list[int]:
                 requeued.append(message_id)
                 transaction.on_commit(lambda message_id=message_id: enqueue_inbound(message_id))
     if requeued:
-        log.warning("requeued %s message(s) whose worker died mid-task", len(requeued))
+        log.warning("requeued %s message(s): %s whose worker died mid-task, %s never claimed",
+                    len(requeued), len(requeued) - len(unclaimed), len(unclaimed))
     return requeued

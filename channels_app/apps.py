@@ -6,4 +6,5 @@ class ChannelsAppConfig(AppConfig):
     name = "channels_app"
 
     def ready(self) -> None:
+        from channels_app import checks  # noqa: F401 - registers the system checks
         from channels_app import health_checks  # noqa: F401 - registers its entries in /health

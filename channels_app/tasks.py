@@ -92,6 +92,11 @@ def deliver_message_task(self, message_id: int) -> str:  # type: ignore[no-untyp
     """
     try:
         return deliver_message(message_id=message_id)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is away (restarting): the reply is still "pending"; try again shortly
+        # instead of leaving it to the deliver_stalled sweep minutes later.
+        log.warning("reply %s: the database is unavailable (%s); retrying", message_id, exc)
+        raise self.retry(exc=exc, countdown=_countdown(min(self.request.retries, 3))) from exc
     except SendError as exc:
         if self.request.retries >= settings.CELERY_TASK_MAX_RETRIES:
             message = Message.objects.select_related("ticket").get(pk=message_id)

@@ -178,6 +178,12 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="message_conversation_time"),
             models.Index(fields=["processing_state", "claimed_until"], name="message_processing"),
+            # /health and the delivery sweep: replies still waiting to go out.
+            models.Index(fields=["created_at"], condition=Q(delivery_status="pending"),
+                         name="message_pending_delivery"),
+            # /health: the last inbound message of each channel.
+            models.Index(fields=["channel", "created_at"], condition=Q(direction="inbound"),
+                         name="message_inbound_channel_time"),
         ]
 
     def __str__(self) -> str:

@@ -5,9 +5,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
+from crm.events import Topic
 from crm.models import (
     HUMAN_STATUSES,
     Author,
@@ -16,6 +17,7 @@ from crm.models import (
     DeliveryStatus,
     Direction,
     Message,
+    OutboxEvent,
     ProcessingState,
     Ticket,
     TicketEvent,
@@ -134,6 +136,28 @@ def stalled_message_ids(*, now: datetime | None = None, limit: int = 100) -> lis
     ).order_by("claimed_until").values_list("pk", flat=True)[:limit])
 
 
+def unclaimed_message_ids(*, older_than_seconds: int, limit: int = 200) -> list[int]:
+    """Inbound messages handed on long ago (their event left the outbox) that no worker ever claimed.
+
+    Their task was lost on the way: a broker that restarted empty (Redis keeps nothing on
+    disk here), a task that failed before it could claim (the database restarting). A
+    message whose event still waits in the outbox is not lost, only waiting for the relay
+    (or for Kafka), and is left alone. ``created_at`` is when the customer wrote, which may
+    be earlier than when we stored it (a mail found by a full sync): such a message is
+    queued once more than needed, which the claim makes harmless.
+    """
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    candidates = list(Message.objects.filter(
+        direction=Direction.INBOUND, processing_state=ProcessingState.RECEIVED, created_at__lt=cutoff,
+    ).order_by("created_at").values_list("pk", flat=True)[:limit])
+    if not candidates:
+        return []
+    waiting = set(OutboxEvent.objects.filter(
+        published_at__isnull=True, topic=Topic.TICKETS_INCOMING, payload__message_id__in=candidates,
+    ).values_list("payload__message_id", flat=True))
+    return [pk for pk in candidates if pk not in waiting]
+
+
 def greeting_name(*, ticket: Ticket, channel: str) -> str:
     """The name a reply on ``channel`` greets the customer by.
 
@@ -161,3 +185,46 @@ def stalled_reply_ids(*, older_than_seconds: int, limit: int = 500) -> list[int]
 def channel_config(*, channel: str) -> ChannelConfig | None:
     """What a manager configured for a channel in admin, if anything."""
     return ChannelConfig.objects.filter(channel=channel).first()
+
+
+def _age_seconds(oldest: datetime | None, now: datetime) -> float | None:
+    return round(max(0.0, (now - oldest).total_seconds()), 1) if oldest else None
+
+
+def pipeline_backlog(*, dead_letter_window: timedelta, now: datetime | None = None) -> dict[str, Any]:
+    """What is waiting in the pipeline, and how long the oldest of each kind has waited.
+
+    - ``unprocessed``: inbound messages stored but not yet answered or handed over
+      (received, or claimed by a worker that is still on it or died);
+    - ``outbox``: events not yet published to Kafka (or handed to Celery);
+    - ``replies_pending``: replies recorded but not yet handed to their channel;
+    - ``dead_lettered``: inbound messages that failed after every retry (the DLQ), in the
+      last ``dead_letter_window`` and in all.
+
+    Four indexed queries; ages in seconds, ``None`` when nothing waits.
+    """
+    now = now or timezone.now()
+    unprocessed = Message.objects.filter(
+        direction=Direction.INBOUND, processing_state__in=[ProcessingState.RECEIVED, ProcessingState.PROCESSING],
+    ).aggregate(count=Count("id"), oldest=Min("created_at"))
+    outbox = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(count=Count("id"),
+                                                                             oldest=Min("created_at"))
+    pending = Message.objects.filter(delivery_status=DeliveryStatus.PENDING).aggregate(
+        count=Count("id"), oldest=Min("created_at"))
+    failed = Message.objects.filter(direction=Direction.INBOUND, processing_state=ProcessingState.FAILED)
+    return {
+        "unprocessed": unprocessed["count"],
+        "oldest_unprocessed_age_s": _age_seconds(unprocessed["oldest"], now),
+        "outbox_unpublished": outbox["count"],
+        "oldest_unpublished_age_s": _age_seconds(outbox["oldest"], now),
+        "replies_pending": pending["count"],
+        "oldest_pending_reply_age_s": _age_seconds(pending["oldest"], now),
+        "dead_lettered_recently": failed.filter(processed_at__gte=now - dead_letter_window).count(),
+        "dead_lettered_total": failed.count(),
+    }
+
+
+def last_inbound_at(*, channel: str) -> datetime | None:
+    """When a customer last wrote to us on ``channel``."""
+    return Message.objects.filter(channel=channel, direction=Direction.INBOUND).aggregate(
+        last=Max("created_at"))["last"]

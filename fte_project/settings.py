@@ -115,9 +115,14 @@ else:
             "NAME": env("EMBEDDED_DB_NAME", "postgres"),
             "USER": "postgres",
             "HOST": str(embedded_pg.ensure_running()),
-            "CONN_MAX_AGE": 0,
+            # Keep connections, as with DATABASE_URL: a new PostgreSQL backend per web
+            # request or Celery task costs more than the work of a webhook.
+            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60),
         }
     }
+# A kept connection is checked before reuse, so one that a database restart broke is
+# replaced instead of failing the next request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DB_NAME", "test_fte")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -210,13 +215,24 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache" if env("CACHE_URL") else
-        "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": env("CACHE_URL", "fte-default"),
-    }
-}
+# --- Cache -------------------------------------------------------------------------
+# One cache shared by every process: the rate limits count in it, so a per-process cache
+# would multiply each limit by the number of web workers. CACHE_URL (or CACHE_URL_FILE):
+# redis://, rediss:// or unix:// (a Redis socket) for Redis; unset, the table
+# ``fte_cache`` in PostgreSQL (channels_app's migration creates it); ``locmem://`` is a
+# per-process cache that the system check ``channels_app.E001`` refuses outside
+# development mode.
+CACHE_URL = secret("CACHE_URL")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL in ("", "db://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fte_cache",
+                          # Culling counts the table on every write; throttle keys are short-lived.
+                          "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fte-default"}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r}: use redis://, rediss://, unix://, db:// or locmem://")
 
 LOGGING = {
     "version": 1,
@@ -267,9 +283,18 @@ KAFKA_SASL_MECHANISM = env("KAFKA_SASL_MECHANISM")
 KAFKA_SASL_USERNAME = env("KAFKA_SASL_USERNAME")
 KAFKA_SASL_PASSWORD = secret("KAFKA_SASL_PASSWORD")
 KAFKA_SSL_CAFILE = env("KAFKA_SSL_CAFILE")
-HEALTH_MAX_BRIDGE_LAG = envint("HEALTH_MAX_BRIDGE_LAG", 1000)
-OUTBOX_RELAY_INTERVAL = envfloat("OUTBOX_RELAY_INTERVAL", 0.2)
+OUTBOX_RELAY_INTERVAL = envfloat("OUTBOX_RELAY_INTERVAL", 0.1)
 OUTBOX_RETENTION_HOURS = envint("OUTBOX_RETENTION_HOURS", 72)
+
+# --- Health thresholds ------------------------------------------------------------
+# Past any of these, /health answers 200 "degraded" (and names the check): the system
+# works but is behind. A dependency that does not answer is 503 "failing".
+HEALTH_MAX_BACKLOG = envint("HEALTH_MAX_BACKLOG", 500)
+HEALTH_MAX_BACKLOG_AGE = envint("HEALTH_MAX_BACKLOG_AGE", 300)
+HEALTH_MAX_DLQ = envint("HEALTH_MAX_DLQ", 0)
+HEALTH_DLQ_WINDOW_HOURS = envint("HEALTH_DLQ_WINDOW_HOURS", 24)
+HEALTH_MAX_BRIDGE_LAG = envint("HEALTH_MAX_BRIDGE_LAG", 1000)
+HEALTH_GMAIL_WATCH_MIN_HOURS = envint("HEALTH_GMAIL_WATCH_MIN_HOURS", 24)
 
 # --- Celery -------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -298,6 +323,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # Exchange bindings; kombu's default is ./control, which lands in the checkout.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu polls the folder once a second per worker process by default: about 2
+        # messages a second for two processes, however fast the task (make run's fallback).
+        "polling_interval": 0.1,
     })
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_MAX_RETRIES = envint("CELERY_TASK_MAX_RETRIES", 5)
@@ -305,6 +333,9 @@ CELERY_RETRY_BACKOFF_CAP = envint("CELERY_RETRY_BACKOFF_CAP", 300)
 # A claim on an inbound message expires after this long, so a task whose worker was
 # killed can be claimed again by the redelivered task.
 PROCESSING_LEASE_SECONDS = envint("PROCESSING_LEASE_SECONDS", 300)
+# An inbound message handed on this long ago and never claimed lost its task (a broker
+# that restarted empty, a task that could not reach the database): the sweep queues it again.
+RECEIVED_STALL_SECONDS = envint("RECEIVED_STALL_SECONDS", 600)
 # A reply still "pending" this long after it was recorded lost its delivery task (the
 # broker refused it, or its worker died): the sweep queues it again.
 DELIVERY_STALL_SECONDS = envint("DELIVERY_STALL_SECONDS", 300)

@@ -10,6 +10,7 @@ admin.site.index_title = "Support desk"
 
 urlpatterns = [
     path("health", health.health_view, name="health"),
+    path("admin/health/", admin.site.admin_view(health.health_admin_view), name="admin-health"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
     # Swagger UI from our static files (drf-spectacular-sidecar), its start-up script a file

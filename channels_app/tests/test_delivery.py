@@ -157,3 +157,25 @@ def test_a_closed_ticket_is_not_reopened_by_a_failed_delivery(fake_twilio) -> No
     assert deliver_message(message_id=reply.pk) == DeliveryStatus.FAILED
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.CLOSED
+
+
+def test_a_delivery_that_meets_a_restarting_database_is_retried_not_left_to_the_sweep(fake_twilio, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import OperationalError
+
+    from channels_app import tasks
+
+    inbound = services.inbound_message_accept(channel=Channel.WHATSAPP, provider_id="SMdb", content="hi",
+                                              phone="+14155550123", metadata={"from": "whatsapp:+14155550123"}).message
+    ticket, _ = services.ticket_for_conversation(conversation=inbound.conversation, channel=Channel.WHATSAPP)
+    reply = services.outbound_message_record(ticket=ticket, channel=Channel.WHATSAPP, content="Hello")
+    real, calls = tasks.deliver_message, []
+
+    def once_away(*, message_id: int) -> str:
+        calls.append(message_id)
+        if len(calls) == 1:
+            raise OperationalError("the database system is shutting down")
+        return real(message_id=message_id)
+
+    monkeypatch.setattr(tasks, "deliver_message", once_away)
+    assert deliver_message_task.apply(args=[reply.pk]).get() == DeliveryStatus.QUEUED
+    assert calls == [reply.pk, reply.pk] and len(fake_twilio.sent) == 1

@@ -89,3 +89,27 @@ def test_create_kafka_topics_without_a_broker_is_a_clear_error(settings):
     with refused_port() as port, pytest.raises(CommandError, match="Could not create the topics on 127.0.0.1:"):
         settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{port}"
         call_command("create_kafka_topics")
+
+
+def test_a_standby_waits_out_a_database_restart(monkeypatch):
+    """The lock query failing (the database restarting) is retried, not fatal to the relay."""
+    from django.db import OperationalError
+
+    from channels_app import outbox_relay
+
+    real_cursor, calls = outbox_relay.connection.cursor, []
+
+    def cursor():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real_cursor()
+
+    monkeypatch.setattr(outbox_relay.connection, "cursor", cursor)
+    monkeypatch.setattr(outbox_relay.connection, "close", lambda: None)  # keep the test's transaction
+    monkeypatch.setattr(outbox_relay.time, "sleep", lambda seconds: None)
+    loop = outbox_relay.RelayLoop(publisher=DirectPublisher(), should_stop=lambda: False)
+    loop._acquire_leadership()
+    assert len(calls) == 2
+    with real_cursor() as c:
+        c.execute("SELECT pg_advisory_unlock(%s)", [outbox_relay.ADVISORY_LOCK_ID])

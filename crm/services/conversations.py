@@ -20,7 +20,6 @@ from crm.models import (
 from crm.validation import check_channel
 
 
-@transaction.atomic
 def conversation_for(
     *, customer: Customer, channel: str, now: datetime | None = None, email_thread_id: str = ""
 ) -> Conversation:
@@ -34,6 +33,14 @@ def conversation_for(
     """
     check_channel(channel)
     now = now or timezone.now()
+    # Validated first; no savepoint inside a caller's transaction (see customer_resolve).
+    with transaction.atomic(savepoint=False):
+        return _conversation_continue_or_open(customer=customer, channel=channel, now=now,
+                                              email_thread_id=email_thread_id)
+
+
+def _conversation_continue_or_open(*, customer: Customer, channel: str, now: datetime,
+                                   email_thread_id: str) -> Conversation:
     if email_thread_id:
         threaded = (
             Conversation.objects.select_for_update()

@@ -19,8 +19,9 @@ from crm.text import storable_text
 
 
 def _identifier_owner(kind: str, value: str) -> Customer | None:
-    identifier = CustomerIdentifier.objects.select_related("customer").filter(kind=kind, value=value).first()
-    return identifier.customer if identifier else None
+    # (kind, value) is unique: no ORDER BY needed (this runs on every inbound message).
+    found = Customer.objects.filter(identifiers__kind=kind, identifiers__value=value).order_by()[:1]
+    return found[0] if found else None
 
 
 def _link_identifier(customer: Customer, kind: str, value: str) -> None:
@@ -50,7 +51,6 @@ def _lock_identifiers(identifiers: list[tuple[str, str]]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-@transaction.atomic
 def customer_resolve(
     *, email: str | None = None, phone: str | None = None, name: str = "", claimed: bool = False
 ) -> Customer:
@@ -74,6 +74,15 @@ def customer_resolve(
     name = storable_text(name or "")
     if not norm_email and not norm_phone:
         raise InvalidInput("An email address or a phone number is required to identify the customer.")
+    # Validated before the transaction, so a caller may catch InvalidInput and go on. Inside
+    # a caller's transaction (the intake) no savepoint: a database error here fails the
+    # whole intake anyway, and each savepoint is two more round trips per webhook.
+    with transaction.atomic(savepoint=False):
+        return _customer_find_or_create(norm_email=norm_email, norm_phone=norm_phone, name=name, claimed=claimed)
+
+
+def _customer_find_or_create(*, norm_email: str | None, norm_phone: str | None, name: str,
+                             claimed: bool) -> Customer:
     _lock_identifiers(
         ([(IdentifierKind.EMAIL, norm_email)] if norm_email else [])
         + ([(IdentifierKind.PHONE, norm_phone)] if norm_phone else [])

@@ -37,7 +37,7 @@ from crm.services.metrics import (
     agent_metric_record,
     agent_metric_reply_sent,
 )
-from crm.services.outbox import outbox_add
+from crm.services.outbox import outbox_add, outbox_add_all
 from crm.services.tickets import (
     ticket_flag_failure,
     ticket_for_conversation,
@@ -95,9 +95,9 @@ def inbound_message_accept(
     if len(content) > MAX_CONTENT_CHARS:
         raise InvalidInput(f"The message is longer than {MAX_CONTENT_CHARS} characters.", field="content")
 
-    existing = Message.objects.filter(channel=channel, provider_id=provider_id).first()
-    if existing:
-        return InboundResult(existing, created=False)
+    # A unique lookup: no ORDER BY, only the id (the whole row only for the rare duplicate).
+    if Message.objects.filter(channel=channel, provider_id=provider_id).order_by().values_list("pk", flat=True)[:1]:
+        return InboundResult(Message.objects.get(channel=channel, provider_id=provider_id), created=False)
 
     now = received_at or timezone.now()
     customer = customer_resolve(email=email, phone=phone, name=name, claimed=claimed_identity)
@@ -122,7 +122,8 @@ def inbound_message_accept(
     except IntegrityError:
         return InboundResult(Message.objects.get(channel=channel, provider_id=provider_id), created=False)
 
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    if conversation.last_message_at != now:  # not a conversation conversation_for just opened
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     # An answer to a ticket waiting on the customer (or on hold) puts it back in its
     # person's queue now, before the pipeline sees the message (which then holds it for them).
     ticket_customer_replied(conversation_id=conversation.pk, message_id=message.pk, now=now)
@@ -135,8 +136,7 @@ def inbound_message_accept(
         "received_at": now.isoformat(),
     }
     key = str(customer.pk)
-    outbox_add(topic=Topic.TICKETS_INCOMING, key=key, payload=event)
-    outbox_add(topic=CHANNEL_AUDIT_TOPIC[channel], key=key, payload=event)
+    outbox_add_all(events=[(Topic.TICKETS_INCOMING, key, event), (CHANNEL_AUDIT_TOPIC[channel], key, event)])
     return InboundResult(message, created=True)
 
 

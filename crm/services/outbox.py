@@ -26,6 +26,15 @@ def outbox_add(*, topic: str, key: str, payload: dict[str, Any]) -> OutboxEvent:
     return OutboxEvent.objects.create(topic=topic, key=key, payload=payload)
 
 
+def outbox_add_all(*, events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[OutboxEvent]:
+    """Queue several ``(topic, key, payload)`` events in the caller's transaction, in this order, with one INSERT."""
+    for topic, _, _ in events:
+        if topic not in Topic.ALL:
+            raise InvalidInput(f"Unknown topic {topic!r}.", field="topic")
+    return OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=topic, key=key, payload=payload) for topic, key, payload in events])
+
+
 @transaction.atomic
 def outbox_mark_published(*, event_ids: Sequence[int]) -> int:
     """Record that these events reached Kafka (or Celery). Returns how many rows were marked."""
