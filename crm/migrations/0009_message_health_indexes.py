@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0007_ticket_pending_on_hold_feedback'),
+        ('crm', '0008_ticket_sla_clock'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -22,5 +22,5 @@ CREATE TRIGGER fte_outbox_notify AFTER INSERT ON crm_outboxevent
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0008_message_health_indexes")]
+    dependencies = [("crm", "0009_message_health_indexes")]
     operations = [migrations.RunSQL(DROP, RESTORE)]
