@@ -14,6 +14,8 @@ class AgentRunContext:
     channel: str
     customer_name: str = ""
     subject: str = ""
+    # The customer's IANA zone (this message's, else the one stored on the customer); empty: UTC.
+    time_zone: str = ""
     ticket_id: int | None = None
     ticket_reference: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)

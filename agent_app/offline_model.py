@@ -121,7 +121,8 @@ class OfflineSupportModel(Model):
             escalation = results["escalate_to_human"]
             reason = meta.get("_reason") or self._reason_from(done)
             notice = compose.compose_escalation_notice(reason=reason, due_iso=escalation.get("follow_up_by"),
-                                                       channel=channel, kind=assessment.kind)
+                                                       channel=channel, kind=assessment.kind,
+                                                       zone=escalation.get("customer_time_zone"))
             return self._call("send_response", {"ticket_id": ticket, "message": notice, "channel": channel}, step)
 
         if "send_response" in names:

@@ -182,17 +182,38 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
                     "enforced_by": "policy", "message_id": message.pk},
         )
         context.escalation = {"reason": reason, "urgency": urgency, "summary": summary, "enforced": True}
+    _record_feedback_in_words(context, message, ticket, assessment)
     if context.escalation and not context.reply_ids:
         ticket.refresh_from_db()
         notice = compose.compose_escalation_notice(
             reason=context.escalation["reason"], channel=message.channel, kind=assessment.kind,
             due_iso=ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
-            zone=(message.metadata or {}).get("time_zone"))
+            zone=context.time_zone or None)
         started = time.monotonic()
         result = record_reply(context, ticket=ticket, message=notice, channel=message.channel)
         # The same path as the send_response tool; the audit trail says who called it.
         context.record("send_response", {"ticket_id": ticket.reference, "channel": message.channel,
                                          "by": "governance"}, result, started)
+
+
+def _record_feedback_in_words(context: AgentRunContext, message: Message, ticket: Ticket,
+                              assessment: policy.Assessment) -> None:
+    """"That worked" or "that didn't help" written on WhatsApp or in an email counts like
+    the support page's buttons: the AI's last answer before this message is rated, so the
+    reports count confirmed resolutions and the escalation quotes what was tried."""
+    if assessment.kind == "thanks" and not context.escalation:
+        helped = True
+    elif assessment.kind in ("not_helpful", "still_failing"):
+        helped = False
+    else:
+        return
+    rated = selectors.ai_answer_before(ticket_id=ticket.pk, before=message.created_at, exclude_ids=context.reply_ids)
+    if rated is None:
+        return  # nothing the AI said to rate (thanks after a person's reply, or a first message)
+    result = services.ticket_feedback_record(ticket=ticket, helped=helped, channel=message.channel, answer=rated,
+                                             comment=message.content)
+    context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True, "ms": 0, "result": {
+        "feedback": {"helped": helped, "rated_message_id": rated.pk, "recorded": result.recorded}}})
 
 
 def _ungrounded(context: AgentRunContext, message: Message, assessment: policy.Assessment) -> str:
@@ -252,7 +273,8 @@ def process_message(*, message_id: int) -> str:
     # On the web form, the name typed into it: the record it matched may be someone else's.
     display_name = selectors.typed_name(message) if message.channel == Channel.WEB_FORM else customer.name
     context = AgentRunContext(message_id=message.pk, customer_id=customer.pk, conversation_id=message.conversation_id,
-                              channel=message.channel, customer_name=display_name, subject=message.subject)
+                              channel=message.channel, customer_name=display_name, subject=message.subject,
+                              time_zone=(message.metadata or {}).get("time_zone") or customer.time_zone)
     model_name = providers.model_name()
 
     earlier = list(Message.objects.filter(reply_to=message, author=Author.AGENT).select_related("ticket"))

@@ -28,7 +28,7 @@ Workflow for every message:
    call escalate_to_human with the canonical reason code, an urgency and a summary for the human
    (what the customer wants, what you tried, the articles you found).
 5. send_response on the customer's channel: the answer grounded in the Help Centre, in the brand voice,
-   or (after an escalation) a short note that a person from our support team will follow up and by when.
+   or (after an escalation) a short note that a person from our support team will follow up and by when (the time from follow_up_by, in customer_time_zone, with the zone named).
 """
 
 

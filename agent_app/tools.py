@@ -216,7 +216,9 @@ async def escalate_to_human(
         c.escalation = {"reason": reason, "urgency": urgency, "summary": summary,
                         "replies_before": list(c.reply_ids)}
         due = ticket.sla_due_at.isoformat() if ticket.sla_due_at else None
-        return {"escalated": True, "ticket_id": ticket.reference, "reason": reason, "follow_up_by": due}
+        # The zone lets the model say "by 14:00 IST" to someone in India, not a UTC time.
+        return {"escalated": True, "ticket_id": ticket.reference, "reason": reason, "follow_up_by": due,
+                "customer_time_zone": c.time_zone or "UTC"}
 
     return await _run(ctx, "escalate_to_human",
                       {"ticket_id": ticket_id, "reason": reason, "urgency": urgency, "summary": summary}, body)

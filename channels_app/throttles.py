@@ -101,7 +101,10 @@ class WebFormEmailThrottle(_SettingRateThrottle):
             ident = normalise_email(email)
         except InvalidInput:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        # The key lives in a shared cache (Redis, a table) that operators can read: an
+        # address there is personal data, its digest is not.
+        digest = hashlib.sha256(ident.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}
 
 
 class TicketStatusThrottle(_SettingRateThrottle):

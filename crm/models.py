@@ -30,6 +30,10 @@ class Customer(models.Model):
     email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
     company = models.CharField(max_length=200, blank=True)
     plan = models.CharField(max_length=50, blank=True)
+    # IANA zone the support page's browser last reported; times we write to the customer
+    # on any channel are given in it (UTC, named, when empty). Display only: the form
+    # proves no identity, so nothing else may depend on it.
+    time_zone = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -228,3 +228,11 @@ def last_inbound_at(*, channel: str) -> datetime | None:
     """When a customer last wrote to us on ``channel``."""
     return Message.objects.filter(channel=channel, direction=Direction.INBOUND).aggregate(
         last=Max("created_at"))["last"]
+
+
+def ai_answer_before(*, ticket_id: int, before: datetime, exclude_ids: list[int] | None = None) -> Message | None:
+    """The AI's latest answer on a ticket written before ``before`` (what a customer's
+    "that worked" or "didn't help" is about), leaving out ``exclude_ids`` (this run's replies)."""
+    return (Message.objects.filter(ticket_id=ticket_id, direction=Direction.OUTBOUND, author=Author.AGENT,
+                                   created_at__lt=before)
+            .exclude(pk__in=exclude_ids or []).order_by("-created_at", "-id").first())

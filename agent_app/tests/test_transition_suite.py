@@ -210,6 +210,57 @@ def test_a_thank_you_gets_a_short_close_and_the_ticket_is_resolved():
     assert len(replies) == 1 and len(replies[0].content) < 120
 
 
+@pytest.mark.parametrize("channel", ["whatsapp", "email"])
+def test_that_worked_in_words_confirms_the_answer_it_follows(channel):
+    from crm.models import TicketEvent
+
+    _, question, answers = run("Where can I download our invoices?", channel=channel)
+    outcome, message, replies = run("That worked, the invoice is there now. Thanks a lot!", channel=channel)
+
+    assert outcome == "answered" and message.ticket_id == question.ticket_id
+    assert message.ticket.status == "resolved" and "Confirmed by the customer" in message.ticket.resolution_notes
+    [event] = TicketEvent.objects.filter(ticket=message.ticket, kind=TicketEvent.Kind.FEEDBACK)
+    assert event.data["helped"] is True and event.data["channel"] == channel
+    assert event.data["message_id"] == answers[0].pk  # the answer, not the short close after it
+    assert len(replies) == 1
+
+
+@pytest.mark.parametrize("channel", ["whatsapp", "email"])
+def test_didnt_help_in_words_escalates_quoting_what_the_ai_answered(channel):
+    from crm.models import TicketEvent
+
+    _, question, answers = run("Where can I download our invoices?", channel=channel)
+    outcome, message, replies = run("That didn't help at all, there's no such page in my account.", channel=channel)
+
+    ticket = message.ticket
+    assert outcome == "escalated" and ticket.pk == question.ticket_id
+    assert ticket.status == "escalated" and ticket.escalation_reason == "knowledge_not_found"
+    assert "did not help" in ticket.escalation_summary and "The AI had answered" in ticket.escalation_summary
+    [event] = TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.FEEDBACK)
+    assert event.data["helped"] is False and event.data["message_id"] == answers[0].pk
+
+
+def test_thanks_with_no_ai_answer_before_records_no_feedback():
+    from crm.models import TicketEvent
+
+    outcome, message, _ = run("Thank you so much!", channel="whatsapp")
+    assert outcome == "answered"
+    assert not TicketEvent.objects.filter(ticket=message.ticket, kind=TicketEvent.Kind.FEEDBACK).exists()
+
+
+def test_the_zone_the_support_page_reported_names_times_in_emails_too():
+    from crm.models import Customer
+
+    services.inbound_message_accept(channel="web_form", provider_id=uuid.uuid4().hex, content="Where are invoices?",
+                                    email="kai@example.com", name="Kai", metadata={"time_zone": "Asia/Kolkata"})
+    customer = Customer.objects.get(email="kai@example.com")
+    assert customer.time_zone == "Asia/Kolkata"
+    outcome, message, replies = run("I want a refund for last month, we were charged twice.", channel="email",
+                                    contact={"email": "kai@example.com"})
+    assert outcome == "escalated"
+    assert "IST" in replies[0].content and "UTC" not in replies[0].content
+
+
 def test_a_greeting_alone_asks_what_they_need():
     outcome, message, replies = run("hi there", channel="whatsapp")
     assert outcome == "answered" and "help" in replies[0].content.lower()

@@ -303,6 +303,24 @@ def test_throttled_per_email_across_ips(settings) -> None:  # type: ignore[no-un
     assert submit(Client(REMOTE_ADDR="198.51.100.1"), {**VALID, "email": "other@example.com"}).status_code == 201
 
 
+def test_the_email_throttle_key_holds_no_address(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+    from rest_framework.parsers import JSONParser
+
+    from channels_app.throttles import WebFormEmailThrottle
+
+    raw = RequestFactory().post("/support/submit", data={**VALID, "email": "Ana.Silva@Example.com"},
+                                content_type="application/json")
+    key = WebFormEmailThrottle().get_cache_key(Request(raw, parsers=[JSONParser()]), None)
+
+    assert key is not None and "ana" not in key.lower() and "example" not in key.lower()
+    # Case and spacing do not make a second key for the same address.
+    raw = RequestFactory().post("/support/submit", data={**VALID, "email": " ana.silva@example.COM "},
+                                content_type="application/json")
+    assert WebFormEmailThrottle().get_cache_key(Request(raw, parsers=[JSONParser()]), None) == key
+
+
 def test_a_spoofed_forwarded_for_does_not_escape_the_ip_limit(settings) -> None:  # type: ignore[no-untyped-def]
     from django.test import Client
 

@@ -20,6 +20,7 @@ from crm.models import (
     Author,
     Channel,
     Conversation,
+    Customer,
     DeliveryStatus,
     Direction,
     EscalationReason,
@@ -122,6 +123,9 @@ def inbound_message_accept(
     except IntegrityError:
         return InboundResult(Message.objects.get(channel=channel, provider_id=provider_id), created=False)
 
+    zone = metadata.get("time_zone")
+    if isinstance(zone, str) and zone and zone != customer.time_zone:
+        Customer.objects.filter(pk=customer.pk).update(time_zone=zone[:64])
     if conversation.last_message_at != now:  # not a conversation conversation_for just opened
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     # An answer to a ticket waiting on the customer (or on hold) puts it back in its
