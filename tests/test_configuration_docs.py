@@ -1,4 +1,5 @@
-"""The README's configuration table says what .env.example says, variable by variable.
+"""Every setting an operator can set is documented once, the same way: the README's
+configuration table says what .env.example says, variable by variable, and nothing more.
 
 Each variable's row carries the comment above it in .env.example, word for word, and its
 default; a variable right after another under the same comment reads "(see the line above)".
@@ -37,3 +38,9 @@ def test_the_readme_table_matches_env_example() -> None:
     problems = [f"{name}: README has {readme.get(name)}, .env.example says {(default, text)}"
                 for name, default, text in expected if readme.get(name) != (default, text)]
     assert not problems, "\n".join(problems)
+
+
+def test_the_readme_table_has_no_variable_env_example_lacks() -> None:
+    readme = {m.group(1) for line in (ROOT / "README.md").read_text().splitlines() if (m := ROW.match(line))}
+    extra = readme - {name for name, _, _ in documented_in_env_example()}
+    assert not extra, f"in README's table but not in .env.example: {sorted(extra)}"
