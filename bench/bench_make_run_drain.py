@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import CpuMeter  # noqa: E402 - after the path is set
+from bench.stack import CpuMeter, ensure_database  # noqa: E402 - after the path is set
 
 DB_NAME = "fte_bench_drain"
 SERVICES_VAR = ROOT / "var" / "bench-drain"
@@ -86,14 +86,7 @@ def main() -> None:
     os.environ.clear()
     os.environ.update(env)
 
-    import psycopg
-
-    from fte_project import embedded_pg
-
-    socket_dir = embedded_pg.ensure_running()
-    with psycopg.connect(host=str(socket_dir), dbname="postgres", user="postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
+    socket_dir = ensure_database(DB_NAME)
 
     import django
 

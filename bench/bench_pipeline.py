@@ -33,6 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.stack import ensure_database  # noqa: E402 - after the path is set
+
 DB_NAME = "fte_bench_pipeline"
 
 
@@ -96,14 +99,7 @@ def main() -> None:
 
     # Create the bench database on the embedded server if needed.
     if "DATABASE_URL" not in env:
-        import psycopg
-
-        from fte_project import embedded_pg
-
-        socket_dir = embedded_pg.ensure_running()
-        with psycopg.connect(host=str(socket_dir), dbname="postgres", user="postgres", autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-                conn.execute(f"CREATE DATABASE {DB_NAME}")
+        ensure_database(DB_NAME)
 
     import django
 
