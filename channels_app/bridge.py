@@ -11,27 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import close_old_connections
 from kafka import OffsetAndMetadata, TopicPartition
 
 from channels_app import kafka_io
+from channels_app.batch_consumer import BatchConsumer
 from channels_app.enqueue import enqueue_inbound
 from crm.events import Topic
 from crm.models import Message
 
 log = logging.getLogger(__name__)
-
-
-# The longest wait between two attempts while Kafka or the broker is away. The attempts cost
-# nothing, and a longer wait is added in full to the recovery once they are back (measured
-# with bench/chaos.py: 30 s made a 60 s Kafka outage cost 33 s more).
-MAX_BACKOFF = 5.0
 
 
 class PoisonRecord(ValueError):
@@ -71,42 +64,13 @@ class BridgeStats:
 
 
 @dataclass
-class Bridge:
+class Bridge(BatchConsumer):
+    topic: ClassVar[str] = Topic.TICKETS_INCOMING
+    client_id: ClassVar[str] = "fte-bridge"
+
     group_id: str = field(default_factory=lambda: settings.KAFKA_CONSUMER_GROUP)
-    should_stop: Callable[[], bool] = lambda: False
-    poll_timeout_ms: int = 1000
     stats: BridgeStats = field(default_factory=BridgeStats)
     enqueue: Callable[[int], None] = enqueue_inbound
-
-    def __post_init__(self) -> None:
-        self.consumer: Any = None
-
-    def _connect(self) -> bool:
-        """Join the group, retrying with back-off while Kafka is unreachable (e.g. at start-up).
-
-        The topic's partitions must be known before subscribing: a consumer that joins
-        its group before its metadata lists the topic is assigned nothing until the next
-        metadata refresh, minutes later.
-        """
-        backoff = 0.5
-        topic = kafka_io.physical_topic(Topic.TICKETS_INCOMING)
-        while not self.should_stop():
-            try:
-                consumer = kafka_io.new_consumer(group_id=self.group_id, client_id="fte-bridge",
-                                                 metadata_max_age_ms=30_000)
-                if consumer.partitions_for_topic(topic):
-                    consumer.subscribe([topic])
-                    self.consumer = consumer
-                    return True
-                consumer.close(autocommit=False)
-                log.warning("topic %s does not exist yet (run manage.py create_kafka_topics)", topic)
-            except Exception as exc:
-                log.warning("bridge cannot reach Kafka (%s: %s)", type(exc).__name__, exc)
-            end = time.monotonic() + backoff
-            while time.monotonic() < end and not self.should_stop():
-                time.sleep(0.1)
-            backoff = min(MAX_BACKOFF, backoff * 2)
-        return False
 
     def _dead_letter(self, record: Any, error: str) -> None:
         kafka_io.publish(
@@ -147,38 +111,9 @@ class Bridge:
             raise failure
 
     def run(self) -> BridgeStats:
-        backoff = 0.0
-        if not self._connect():
-            return self.stats
-        log.info("bridge consuming %s in group %s", kafka_io.physical_topic(Topic.TICKETS_INCOMING), self.group_id)
         try:
-            while not self.should_stop():
-                try:
-                    batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
-                except Exception as exc:  # the broker went away: wait for it, never die
-                    backoff = min(MAX_BACKOFF, max(0.5, backoff * 2))
-                    log.warning("bridge lost Kafka (%s: %s); retrying in %.1fs", type(exc).__name__, exc, backoff)
-                    end = time.monotonic() + backoff
-                    while time.monotonic() < end and not self.should_stop():
-                        time.sleep(0.1)
-                    continue
-                if not batch:
-                    backoff = 0.0
-                    continue
-                close_old_connections()
-                try:
-                    self.handle_batch(batch)
-                    backoff = 0.0
-                except Exception as exc:
-                    backoff = min(MAX_BACKOFF, max(0.5, backoff * 2))
-                    log.warning("bridge could not hand records on (%s: %s); retrying in %.1fs",
-                                type(exc).__name__, exc, backoff)
-                    end = time.monotonic() + backoff
-                    while time.monotonic() < end and not self.should_stop():
-                        time.sleep(0.1)
+            self.run_loop()
         finally:
-            if self.consumer is not None:
-                self.consumer.close(autocommit=False)
             log.info("bridge stopped: %s", self.stats)
         return self.stats
 

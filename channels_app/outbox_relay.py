@@ -138,7 +138,7 @@ class RelayLoop:
     interval: float = field(default_factory=lambda: settings.OUTBOX_RELAY_INTERVAL)
     should_stop: Callable[[], bool] = lambda: False
     # Attempts while Kafka (or the broker) is away cost little; a long wait would be added
-    # to the recovery once it is back (see channels_app.bridge.MAX_BACKOFF).
+    # to the recovery once it is back (see channels_app.batch_consumer.MAX_BACKOFF).
     max_backoff: float = 5.0
     prune_every: float = 600.0
 

@@ -1,7 +1,7 @@
 """The metrics consumer: reads ``fte.metrics`` in its own consumer group and keeps the rollups.
 
-Commit discipline as in ``channels_app.bridge`` (after Sentry's batching consumer): auto-commit
-off; a batch's offsets are committed only after its events were applied (or a poison record
+The loop is ``channels_app.batch_consumer``'s; the commit discipline as in
+``channels_app.bridge`` (after Sentry's batching consumer): auto-commit off; a batch's offsets are committed only after its events were applied (or a poison record
 dead-lettered). A failure seeks every partition back to its first uncommitted record and the
 batch comes again; applying is idempotent per event, so redelivery costs a little work and
 never counts twice. SIGTERM/SIGINT stop it after the batch in hand.
@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import close_old_connections
 from kafka import OffsetAndMetadata, TopicPartition
 
 from channels_app import kafka_io
+from channels_app.batch_consumer import BatchConsumer
 from crm.events import Topic
 from reporting.metrics_events import PoisonEvent, event_key, metrics_events_apply
 
@@ -42,40 +40,19 @@ def _decode(raw: bytes | None) -> Any:
 
 
 @dataclass
-class MetricsConsumer:
+class MetricsConsumer(BatchConsumer):
+    topic: ClassVar[str] = Topic.METRICS
+    client_id: ClassVar[str] = "fte-metrics"
+
     group_id: str = field(default_factory=lambda: settings.KAFKA_METRICS_CONSUMER_GROUP)
-    should_stop: Callable[[], bool] = lambda: False
-    poll_timeout_ms: int = 1000
     max_records: int = 500
     stats: ConsumerStats = field(default_factory=ConsumerStats)
 
-    def __post_init__(self) -> None:
-        self.consumer: Any = None
+    def consumer_options(self) -> dict[str, Any]:
+        return {"max_poll_records": self.max_records}
 
-    def _sleep(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not self.should_stop():
-            time.sleep(0.1)
-
-    def _connect(self) -> bool:
-        """Join the group once the topic exists, retrying with back-off while Kafka is unreachable."""
-        backoff = 0.5
-        topic = kafka_io.physical_topic(Topic.METRICS)
-        while not self.should_stop():
-            try:
-                consumer = kafka_io.new_consumer(group_id=self.group_id, client_id="fte-metrics",
-                                                 metadata_max_age_ms=30_000, max_poll_records=self.max_records)
-                if consumer.partitions_for_topic(topic):
-                    consumer.subscribe([topic])
-                    self.consumer = consumer
-                    return True
-                consumer.close(autocommit=False)
-                log.warning("topic %s does not exist yet (run manage.py create_kafka_topics)", topic)
-            except Exception as exc:
-                log.warning("metrics consumer cannot reach Kafka (%s: %s)", type(exc).__name__, exc)
-            self._sleep(backoff)
-            backoff = min(30.0, backoff * 2)
-        return False
+    def poll(self) -> dict[TopicPartition, list[Any]]:
+        return self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
 
     def _dead_letter(self, record: Any, error: str) -> None:
         try:
@@ -116,33 +93,8 @@ class MetricsConsumer:
         self.stats.batches += 1
 
     def run(self) -> ConsumerStats:
-        if not self._connect():
-            return self.stats
-        log.info("metrics consumer reading %s in group %s", kafka_io.physical_topic(Topic.METRICS), self.group_id)
-        backoff = 0.0
         try:
-            while not self.should_stop():
-                try:
-                    batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
-                except Exception as exc:  # the broker went away: wait for it, never die
-                    backoff = min(30.0, max(0.5, backoff * 2))
-                    log.warning("metrics consumer lost Kafka (%s: %s); retrying in %.1fs",
-                                type(exc).__name__, exc, backoff)
-                    self._sleep(backoff)
-                    continue
-                if not batch:
-                    continue
-                close_old_connections()
-                try:
-                    self.handle_batch(batch)
-                    backoff = 0.0
-                except Exception as exc:
-                    backoff = min(30.0, max(0.5, backoff * 2))
-                    log.warning("metrics consumer could not apply a batch (%s: %s); retrying in %.1fs",
-                                type(exc).__name__, exc, backoff)
-                    self._sleep(backoff)
+            self.run_loop()
         finally:
-            if self.consumer is not None:
-                self.consumer.close(autocommit=False)
             log.info("metrics consumer stopped: %s", self.stats)
         return self.stats
