@@ -36,7 +36,7 @@ from agent_app.judgement import answerability, grounding
 from agent_app.context import AgentRunContext
 from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
 from agent_app.tools import ALL_TOOLS, record_reply
-from channels_app.enqueue import enqueue_delivery
+from channels_app.enqueue import deliver_now
 from channels_app.styles import channel_style
 from crm import selectors, services
 from crm.models import (
@@ -259,10 +259,10 @@ def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency
                 top_score=max((h["score"] for s in context.searches for h in s["hits"]), default=None),
                 sentiment=sentiment),
         )
-        # Delivery is the delivery task's job, with its own retries: a channel outage
-        # must not use up the agent's attempts or run the model again.
+        # One attempt from here once committed, then the delivery task's retries: a channel
+        # outage must not use up the agent's attempts or run the model again.
         for reply_id in context.reply_ids:
-            transaction.on_commit(lambda reply_id=reply_id: enqueue_delivery(reply_id))
+            transaction.on_commit(lambda reply_id=reply_id: deliver_now(reply_id))
 
 
 def process_message(*, message_id: int) -> str:
