@@ -5,12 +5,14 @@ sentence of an answer comes from a retrieved passage.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from django.conf import settings
 
+from agent_app.formatting import strip_markdown
 from crm.models import EscalationReason
 
 # Words budgets for the answer body, below the channel limits so the channel's
@@ -55,26 +57,83 @@ def article_url(slug: str) -> str:
     return f"{settings.HELP_CENTRE_URL.rstrip('/')}/articles/{slug}"
 
 
-def _units(hit: dict[str, Any]) -> list[tuple[str, str]]:
-    """A passage as (kind, text) units: a run of numbered steps is one unit, prose is split into sentences."""
-    units: list[tuple[str, str]] = []
+_NESTED = re.compile(r"^\s{2,}(?:[-*\u2022]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What an answer is made of: a sentence, a bullet, or a run of numbered steps (with the
+    bullets nested under them), from one passage (``section``: the passage's rank among the
+    article's retrieved passages)."""
+
+    kind: str
+    text: str
+    section: int
+    order: int
+    within: int | None = None  # a bullet nested in a run of steps: that run's order
+
+
+def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0) -> list[_Unit]:
+    """A passage as units. A nested bullet is a unit of its own too (it may be the very fact
+    asked for, like one of the options a step offers) and is shown with its step's words."""
+    units: list[_Unit] = []
     steps: list[str] = []
-    for block in hit["text"].split("\n"):
-        block = block.strip()
+    nested: list[tuple[str, str]] = []  # (the step it belongs to, the bullet)
+
+    table: list[str] = []
+
+    def flush() -> None:
+        # A table: each row becomes a unit that reads on its own, "Team: 100 MB" for two columns,
+        # "Attachment storage: Free 2 GB, Team 250 GB, …" for more.
+        nonlocal table
+        rows = [[re.sub(r"\*\*(.+?)\*\*", r"\1", c.strip()) for c in r.strip().strip("|").split("|")] for r in table]
+        rows = [r for r in rows if not all(re.fullmatch(r":?-+:?", c) for c in r)]
+        if len(rows) > 1:
+            header = rows[0]
+            for row in rows[1:]:
+                if len(row) == 2 or len(row) != len(header):
+                    text = f"{row[0]}: {' '.join(row[1:])}"
+                else:
+                    text = f"{row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(header[1:], row[1:], strict=True))
+                units.append(_Unit("row", text.rstrip(".") + ".", section, start + len(units)))
+        table = []
+
+    def close() -> None:
+        nonlocal steps, nested
+        if steps:
+            order = start + len(units)
+            units.append(_Unit("steps", "\n".join(steps), section, order))
+            for step, bullet in nested:
+                lead = re.sub(r"^\d+[.)]\s+", "", step).strip()
+                text = bullet.strip().lstrip("-*\u2022 ").rstrip(" ,;")
+                text = re.sub(r",? (?:or|and)$", "", text)
+                units.append(_Unit("bullet", f"{lead} {text}" if lead.endswith(":") else text, section,
+                                   start + len(units), within=order))
+        steps, nested = [], []
+
+    for raw in hit["text"].split("\n"):
+        block = raw.strip()
         if not block:
             continue
-        if re.match(r"^\d+[.)]\s", block):
+        if block.startswith("|"):
+            close()
+            table.append(block)
+            continue
+        flush()
+        if re.match(r"^\d+[.)]\s", block) and not _NESTED.match(raw):
             steps.append(block)
             continue
-        if steps:
-            units.append(("steps", "\n".join(steps)))
-            steps = []
+        if steps and _NESTED.match(raw):
+            nested.append((next(x for x in reversed(steps) if not x.startswith(" ")), block))
+            steps.append("   " + block)
+            continue
+        close()
         if _STEP.match(block):
-            units.append(("bullet", block))
+            units.append(_Unit("bullet", block, section, start + len(units)))
         else:
-            units.extend(("sentence", s) for s in _sentences(block))
-    if steps:
-        units.append(("steps", "\n".join(steps)))
+            units.extend([_Unit("sentence", x, section, start + len(units) + i) for i, x in enumerate(_sentences(block))])
+    close()
+    flush()
     return units
 
 
@@ -89,52 +148,97 @@ def _lead(question: str, hit: dict[str, Any], kind: str) -> str:
     return f"Here are the steps from \u201c{hit['title']}\u201d:"
 
 
-def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
-    """The lead sentence and the units of the best article that answer the question, best first.
+# How a unit is scored (tuned on the training questions, bench/eval_compose.py): the question's
+# key terms it contains (IDF-weighted share) and its meaning's closeness to the question (cosine of
+# MiniLM vectors), each with its passage heading's at half weight; the passage the search ranked
+# first is preferred, each later one loses SECTION_STEP.
+MEANING_WEIGHT = 1.0
+HEADING_WEIGHT = 0.5
+SECTION_STEP = 0.1
+STEPS_FOR_HOW = 0.2     # a how-to question prefers a run of steps
+NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence with a number...
+STEPS_FOR_FACT = 0.2    # ...and not a run of steps
+#: Units shown after the best one: those scoring at least this share of the best one's score...
+SUPPORT_SHARE = 0.6
+#: ...and at most this many units in all.
+MAX_UNITS = 3
 
-    Sentence selection: every sentence, bullet and run of steps of the article's
-    retrieved passages is scored by the IDF-weighted share of the question's key terms
-    it contains (plus its passage heading's, at half weight); a "how" question prefers a
-    run of steps. Only units that share key terms with the question are kept.
-    """
+
+def _vectors(texts: list[str]) -> Any:
     from agent_app.judgement import answerability
+
+    # The Help Centre's sentences are embedded with the answerability model; a run of steps
+    # takes its lines' vectors, each line being one of those sentences.
+    return answerability.load().sentences.get(texts)
+
+
+def _scored(question: str, passages: list[dict[str, Any]]) -> list[tuple[float, _Unit, dict[str, Any]]]:
+    from agent_app.judgement import answerability, features
+    from agent_app.policy import message_core
 
     model = answerability.load()
     terms = answerability.key_terms(question)
+    how = bool(_HOW.search(question))
+    fact = bool(_FACT.search(question)) and not how
+    question_vector = features.embed([message_core(question) or question])[0]
+    units: list[tuple[_Unit, dict[str, Any]]] = []
+    for rank, hit in enumerate(passages):
+        units += [(u, hit) for u in _units(hit, section=rank, start=len(units))]
+    if not units:
+        return []
+    lines = [[x for x in u.text.split("\n") if x.strip()] for u, _ in units]
+    headings = [h.get("heading") or h.get("title") or "" for h in passages]
+    vectors = _vectors([x for group in lines for x in group] + headings)
+    meaning, at = [], 0
+    for group in lines:
+        meaning.append(float((vectors[at:at + len(group)] @ question_vector).max()))
+        at += len(group)
+    heading_meaning = vectors[at:] @ question_vector
+    scored = []
+    for (unit, hit), closeness in zip(units, meaning, strict=True):
+        heading_cov = answerability.coverage(terms, hit.get("heading", ""), model.idf, model.idf_unknown)
+        score = (answerability.coverage(terms, unit.text, model.idf, model.idf_unknown) + HEADING_WEIGHT * heading_cov
+                 + MEANING_WEIGHT * (closeness + HEADING_WEIGHT * float(heading_meaning[unit.section]))
+                 - SECTION_STEP * unit.section
+                 + (STEPS_FOR_HOW if how and unit.kind == "steps" else 0.0)
+                 - (STEPS_FOR_FACT if fact and unit.kind == "steps" else 0.0)
+                 + (NUMBER_FOR_FACT if fact and unit.kind != "steps" and _NUMBER.search(unit.text) else 0.0))
+        scored.append((score, unit, hit))
+    return scored
+
+
+def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
+    """The lead sentence and the units of the best article that answer the question, best first.
+
+    Every sentence, bullet and run of steps of the article's retrieved passages (at most
+    three) is scored (see MEANING_WEIGHT and the weights after it). The best unit comes
+    first; after it, in the article's order, up to MAX_UNITS - 1 more that score nearly as
+    well (SUPPORT_SHARE): the sentence with the limit or the menu path is often the second
+    best, after the one that names the feature. A "how long / how many" question gets no
+    steps; a nested bullet is not repeated next to its own run of steps.
+    """
     top = hits[0]
     passages = [h for h in hits if h["slug"] == top["slug"]][:3]
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
-    scored: list[tuple[float, int, str, str, dict[str, Any], float]] = []
-    order = 0
-    for hit in passages:
-        heading_cov = answerability.coverage(terms, hit.get("heading", ""), model.idf, model.idf_unknown)
-        for kind, text in _units(hit):
-            cov = answerability.coverage(terms, text, model.idf, model.idf_unknown)
-            score = (cov + 0.5 * heading_cov + (0.35 if how and kind == "steps" else 0.0) + (0.05 if hit is top else 0.0)
-                     + (0.35 if fact and kind != "steps" and _NUMBER.search(text) else 0.0))
-            scored.append((score, order, kind, text, hit, cov))
-            order += 1
+    scored = sorted(_scored(question, passages), key=lambda s: (-s[0], s[1].order))
     if not scored:
         return "", []
-    best = max(scored, key=lambda s: (s[0], -s[1]))
+    best = scored[0]
     chosen = [best]
-    floor = max(0.15, best[0] * 0.5)
-    # Supporting units: the next best that still speak to the question, in the article's order.
-    # Supporting units: the next best of the article's passages that still speak to the question
-    # (a fact question gets no steps), shown in the article's order.
-    for s in sorted(scored, key=lambda s: (-s[0], s[1]))[1:]:
-        if len(chosen) >= 4:
+    for s in scored[1:]:
+        if len(chosen) >= MAX_UNITS or s[0] < SUPPORT_SHARE * best[0]:
             break
-        if fact and s[2] == "steps":
+        unit = s[1]
+        if fact and unit.kind == "steps":
             continue
-        # Same section: close enough to the best; another section: it must share as much of the
-        # question on its own words as the best unit does.
-        if (s[4] is best[4] and s[0] >= floor) or (s[4] is not best[4] and s[5] >= max(0.3, best[5])):
-            chosen.append(s)
-    lead = _lead(question, best[4], best[2])
-    rest = sorted(chosen[1:], key=lambda s: s[1])
-    return lead, [best[3]] + [s[3] for s in rest]
+        if any(unit.within == c[1].order or c[1].within == unit.order
+               or (unit.within is not None and unit.within == c[1].within) for c in chosen):
+            continue
+        chosen.append(s)
+    lead = _lead(question, best[2], best[1].kind)
+    rest = sorted(chosen[1:], key=lambda s: s[1].order)
+    return lead, [best[1].text] + [s[1].text for s in rest]
 
 
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
@@ -149,15 +253,17 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
         link = f"More: {article_url(top['slug'])}"
         budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
-        for unit in units:
-            for line in unit.split("\n"):
-                candidate = f"{text}{chr(10) if text else ''}{line}".strip()
-                if len(candidate) > budget and text:
-                    break
-                text = candidate
-            else:
-                continue
-            break
+        # Counted as the customer sees it: the channel's formatting drops the markdown.
+        for n, unit in enumerate(strip_markdown(u) for u in units):
+            lines = unit.split("\n")
+            if n == 0:  # the best unit: a run of steps is cut at the last step that fits
+                for i, line in enumerate(lines):
+                    candidate = f"{text}{chr(10) if text else ''}{line}".strip()
+                    if len(candidate) > budget and i:
+                        break
+                    text = candidate
+            elif len(text) + 1 + len(unit) <= budget:  # the others only whole
+                text = f"{text}\n{unit}"
         if len(text) > budget:
             text = text[: budget - 1].rsplit(" ", 1)[0] + "\u2026"
         return f"{text}\n{link}"
