@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
@@ -44,6 +44,7 @@ _HOW = re.compile(r"\bhow (?!long|many|much|often|big|large|old|soon|far)\w+|\b(
                   r"enable|connect|install|invite)\b", re.IGNORECASE)
 # A question after a fact (a duration, a count, a size, a limit) wants the sentence that states it.
 _FACT = re.compile(r"\bhow (?:long|many|much|often|big|large|soon)\b|\b(?:limit|maximum|max|minimum|min|up to|"
+                   r"biggest|largest|longest|smallest|shortest|"
                    r"size|expire|expiry|valid|retention|retain|kept|days|hours|minutes)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 _VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
@@ -62,78 +63,110 @@ _NESTED = re.compile(r"^\s{2,}(?:[-*\u2022]|\d+[.)])\s+")
 
 @dataclass(frozen=True)
 class _Unit:
-    """What an answer is made of: a sentence, a bullet, or a run of numbered steps (with the
-    bullets nested under them), from one passage (``section``: the passage's rank among the
-    article's retrieved passages)."""
+    """What an answer is made of, from one passage (``section``: the passage's rank among the
+    article's retrieved passages): a sentence, a bullet, a table row, a run of numbered steps
+    (with the bullets nested under them) or a list (the sentence that introduces it, "Each
+    session shows:", with its bullets)."""
 
     kind: str
     text: str
     section: int
     order: int
-    within: int | None = None  # a bullet nested in a run of steps: that run's order
+    within: int | None = None  # a bullet of a run of steps or of a list: that unit's order
+    context: str = ""  # words it is scored with but not shown: a table row's heading and column names
+
+
+def _table_rows(rows: list[str]) -> tuple[list[str], str]:
+    """Each row of a table as a line that reads on its own: "Team: 100 MB" for two columns,
+    "Attachment storage: Free 2 GB, Team 250 GB, …" for more; and the column names."""
+    cells = [[re.sub(r"\*\*(.+?)\*\*", r"\1", c.strip()) for c in r.strip().strip("|").split("|")] for r in rows]
+    cells = [r for r in cells if not all(re.fullmatch(r":?-+:?", c) for c in r)]
+    out = []
+    for row in cells[1:]:
+        if len(row) == 2 or len(row) != len(cells[0]):
+            text = f"{row[0]}: {' '.join(row[1:])}"
+        else:
+            text = f"{row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(cells[0][1:], row[1:], strict=True))
+        out.append(text.rstrip(".") + ".")
+    return out, ", ".join(c for c in cells[0] if c) if cells else ""
+
+
+def _blocks(text: str) -> list[tuple[str, Any]]:
+    """A passage's lines grouped: ("steps", [(step, [nested bullets])]), ("bullets", [...]),
+    ("table", [rows]) and ("prose", paragraph)."""
+    blocks: list[tuple[str, Any]] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        kind = blocks[-1][0] if blocks else ""
+        if line.startswith("|"):
+            if kind == "table":
+                blocks[-1][1].append(line)
+            else:
+                blocks.append(("table", [line]))
+        elif _NESTED.match(raw) and kind == "steps":
+            blocks[-1][1][-1][1].append(line)
+        elif re.match(r"^\d+[.)]\s", line):
+            if kind == "steps":
+                blocks[-1][1].append((line, []))
+            else:
+                blocks.append(("steps", [(line, [])]))
+        elif _STEP.match(line):
+            if kind == "bullets":
+                blocks[-1][1].append(line)
+            else:
+                blocks.append(("bullets", [line]))
+        else:
+            blocks.append(("prose", line))
+    return blocks
+
+
+def _bare(bullet: str) -> str:
+    """A list item as a phrase: "- paper size: A4, US Letter, A3 or Tabloid," → "paper size: A4, …"."""
+    return re.sub(r",? (?:or|and)$", "", _STEP.sub("", bullet).strip().rstrip(" ,;"))
 
 
 def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0) -> list[_Unit]:
-    """A passage as units. A nested bullet is a unit of its own too (it may be the very fact
-    asked for, like one of the options a step offers) and is shown with its step's words."""
+    """A passage as units. The bullets of a run of steps or of a list are units of their own
+    too (one may be the very fact asked for, like one of the options a step offers), shown
+    with the words that introduce them."""
     units: list[_Unit] = []
-    steps: list[str] = []
-    nested: list[tuple[str, str]] = []  # (the step it belongs to, the bullet)
 
-    table: list[str] = []
+    def add(kind: str, text: str, within: int | None = None, context: str = "") -> int:
+        units.append(_Unit(kind, text, section, start + len(units), within, context))
+        return units[-1].order
 
-    def flush() -> None:
-        # A table: each row becomes a unit that reads on its own, "Team: 100 MB" for two columns,
-        # "Attachment storage: Free 2 GB, Team 250 GB, …" for more.
-        nonlocal table
-        rows = [[re.sub(r"\*\*(.+?)\*\*", r"\1", c.strip()) for c in r.strip().strip("|").split("|")] for r in table]
-        rows = [r for r in rows if not all(re.fullmatch(r":?-+:?", c) for c in r)]
-        if len(rows) > 1:
-            header = rows[0]
-            for row in rows[1:]:
-                if len(row) == 2 or len(row) != len(header):
-                    text = f"{row[0]}: {' '.join(row[1:])}"
-                else:
-                    text = f"{row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(header[1:], row[1:], strict=True))
-                units.append(_Unit("row", text.rstrip(".") + ".", section, start + len(units)))
-        table = []
+    heading = (hit.get("heading") or "").split("\u203a")[-1].strip()
 
-    def close() -> None:
-        nonlocal steps, nested
-        if steps:
-            order = start + len(units)
-            units.append(_Unit("steps", "\n".join(steps), section, order))
-            for step, bullet in nested:
-                lead = re.sub(r"^\d+[.)]\s+", "", step).strip()
-                text = bullet.strip().lstrip("-*\u2022 ").rstrip(" ,;")
-                text = re.sub(r",? (?:or|and)$", "", text)
-                units.append(_Unit("bullet", f"{lead} {text}" if lead.endswith(":") else text, section,
-                                   start + len(units), within=order))
-        steps, nested = [], []
-
-    for raw in hit["text"].split("\n"):
-        block = raw.strip()
-        if not block:
-            continue
-        if block.startswith("|"):
-            close()
-            table.append(block)
-            continue
-        flush()
-        if re.match(r"^\d+[.)]\s", block) and not _NESTED.match(raw):
-            steps.append(block)
-            continue
-        if steps and _NESTED.match(raw):
-            nested.append((next(x for x in reversed(steps) if not x.startswith(" ")), block))
-            steps.append("   " + block)
-            continue
-        close()
-        if _STEP.match(block):
-            units.append(_Unit("bullet", block, section, start + len(units)))
+    blocks = _blocks(hit["text"])
+    for i, (kind, body) in enumerate(blocks):
+        if kind == "steps":
+            lines = [line for step, nested in body for line in [step] + [f"   {b}" for b in nested]]
+            run = add("steps", "\n".join(lines))
+            for step, nested in body:
+                intro = re.sub(r"^\d+[.)]\s+", "", step)
+                for bullet in nested:
+                    add("bullet", f"{intro} {_bare(bullet)}" if intro.endswith(":") else _bare(bullet), run)
+        elif kind == "table":
+            rows, columns = _table_rows(body)
+            for row in rows:
+                # Two columns ("Team: 100 MB") say what they are about only with their heading.
+                shown = f"{heading} \u2014 {row}" if heading and columns.count(",") == 1 else row
+                add("row", shown, context=f"{heading} ({columns})")
+        elif kind == "bullets":
+            intro = units[-1] if units and units[-1].kind == "sentence" and units[-1].text.endswith(":") else None
+            if intro is not None and blocks[i - 1][0] == "prose":
+                units.pop()
+                whole = add("list", "\n".join([intro.text] + body))
+                for bullet in body:
+                    add("bullet", f"{intro.text} {_bare(bullet)}", whole)
+            else:
+                for bullet in body:
+                    add("bullet", bullet)
         else:
-            units.extend([_Unit("sentence", x, section, start + len(units) + i) for i, x in enumerate(_sentences(block))])
-    close()
-    flush()
+            for sentence in _sentences(body):
+                add("sentence", sentence)
     return units
 
 
@@ -160,6 +193,8 @@ NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence wi
 STEPS_FOR_FACT = 0.2    # ...and not a run of steps
 #: Units shown after the best one: those scoring at least this share of the best one's score...
 SUPPORT_SHARE = 0.6
+#: ...this share when they come from another passage than the best one...
+OTHER_SECTION_SHARE = 0.7
 #: ...and at most this many units in all.
 MAX_UNITS = 3
 
@@ -172,7 +207,15 @@ def _vectors(texts: list[str]) -> Any:
     return answerability.load().sentences.get(texts)
 
 
-def _scored(question: str, passages: list[dict[str, Any]]) -> list[tuple[float, _Unit, dict[str, Any]]]:
+@dataclass(frozen=True)
+class _Scored:
+    score: float
+    unit: _Unit
+    hit: dict[str, Any]
+    lines: tuple[float, ...]  # how well each line of the unit speaks to the question
+
+
+def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     from agent_app.judgement import answerability, features
     from agent_app.policy import message_core
 
@@ -186,66 +229,109 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[tuple[float, 
         units += [(u, hit) for u in _units(hit, section=rank, start=len(units))]
     if not units:
         return []
-    lines = [[x for x in u.text.split("\n") if x.strip()] for u, _ in units]
+    lines = [u.text.split("\n") for u, _ in units]
+    # A table row is read with its table's heading and column names ("Maximum file size (Plan,
+    # Per file) Business: 250 MB."): on its own it hardly says what it is about.
+    lines = [[f"{u.context} {x}" for x in group] if u.context else group
+             for (u, _), group in zip(units, lines, strict=True)]
     headings = [h.get("heading") or h.get("title") or "" for h in passages]
     vectors = _vectors([x for group in lines for x in group] + headings)
-    meaning, at = [], 0
+    closeness, at = [], 0
     for group in lines:
-        meaning.append(float((vectors[at:at + len(group)] @ question_vector).max()))
+        closeness.append(vectors[at:at + len(group)] @ question_vector)
         at += len(group)
     heading_meaning = vectors[at:] @ question_vector
+
+    def cover(text: str) -> float:
+        return answerability.coverage(terms, text, model.idf, model.idf_unknown)
+
     scored = []
-    for (unit, hit), closeness in zip(units, meaning, strict=True):
-        heading_cov = answerability.coverage(terms, hit.get("heading", ""), model.idf, model.idf_unknown)
-        score = (answerability.coverage(terms, unit.text, model.idf, model.idf_unknown) + HEADING_WEIGHT * heading_cov
-                 + MEANING_WEIGHT * (closeness + HEADING_WEIGHT * float(heading_meaning[unit.section]))
+    for (unit, hit), group, near in zip(units, lines, closeness, strict=True):
+        score = (cover(f"{unit.context} {unit.text}") + HEADING_WEIGHT * cover(hit.get("heading", ""))
+                 + MEANING_WEIGHT * (float(near.max()) + HEADING_WEIGHT * float(heading_meaning[unit.section]))
                  - SECTION_STEP * unit.section
                  + (STEPS_FOR_HOW if how and unit.kind == "steps" else 0.0)
                  - (STEPS_FOR_FACT if fact and unit.kind == "steps" else 0.0)
                  + (NUMBER_FOR_FACT if fact and unit.kind != "steps" and _NUMBER.search(unit.text) else 0.0))
-        scored.append((score, unit, hit))
+        per_line = tuple(cover(x) + MEANING_WEIGHT * float(v) for x, v in zip(group, near, strict=True))
+        scored.append(_Scored(score, unit, hit, per_line))
     return scored
 
 
-def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
-    """The lead sentence and the units of the best article that answer the question, best first.
-
-    Every sentence, bullet and run of steps of the article's retrieved passages (at most
-    three) is scored (see MEANING_WEIGHT and the weights after it). The best unit comes
-    first; after it, in the article's order, up to MAX_UNITS - 1 more that score nearly as
-    well (SUPPORT_SHARE): the sentence with the limit or the menu path is often the second
-    best, after the one that names the feature. A "how long / how many" question gets no
-    steps; a nested bullet is not repeated next to its own run of steps.
-    """
+def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Scored]]:
     top = hits[0]
     passages = [h for h in hits if h["slug"] == top["slug"]][:3]
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
-    scored = sorted(_scored(question, passages), key=lambda s: (-s[0], s[1].order))
+    scored = sorted(_scored(question, passages), key=lambda s: (-s.score, s.unit.order))
     if not scored:
         return "", []
     best = scored[0]
     chosen = [best]
     for s in scored[1:]:
-        if len(chosen) >= MAX_UNITS or s[0] < SUPPORT_SHARE * best[0]:
+        if len(chosen) >= MAX_UNITS or s.score < SUPPORT_SHARE * best.score:
             break
-        unit = s[1]
+        unit = s.unit
+        if unit.section != best.unit.section and s.score < OTHER_SECTION_SHARE * best.score:
+            continue
         if fact and unit.kind == "steps":
             continue
-        if any(unit.within == c[1].order or c[1].within == unit.order
-               or (unit.within is not None and unit.within == c[1].within) for c in chosen):
+        if any(unit.within == c.unit.order or c.unit.within == unit.order
+               or (unit.within is not None and unit.within == c.unit.within) for c in chosen):
             continue
         chosen.append(s)
-    lead = _lead(question, best[2], best[1].kind)
-    rest = sorted(chosen[1:], key=lambda s: s[1].order)
-    return lead, [best[1].text] + [s[1].text for s in rest]
+    return _lead(question, best.hit, best.unit.kind), [best] + sorted(chosen[1:], key=lambda s: s.unit.order)
+
+
+def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
+    """The lead sentence and the units of the best article that answer the question, best first.
+
+    Every sentence, bullet, table row, list and run of steps of the article's retrieved
+    passages (at most three) is scored (see MEANING_WEIGHT and the weights after it). The
+    best unit comes first; after it, in the article's order, up to MAX_UNITS - 1 more that
+    score nearly as well (SUPPORT_SHARE): the sentence with the limit or the menu path is
+    often the second best, after the one that names the feature. A "how long / how many"
+    question gets no steps; a bullet is not repeated next to its own list or run of steps.
+    """
+    lead, chosen = _select(hits=hits, question=question)
+    return lead, [s.unit.text for s in chosen]
+
+
+def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int) -> list[str]:
+    """The lines of a run of steps or a list that fit in ``budget`` characters: the first ones,
+    in order; when the line that speaks to the question best comes later, the first line and
+    that one (with the step it is nested under), then as many as fit in between. Numbered
+    steps keep their numbers, so a skipped step shows."""
+    parent = []
+    for i, line in enumerate(lines):
+        parent.append(parent[-1] if line.startswith(" ") and parent else i)
+
+    def size(keep: set[int]) -> int:
+        return sum(len(lines[j]) + 1 for j in keep)
+
+    keep = {0}
+    for i in range(1, len(lines)):
+        if size(keep | {i}) > budget:
+            break
+        keep.add(i)
+    best = max(range(len(lines)), key=lambda i: (relevance[i], -i))
+    if best not in keep:
+        jump = {0, parent[best], best}
+        if size(jump) <= budget:
+            keep = jump
+            for i in range(1, best):
+                if size(keep | {i}) > budget:
+                    break
+                keep.add(i)
+    return [lines[i] for i in sorted(keep)]
 
 
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
     """An answer a person would write: a sentence on the customer's point, the sentences or steps
     of the best article that answer it, and the article's title with its Help Centre link."""
     top = hits[0]
-    lead, units = select_answer(hits=hits, question=question)
+    lead, chosen = _select(hits=hits, question=question)
+    units = [s.unit.text for s in chosen]
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
@@ -254,14 +340,13 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
         budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
         # Counted as the customer sees it: the channel's formatting drops the markdown.
-        for n, unit in enumerate(strip_markdown(u) for u in units):
-            lines = unit.split("\n")
-            if n == 0:  # the best unit: a run of steps is cut at the last step that fits
-                for i, line in enumerate(lines):
-                    candidate = f"{text}{chr(10) if text else ''}{line}".strip()
-                    if len(candidate) > budget and i:
-                        break
-                    text = candidate
+        for n, s in enumerate(chosen):
+            unit = strip_markdown(s.unit.text)
+            if n == 0:
+                lines = unit.split("\n")
+                if len(lines) == len(s.lines) and len(lines) > 1:
+                    lines = _fit_lines(lines, s.lines, budget - len(text) - 1)
+                text = "\n".join([text] + lines if text else lines)
             elif len(text) + 1 + len(unit) <= budget:  # the others only whole
                 text = f"{text}\n{unit}"
         if len(text) > budget:
