@@ -47,6 +47,8 @@ _FACT = re.compile(r"\bhow (?:long|many|much|often|big|large|soon)\b|\b(?:limit|
                    r"biggest|largest|longest|smallest|shortest|"
                    r"size|expire|expiry|valid|retention|retain|kept|days|hours|minutes)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
+# "Where do I…" wants the menu path ("Settings → Security → Two-factor").
+_WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
 _VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
                 "delete", "remove", "download", "update", "enforce", "cancel", "transfer", "mute", "install", "clear",
                 "restore", "verify", "check", "deactivate", "reactivate", "let", "use", "manage", "speed", "sync",
@@ -191,6 +193,7 @@ SECTION_STEP = 0.1
 STEPS_FOR_HOW = 0.2     # a how-to question prefers a run of steps
 NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence with a number...
 STEPS_FOR_FACT = 0.2    # ...and not a run of steps
+PATH_FOR_WHERE = 0.2    # a "where" question prefers a unit with a menu path
 #: Units shown after the best one: those scoring at least this share of the best one's score...
 SUPPORT_SHARE = 0.6
 #: ...this share when they come from another passage than the best one...
@@ -223,6 +226,7 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     terms = answerability.key_terms(question)
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
+    where = bool(_WHERE.search(question))
     question_vector = features.embed([message_core(question) or question])[0]
     units: list[tuple[_Unit, dict[str, Any]]] = []
     for rank, hit in enumerate(passages):
@@ -252,7 +256,8 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
                  - SECTION_STEP * unit.section
                  + (STEPS_FOR_HOW if how and unit.kind == "steps" else 0.0)
                  - (STEPS_FOR_FACT if fact and unit.kind == "steps" else 0.0)
-                 + (NUMBER_FOR_FACT if fact and unit.kind != "steps" and _NUMBER.search(unit.text) else 0.0))
+                 + (NUMBER_FOR_FACT if fact and unit.kind != "steps" and _NUMBER.search(unit.text) else 0.0)
+                 + (PATH_FOR_WHERE if where and "\u2192" in unit.text else 0.0))
         per_line = tuple(cover(x) + MEANING_WEIGHT * float(v) for x, v in zip(group, near, strict=True))
         scored.append(_Scored(score, unit, hit, per_line))
     return scored
