@@ -119,6 +119,8 @@ def _blocks(text: str) -> list[tuple[str, Any]]:
                 blocks[-1][1].append(line)
             else:
                 blocks.append(("bullets", [line]))
+        elif kind == "prose" and blocks[-1][1].endswith(":"):
+            blocks[-1] = ("prose", f"{blocks[-1][1]} {line}")  # "Supported formats:" and what follows
         else:
             blocks.append(("prose", line))
     return blocks
@@ -288,6 +290,25 @@ def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Sc
     return _lead(question, best.hit, best.unit.kind), [best] + sorted(chosen[1:], key=lambda s: s.unit.order)
 
 
+def _texts(chosen: list[_Scored]) -> list[str]:
+    """The chosen units' texts; rows of one two-column table go on the first one's line
+    ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather than repeating the heading."""
+    out: list[str] = []
+    tables: dict[tuple[int, str], int] = {}
+    for s in chosen:
+        unit = s.unit
+        table = (unit.section, unit.context)
+        if unit.kind == "row" and " \u2014 " in unit.text and table in tables:
+            at = tables[table]
+            row = unit.text.split(" \u2014 ", 1)[1]
+            out[at] = f"{out[at].rstrip('.')}; {row}"
+            continue
+        if unit.kind == "row":
+            tables[table] = len(out)
+        out.append(unit.text)
+    return out
+
+
 def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
     """The lead sentence and the units of the best article that answer the question, best first.
 
@@ -299,7 +320,7 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     question gets no steps; a bullet is not repeated next to its own list or run of steps.
     """
     lead, chosen = _select(hits=hits, question=question)
-    return lead, [s.unit.text for s in chosen]
+    return lead, _texts(chosen)
 
 
 def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int) -> list[str]:
@@ -336,7 +357,7 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     of the best article that answer it, and the article's title with its Help Centre link."""
     top = hits[0]
     lead, chosen = _select(hits=hits, question=question)
-    units = [s.unit.text for s in chosen]
+    units = _texts(chosen)
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
@@ -345,12 +366,11 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
         budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
         # Counted as the customer sees it: the channel's formatting drops the markdown.
-        for n, s in enumerate(chosen):
-            unit = strip_markdown(s.unit.text)
+        for n, unit in enumerate(strip_markdown(u) for u in units):
             if n == 0:
-                lines = unit.split("\n")
-                if len(lines) == len(s.lines) and len(lines) > 1:
-                    lines = _fit_lines(lines, s.lines, budget - len(text) - 1)
+                lines, relevance = unit.split("\n"), chosen[0].lines
+                if len(lines) == len(relevance) and len(lines) > 1:
+                    lines = _fit_lines(lines, relevance, budget - len(text) - 1)
                 text = "\n".join([text] + lines if text else lines)
             elif len(text) + 1 + len(unit) <= budget:  # the others only whole
                 text = f"{text}\n{unit}"
