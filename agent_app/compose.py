@@ -323,11 +323,12 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     return lead, _texts(chosen)
 
 
-def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int) -> list[str]:
+def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, skip: bool) -> list[str]:
     """The lines of a run of steps or a list that fit in ``budget`` characters: the first ones,
-    in order; when the line that speaks to the question best comes later, the first line and
-    that one (with the step it is nested under), then as many as fit in between. Numbered
-    steps keep their numbers, so a skipped step shows."""
+    in order. With ``skip`` (a question after a fact, not a how-to that needs every step), when
+    the line that speaks to the question best comes later: the first line and that one (with
+    the step it is nested under), then as many as fit in between. Numbered steps keep their
+    numbers, so a skipped step shows."""
     parent = []
     for i, line in enumerate(lines):
         parent.append(parent[-1] if line.startswith(" ") and parent else i)
@@ -341,7 +342,7 @@ def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int) -> l
             break
         keep.add(i)
     best = max(range(len(lines)), key=lambda i: (relevance[i], -i))
-    if best not in keep:
+    if skip and best not in keep:
         jump = {0, parent[best], best}
         if size(jump) <= budget:
             keep = jump
@@ -370,7 +371,8 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
             if n == 0:
                 lines, relevance = unit.split("\n"), chosen[0].lines
                 if len(lines) == len(relevance) and len(lines) > 1:
-                    lines = _fit_lines(lines, relevance, budget - len(text) - 1)
+                    lines = _fit_lines(lines, relevance, budget - len(text) - 1,
+                                       skip=not _HOW.search(question))
                 text = "\n".join([text] + lines if text else lines)
             elif len(text) + 1 + len(unit) <= budget:  # the others only whole
                 text = f"{text}\n{unit}"

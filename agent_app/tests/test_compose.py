@@ -74,6 +74,18 @@ def test_a_how_to_question_on_whatsapp_gets_the_first_steps_in_order() -> None:
     assert "Settings \u2192 Security \u2192 Two-factor" in body
     assert "**" not in body  # counted and shown without markdown
     assert len(body) <= WHATSAPP_CHARS
+    numbers = [int(line.split(".")[0]) for line in body.splitlines() if line[:1].isdigit()]
+    assert numbers == list(range(1, len(numbers) + 1))  # a how-to never skips a step
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_long_run_of_steps_on_whatsapp_keeps_the_step_that_states_the_fact() -> None:
+    reply = _answer("after creating a webhook endpoint can i send a ping to check my server", "whatsapp")
+    body = _whatsapp_answer(reply)
+    assert "1. Go to Workspace settings \u2192 Integrations \u2192 Webhooks" in body
+    assert "6. Click Send test event" in body  # steps 2-5 don't fit; their numbers show the gap
+    assert len(body) <= WHATSAPP_CHARS
 
 
 @pytest.mark.django_db
