@@ -5,12 +5,14 @@ sentence of an answer comes from a retrieved passage.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
+from agent_app.formatting import strip_markdown
 from crm.models import EscalationReason
 
 # Words budgets for the answer body, below the channel limits so the channel's
@@ -42,8 +44,11 @@ _HOW = re.compile(r"\bhow (?!long|many|much|often|big|large|old|soon|far)\w+|\b(
                   r"enable|connect|install|invite)\b", re.IGNORECASE)
 # A question after a fact (a duration, a count, a size, a limit) wants the sentence that states it.
 _FACT = re.compile(r"\bhow (?:long|many|much|often|big|large|soon)\b|\b(?:limit|maximum|max|minimum|min|up to|"
+                   r"biggest|largest|longest|smallest|shortest|"
                    r"size|expire|expiry|valid|retention|retain|kept|days|hours|minutes)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
+# "Where do I…" wants the menu path ("Settings → Security → Two-factor").
+_WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
 _VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
                 "delete", "remove", "download", "update", "enforce", "cancel", "transfer", "mute", "install", "clear",
                 "restore", "verify", "check", "deactivate", "reactivate", "let", "use", "manage", "speed", "sync",
@@ -55,26 +60,117 @@ def article_url(slug: str) -> str:
     return f"{settings.HELP_CENTRE_URL.rstrip('/')}/articles/{slug}"
 
 
-def _units(hit: dict[str, Any]) -> list[tuple[str, str]]:
-    """A passage as (kind, text) units: a run of numbered steps is one unit, prose is split into sentences."""
-    units: list[tuple[str, str]] = []
-    steps: list[str] = []
-    for block in hit["text"].split("\n"):
-        block = block.strip()
-        if not block:
-            continue
-        if re.match(r"^\d+[.)]\s", block):
-            steps.append(block)
-            continue
-        if steps:
-            units.append(("steps", "\n".join(steps)))
-            steps = []
-        if _STEP.match(block):
-            units.append(("bullet", block))
+_NESTED = re.compile(r"^\s{2,}(?:[-*\u2022]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What an answer is made of, from one passage (``section``: the passage's rank among the
+    article's retrieved passages): a sentence, a bullet, a table row, a run of numbered steps
+    (with the bullets nested under them) or a list (the sentence that introduces it, "Each
+    session shows:", with its bullets)."""
+
+    kind: str
+    text: str
+    section: int
+    order: int
+    within: int | None = None  # a bullet of a run of steps or of a list: that unit's order
+    context: str = ""  # words it is scored with but not shown: a table row's heading and column names
+
+
+def _table_rows(rows: list[str]) -> tuple[list[str], str]:
+    """Each row of a table as a line that reads on its own: "Team: 100 MB" for two columns,
+    "Attachment storage: Free 2 GB, Team 250 GB, …" for more; and the column names."""
+    cells = [[re.sub(r"\*\*(.+?)\*\*", r"\1", c.strip()) for c in r.strip().strip("|").split("|")] for r in rows]
+    cells = [r for r in cells if not all(re.fullmatch(r":?-+:?", c) for c in r)]
+    out = []
+    for row in cells[1:]:
+        if len(row) == 2 or len(row) != len(cells[0]):
+            text = f"{row[0]}: {' '.join(row[1:])}"
         else:
-            units.extend(("sentence", s) for s in _sentences(block))
-    if steps:
-        units.append(("steps", "\n".join(steps)))
+            text = f"{row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(cells[0][1:], row[1:], strict=True))
+        out.append(text.rstrip(".") + ".")
+    return out, ", ".join(c for c in cells[0] if c) if cells else ""
+
+
+def _blocks(text: str) -> list[tuple[str, Any]]:
+    """A passage's lines grouped: ("steps", [(step, [nested bullets])]), ("bullets", [...]),
+    ("table", [rows]) and ("prose", paragraph)."""
+    blocks: list[tuple[str, Any]] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        kind = blocks[-1][0] if blocks else ""
+        if line.startswith("|"):
+            if kind == "table":
+                blocks[-1][1].append(line)
+            else:
+                blocks.append(("table", [line]))
+        elif _NESTED.match(raw) and kind == "steps":
+            blocks[-1][1][-1][1].append(line)
+        elif re.match(r"^\d+[.)]\s", line):
+            if kind == "steps":
+                blocks[-1][1].append((line, []))
+            else:
+                blocks.append(("steps", [(line, [])]))
+        elif _STEP.match(line):
+            if kind == "bullets":
+                blocks[-1][1].append(line)
+            else:
+                blocks.append(("bullets", [line]))
+        elif kind == "prose" and blocks[-1][1].endswith(":"):
+            blocks[-1] = ("prose", f"{blocks[-1][1]} {line}")  # "Supported formats:" and what follows
+        else:
+            blocks.append(("prose", line))
+    return blocks
+
+
+def _bare(bullet: str) -> str:
+    """A list item as a phrase: "- paper size: A4, US Letter, A3 or Tabloid," → "paper size: A4, …"."""
+    return re.sub(r",? (?:or|and)$", "", _STEP.sub("", bullet).strip().rstrip(" ,;"))
+
+
+def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0) -> list[_Unit]:
+    """A passage as units. The bullets of a run of steps or of a list are units of their own
+    too (one may be the very fact asked for, like one of the options a step offers), shown
+    with the words that introduce them."""
+    units: list[_Unit] = []
+
+    def add(kind: str, text: str, within: int | None = None, context: str = "") -> int:
+        units.append(_Unit(kind, text, section, start + len(units), within, context))
+        return units[-1].order
+
+    heading = (hit.get("heading") or "").split("\u203a")[-1].strip()
+
+    blocks = _blocks(hit["text"])
+    for i, (kind, body) in enumerate(blocks):
+        if kind == "steps":
+            lines = [line for step, nested in body for line in [step] + [f"   {b}" for b in nested]]
+            run = add("steps", "\n".join(lines))
+            for step, nested in body:
+                intro = re.sub(r"^\d+[.)]\s+", "", step)
+                for bullet in nested:
+                    add("bullet", f"{intro} {_bare(bullet)}" if intro.endswith(":") else _bare(bullet), run)
+        elif kind == "table":
+            rows, columns = _table_rows(body)
+            for row in rows:
+                # Two columns ("Team: 100 MB") say what they are about only with their heading.
+                shown = f"{heading} \u2014 {row}" if heading and columns.count(",") == 1 else row
+                add("row", shown, context=f"{heading} ({columns})")
+        elif kind == "bullets":
+            intro = units[-1] if units and units[-1].kind == "sentence" and units[-1].text.endswith(":") else None
+            if intro is not None and blocks[i - 1][0] == "prose":
+                units.pop()
+                whole = add("list", "\n".join([intro.text] + body))
+                for bullet in body:
+                    add("bullet", f"{intro.text} {_bare(bullet)}", whole)
+            else:
+                for bullet in body:
+                    add("bullet", bullet)
+        else:
+            for sentence in _sentences(body):
+                add("sentence", sentence)
     return units
 
 
@@ -89,59 +185,180 @@ def _lead(question: str, hit: dict[str, Any], kind: str) -> str:
     return f"Here are the steps from \u201c{hit['title']}\u201d:"
 
 
-def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
-    """The lead sentence and the units of the best article that answer the question, best first.
+# How a unit is scored (tuned on the training questions, bench/eval_compose.py): the question's
+# key terms it contains (IDF-weighted share) and its meaning's closeness to the question (cosine of
+# MiniLM vectors), each with its passage heading's at half weight; the passage the search ranked
+# first is preferred, each later one loses SECTION_STEP.
+MEANING_WEIGHT = 1.0
+HEADING_WEIGHT = 0.5
+SECTION_STEP = 0.1
+STEPS_FOR_HOW = 0.2     # a how-to question prefers a run of steps
+NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence with a number...
+STEPS_FOR_FACT = 0.2    # ...and not a run of steps
+PATH_FOR_WHERE = 0.2    # a "where" question prefers a unit with a menu path
+#: Units shown after the best one: those scoring at least this share of the best one's score...
+SUPPORT_SHARE = 0.6
+#: ...this share when they come from another passage than the best one...
+OTHER_SECTION_SHARE = 0.7
+#: ...and at most this many units in all.
+MAX_UNITS = 3
 
-    Sentence selection: every sentence, bullet and run of steps of the article's
-    retrieved passages is scored by the IDF-weighted share of the question's key terms
-    it contains (plus its passage heading's, at half weight); a "how" question prefers a
-    run of steps. Only units that share key terms with the question are kept.
-    """
+
+def _vectors(texts: list[str]) -> Any:
     from agent_app.judgement import answerability
+
+    # The Help Centre's sentences are embedded with the answerability model; a run of steps
+    # takes its lines' vectors, each line being one of those sentences.
+    return answerability.load().sentences.get(texts)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    score: float
+    unit: _Unit
+    hit: dict[str, Any]
+    lines: tuple[float, ...]  # how well each line of the unit speaks to the question
+
+
+def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
+    from agent_app.judgement import answerability, features
+    from agent_app.policy import message_core
 
     model = answerability.load()
     terms = answerability.key_terms(question)
+    how = bool(_HOW.search(question))
+    fact = bool(_FACT.search(question)) and not how
+    where = bool(_WHERE.search(question))
+    question_vector = features.embed([message_core(question) or question])[0]
+    units: list[tuple[_Unit, dict[str, Any]]] = []
+    for rank, hit in enumerate(passages):
+        units += [(u, hit) for u in _units(hit, section=rank, start=len(units))]
+    if not units:
+        return []
+    lines = [u.text.split("\n") for u, _ in units]
+    # A table row is read with its table's heading and column names ("Maximum file size (Plan,
+    # Per file) Business: 250 MB."): on its own it hardly says what it is about.
+    lines = [[f"{u.context} {x}" for x in group] if u.context else group
+             for (u, _), group in zip(units, lines, strict=True)]
+    headings = [h.get("heading") or h.get("title") or "" for h in passages]
+    vectors = _vectors([x for group in lines for x in group] + headings)
+    closeness, at = [], 0
+    for group in lines:
+        closeness.append(vectors[at:at + len(group)] @ question_vector)
+        at += len(group)
+    heading_meaning = vectors[at:] @ question_vector
+
+    def cover(text: str) -> float:
+        return answerability.coverage(terms, text, model.idf, model.idf_unknown)
+
+    scored = []
+    for (unit, hit), group, near in zip(units, lines, closeness, strict=True):
+        score = (cover(f"{unit.context} {unit.text}") + HEADING_WEIGHT * cover(hit.get("heading", ""))
+                 + MEANING_WEIGHT * (float(near.max()) + HEADING_WEIGHT * float(heading_meaning[unit.section]))
+                 - SECTION_STEP * unit.section
+                 + (STEPS_FOR_HOW if how and unit.kind == "steps" else 0.0)
+                 - (STEPS_FOR_FACT if fact and unit.kind == "steps" else 0.0)
+                 + (NUMBER_FOR_FACT if fact and unit.kind != "steps" and _NUMBER.search(unit.text) else 0.0)
+                 + (PATH_FOR_WHERE if where and "\u2192" in unit.text else 0.0))
+        per_line = tuple(cover(x) + MEANING_WEIGHT * float(v) for x, v in zip(group, near, strict=True))
+        scored.append(_Scored(score, unit, hit, per_line))
+    return scored
+
+
+def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Scored]]:
     top = hits[0]
     passages = [h for h in hits if h["slug"] == top["slug"]][:3]
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
-    scored: list[tuple[float, int, str, str, dict[str, Any], float]] = []
-    order = 0
-    for hit in passages:
-        heading_cov = answerability.coverage(terms, hit.get("heading", ""), model.idf, model.idf_unknown)
-        for kind, text in _units(hit):
-            cov = answerability.coverage(terms, text, model.idf, model.idf_unknown)
-            score = (cov + 0.5 * heading_cov + (0.35 if how and kind == "steps" else 0.0) + (0.05 if hit is top else 0.0)
-                     + (0.35 if fact and kind != "steps" and _NUMBER.search(text) else 0.0))
-            scored.append((score, order, kind, text, hit, cov))
-            order += 1
+    scored = sorted(_scored(question, passages), key=lambda s: (-s.score, s.unit.order))
     if not scored:
         return "", []
-    best = max(scored, key=lambda s: (s[0], -s[1]))
+    best = scored[0]
     chosen = [best]
-    floor = max(0.15, best[0] * 0.5)
-    # Supporting units: the next best that still speak to the question, in the article's order.
-    # Supporting units: the next best of the article's passages that still speak to the question
-    # (a fact question gets no steps), shown in the article's order.
-    for s in sorted(scored, key=lambda s: (-s[0], s[1]))[1:]:
-        if len(chosen) >= 4:
+    for s in scored[1:]:
+        if len(chosen) >= MAX_UNITS or s.score < SUPPORT_SHARE * best.score:
             break
-        if fact and s[2] == "steps":
+        unit = s.unit
+        if unit.section != best.unit.section and s.score < OTHER_SECTION_SHARE * best.score:
             continue
-        # Same section: close enough to the best; another section: it must share as much of the
-        # question on its own words as the best unit does.
-        if (s[4] is best[4] and s[0] >= floor) or (s[4] is not best[4] and s[5] >= max(0.3, best[5])):
-            chosen.append(s)
-    lead = _lead(question, best[4], best[2])
-    rest = sorted(chosen[1:], key=lambda s: s[1])
-    return lead, [best[3]] + [s[3] for s in rest]
+        if fact and unit.kind == "steps":
+            continue
+        if any(unit.within == c.unit.order or c.unit.within == unit.order
+               or (unit.within is not None and unit.within == c.unit.within) for c in chosen):
+            continue
+        chosen.append(s)
+    return _lead(question, best.hit, best.unit.kind), [best] + sorted(chosen[1:], key=lambda s: s.unit.order)
+
+
+def _texts(chosen: list[_Scored]) -> list[str]:
+    """The chosen units' texts; rows of one two-column table go on the first one's line
+    ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather than repeating the heading."""
+    out: list[str] = []
+    tables: dict[tuple[int, str], int] = {}
+    for s in chosen:
+        unit = s.unit
+        table = (unit.section, unit.context)
+        if unit.kind == "row" and " \u2014 " in unit.text and table in tables:
+            at = tables[table]
+            row = unit.text.split(" \u2014 ", 1)[1]
+            out[at] = f"{out[at].rstrip('.')}; {row}"
+            continue
+        if unit.kind == "row":
+            tables[table] = len(out)
+        out.append(unit.text)
+    return out
+
+
+def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
+    """The lead sentence and the units of the best article that answer the question, best first.
+
+    Every sentence, bullet, table row, list and run of steps of the article's retrieved
+    passages (at most three) is scored (see MEANING_WEIGHT and the weights after it). The
+    best unit comes first; after it, in the article's order, up to MAX_UNITS - 1 more that
+    score nearly as well (SUPPORT_SHARE): the sentence with the limit or the menu path is
+    often the second best, after the one that names the feature. A "how long / how many"
+    question gets no steps; a bullet is not repeated next to its own list or run of steps.
+    """
+    lead, chosen = _select(hits=hits, question=question)
+    return lead, _texts(chosen)
+
+
+def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, skip: bool) -> list[str]:
+    """The lines of a run of steps or a list that fit in ``budget`` characters: the first ones,
+    in order. With ``skip`` (a question after a fact, not a how-to that needs every step), when
+    the line that speaks to the question best comes later: the first line and that one (with
+    the step it is nested under), then as many as fit in between. Numbered steps keep their
+    numbers, so a skipped step shows."""
+    parent = []
+    for i, line in enumerate(lines):
+        parent.append(parent[-1] if line.startswith(" ") and parent else i)
+
+    def size(keep: set[int]) -> int:
+        return sum(len(lines[j]) + 1 for j in keep)
+
+    keep = {0}
+    for i in range(1, len(lines)):
+        if size(keep | {i}) > budget:
+            break
+        keep.add(i)
+    best = max(range(len(lines)), key=lambda i: (relevance[i], -i))
+    if skip and best not in keep:
+        jump = {0, parent[best], best}
+        if size(jump) <= budget:
+            keep = jump
+            for i in range(1, best):
+                if size(keep | {i}) > budget:
+                    break
+                keep.add(i)
+    return [lines[i] for i in sorted(keep)]
 
 
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
     """An answer a person would write: a sentence on the customer's point, the sentences or steps
     of the best article that answer it, and the article's title with its Help Centre link."""
     top = hits[0]
-    lead, units = select_answer(hits=hits, question=question)
+    lead, chosen = _select(hits=hits, question=question)
+    units = _texts(chosen)
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
@@ -149,15 +366,16 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
         link = f"More: {article_url(top['slug'])}"
         budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
-        for unit in units:
-            for line in unit.split("\n"):
-                candidate = f"{text}{chr(10) if text else ''}{line}".strip()
-                if len(candidate) > budget and text:
-                    break
-                text = candidate
-            else:
-                continue
-            break
+        # Counted as the customer sees it: the channel's formatting drops the markdown.
+        for n, unit in enumerate(strip_markdown(u) for u in units):
+            if n == 0:
+                lines, relevance = unit.split("\n"), chosen[0].lines
+                if len(lines) == len(relevance) and len(lines) > 1:
+                    lines = _fit_lines(lines, relevance, budget - len(text) - 1,
+                                       skip=not _HOW.search(question))
+                text = "\n".join([text] + lines if text else lines)
+            elif len(text) + 1 + len(unit) <= budget:  # the others only whole
+                text = f"{text}\n{unit}"
         if len(text) > budget:
             text = text[: budget - 1].rsplit(" ", 1)[0] + "\u2026"
         return f"{text}\n{link}"

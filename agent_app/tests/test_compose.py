@@ -1,7 +1,10 @@
-"""compose.when: a follow-up time the customer can read against their own clock."""
+"""compose: answers that contain the fact asked for, and follow-up times the customer can read
+against their own clock."""
 from __future__ import annotations
 
-from agent_app.compose import compose_escalation_notice, when
+import pytest
+
+from agent_app.compose import BODY_WORDS, WHATSAPP_CHARS, compose_answer, compose_escalation_notice, when
 
 DUE = "2026-01-05T14:00:00+00:00"
 
@@ -18,3 +21,87 @@ def test_the_escalation_notice_uses_the_customers_zone() -> None:
     notice = compose_escalation_notice(reason="knowledge_not_found", due_iso=DUE, channel="web_form",
                                        zone="Asia/Kolkata")
     assert "by Monday 5 January, 19:30 IST" in notice
+
+
+# --- answers: the fact asked for, from the Help Centre, in the channel's size ------------------
+# Questions written for these tests (not from a training or evaluation set), answered from the
+# real Help Centre with the real search, as the offline model does.
+
+def _answer(question: str, channel: str) -> str:
+    from agent_app.judgement import answerability
+
+    return compose_answer(hits=answerability._search(question), question=question, channel=channel)
+
+
+def _whatsapp_answer(reply: str) -> str:
+    body, link = reply.rsplit("\n", 1)
+    assert link.startswith("More: https://help.loomline.example/articles/")
+    return body
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_how_long_question_gets_the_sentence_with_the_duration() -> None:
+    reply = _answer("Quick one: for how long does the password reset email link keep working?", "email")
+    assert "valid for 60 minutes" in reply
+    assert "1. Go to" not in reply  # not the steps to request one
+    assert reply.endswith("https://help.loomline.example/articles/reset-password.")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_limit_in_a_table_is_shown_as_a_row_that_reads_on_its_own() -> None:
+    reply = _answer("what's the largest single file we can upload on the business plan", "whatsapp")
+    assert "Maximum file size \u2014 Business: 250 MB" in reply
+    assert reply.count("Maximum file size") == 1  # rows of one table on one line, the heading once
+    assert "|" not in reply
+    assert len(_whatsapp_answer(reply)) <= WHATSAPP_CHARS
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_an_option_nested_under_a_step_can_be_the_answer() -> None:
+    reply = _answer("Can I pick A3 paper when I export a project to PDF?", "web_form")
+    assert "A4, US Letter, A3 or Tabloid" in reply
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_how_to_question_on_whatsapp_gets_the_first_steps_in_order() -> None:
+    reply = _answer("how do i set up 2fa with an authenticator app", "whatsapp")
+    body = _whatsapp_answer(reply)
+    assert body.startswith("Here's how to turn on 2FA with an authenticator app:\n1. ")
+    assert "Settings \u2192 Security \u2192 Two-factor" in body
+    assert "**" not in body  # counted and shown without markdown
+    assert len(body) <= WHATSAPP_CHARS
+    numbers = [int(line.split(".")[0]) for line in body.splitlines() if line[:1].isdigit()]
+    assert numbers == list(range(1, len(numbers) + 1))  # a how-to never skips a step
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_long_run_of_steps_on_whatsapp_keeps_the_step_that_states_the_fact() -> None:
+    reply = _answer("after creating a webhook endpoint can i send a ping to check my server", "whatsapp")
+    body = _whatsapp_answer(reply)
+    assert "1. Go to Workspace settings \u2192 Integrations \u2192 Webhooks" in body
+    assert "6. Click Send test event" in body  # steps 2-5 don't fit; their numbers show the gap
+    assert len(body) <= WHATSAPP_CHARS
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+@pytest.mark.parametrize(("question", "channel"), [
+    ("How many people can we add to a Team plan workspace?", "email"),
+    ("where do i find the invoices", "whatsapp"),
+    ("What does the sessions page show for each device?", "web_form"),
+])
+def test_every_sentence_of_an_answer_is_grounded_and_within_budget(question: str, channel: str) -> None:
+    from agent_app.judgement import answerability, grounding
+
+    hits = answerability._search(question)
+    reply = compose_answer(hits=hits, question=question, channel=channel)
+    assert grounding.unsupported_sentences(reply, hits) == []
+    if channel == "whatsapp":
+        assert len(_whatsapp_answer(reply)) <= WHATSAPP_CHARS
+    else:
+        assert len(reply.split()) <= BODY_WORDS[channel] + 20  # the link line comes on top

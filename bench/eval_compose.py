@@ -1,0 +1,209 @@
+"""Does the composed answer contain the fact the customer asked for? A development measure
+for ``agent_app/compose.py`` on the training questions (never on an evaluation set).
+
+    FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py
+    FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py --json --show-misses 20
+
+Every ``"label": "none"`` line of ``context/training/intents-questions.jsonl`` (each names
+the ``fact`` a correct reply contains) goes through what the offline model does before it
+writes: ``policy.assess``, the knowledge search on ``policy.question_text`` (a second,
+keyword search when the first finds nothing), the answerability gate, and the hits ordered
+with the gate's article first. Those steps are cached in ``var/eval_compose_hits.json``
+(``--refresh`` recomputes them), so a change to the composer is measured in seconds.
+The reply is then composed, shaped by ``format_for_channel`` and checked by the same
+grounding check governance runs.
+
+Reported per channel and overall:
+
+- ``fact_in_reply``: replies containing the fact (case-insensitive, whitespace-normalized)
+  over all lines; an escalation counts as a miss, as in ``eval_agent``.
+- ``fact_when_right_article``: the same over the lines answered from the expected article,
+  which is what the composer alone decides.
+- ``fact_in_passages``: the lines where the fact is in the retrieved passages of the answered
+  article at all (the composer's ceiling).
+- ``answered``, ``ungrounded`` (replies governance would withdraw), ``mean_chars`` and
+  ``mean_words`` of the composed answer (before the channel's greeting and signature).
+
+Training lines also trained the answerability gate, so ``answered`` is optimistic here;
+the composer's figures (``fact_when_right_article``) are the ones to compare.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fte_project.settings")
+
+DATASET = ROOT / "context" / "training" / "intents-questions.jsonl"
+CACHE = ROOT / "var" / "eval_compose_hits.json"
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").lower().split())
+
+
+def _search(query: str) -> list[dict[str, Any]]:
+    from agent_app.knowledge.search import search_knowledge
+
+    # The same dict the search_knowledge_base tool returns to the model.
+    return [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
+             "similarity": round(h.vector_score or 0.0, 3), "text": h.text}
+            for h in search_knowledge(query, k=5)]
+
+
+def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the offline model knows when it composes: the ordered hits, or why it escalated."""
+    from agent_app import offline_model, policy
+    from agent_app.judgement import answerability
+
+    out = []
+    for i, line in enumerate(lines):
+        text, channel = line["text"], line["channel"]
+        assessment = policy.assess(text, channel=channel)
+        question = policy.question_text(text)
+        hits = _search(question) if question else []
+        if not hits:
+            query = offline_model.keywords(question) or text[:200]
+            hits = _search(query)
+        row = {"text": text, "channel": channel, "article": line["article"], "fact": line["fact"],
+               "question": question, "sentiment": assessment.sentiment, "escalated": "", "hits": []}
+        if assessment.must_escalate:
+            row["escalated"] = str(assessment.reason)
+        elif not hits:
+            row["escalated"] = "no hits"
+        else:
+            decision = answerability.decide(question, hits, assessment.intents)
+            if not decision.answerable:
+                row["escalated"] = "not answerable"
+            else:
+                best = decision.hit["slug"]
+                row["hits"] = [h for h in hits if h["slug"] == best] + [h for h in hits if h["slug"] != best]
+        out.append(row)
+        if (i + 1) % 100 == 0:
+            print(f"  prepared {i + 1}/{len(lines)}", file=sys.stderr)
+    return out
+
+
+def _fact_terms(text: str) -> set[str]:
+    from agent_app.judgement import answerability
+
+    return set(answerability.key_terms(text)) | set(re.findall(r"\d+(?:[.,]\d+)?", text))
+
+
+def _covers(fact: str, reply: str) -> bool:
+    """Most of the fact's key terms and all its numbers are in the reply (for facts written in
+    the team's own words rather than copied from the article)."""
+    terms = _fact_terms(fact)
+    if not terms:
+        return fact in reply
+    found = _fact_terms(reply)
+    numbers = {t for t in terms if t[0].isdigit()}
+    return numbers <= found and len(terms & found) >= 0.75 * len(terms)
+
+
+def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[str, Any]:
+    from agent_app import compose
+    from agent_app.formatting import format_for_channel
+    from agent_app.judgement import grounding
+
+    per: dict[str, dict[str, list[float]]] = {}
+    misses = []
+    keys = ("fact", "fact_right", "ceiling", "covers", "covers_right", "answered", "right", "ungrounded", "chars",
+            "words")
+    for row in rows:
+        channel = row["channel"]
+        stats = per.setdefault(channel, {k: [] for k in keys})
+        fact = _squash(row["fact"])
+        verbatim = fact in docs
+        if not row["hits"]:
+            stats["answered"].append(0.0)
+            stats["covers"].append(0.0)
+            if verbatim:
+                stats["fact"].append(0.0)
+            continue
+        answer = compose.compose_answer(hits=row["hits"], question=row["question"], channel=channel,
+                                        sentiment=row["sentiment"])
+        reply = _squash(format_for_channel(answer, channel=channel, customer_name="Alex Doe"))
+        found, covers = fact in reply, _covers(fact, reply)
+        top = row["hits"][0]["slug"]
+        passages = _squash(" ".join(h["text"] for h in row["hits"] if h["slug"] == top))
+        stats["answered"].append(1.0)
+        stats["covers"].append(float(covers))
+        stats["ungrounded"].append(float(bool(grounding.unsupported_sentences(answer, row["hits"]))))
+        stats["chars"].append(len(answer))
+        stats["words"].append(len(answer.split()))
+        if verbatim:
+            stats["fact"].append(float(found))
+        if top != row["article"]:
+            continue
+        stats["right"].append(1.0)
+        stats["covers_right"].append(float(covers))
+        if verbatim:
+            stats["fact_right"].append(float(found))
+            stats["ceiling"].append(float(fact in passages))
+        missed = (verbatim and not found and fact in passages) or (not verbatim and not covers
+                                                                   and _covers(fact, passages))
+        if missed and len(misses) < show_misses:
+            misses.append({"channel": channel, "question": row["question"], "fact": row["fact"], "answer": answer})
+
+    def figures(stats: dict[str, list[float]]) -> dict[str, Any]:
+        def mean(xs: list[float]) -> float:
+            return round(fmean(xs), 3) if xs else 0.0
+
+        return {"lines": len(stats["answered"]), "answered": mean(stats["answered"]),
+                "right_article": len(stats["right"]), "verbatim_lines": len(stats["fact"]),
+                "fact_in_reply": mean(stats["fact"]), "fact_when_right_article": mean(stats["fact_right"]),
+                "fact_in_passages": mean(stats["ceiling"]), "fact_terms_in_reply": mean(stats["covers"]),
+                "fact_terms_when_right_article": mean(stats["covers_right"]),
+                "ungrounded": int(sum(stats["ungrounded"])), "mean_chars": round(mean(stats["chars"])),
+                "mean_words": round(mean(stats["words"]))}
+
+    total = {k: [x for s in per.values() for x in s[k]] for k in keys}
+    report: dict[str, Any] = {"all": figures(total), **{c: figures(s) for c, s in sorted(per.items())}}
+    if show_misses:
+        report["misses"] = misses
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--refresh", action="store_true", help="Recompute the cached search and gate results.")
+    parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+    parser.add_argument("--show-misses", type=int, default=0, metavar="N",
+                        help="List N replies from the right article that miss a fact the passages contain.")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    lines = [json.loads(x) for x in DATASET.read_text().splitlines() if x.strip()]
+    lines = [x for x in lines if x["label"] == "none" and x.get("fact")]
+    rows = json.loads(CACHE.read_text()) if CACHE.exists() and not args.refresh else None
+    if rows is None or len(rows) != len(lines):
+        rows = _prepare(lines)
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        CACHE.write_text(json.dumps(rows, ensure_ascii=False))
+    docs = _squash((ROOT / "context" / "product-docs.md").read_text())
+    report = _measure(rows, docs, args.show_misses)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    for name in ("all", "email", "web_form", "whatsapp"):
+        f = report.get(name)
+        if f:
+            print(f"{name:9} " + "  ".join(f"{k}={v}" for k, v in f.items()))
+    for miss in report.get("misses", []):
+        print(f"\n[{miss['channel']}] {miss['question']!r}\n  fact: {miss['fact']}\n  " +
+              miss["answer"].replace("\n", "\n  "))
+
+
+if __name__ == "__main__":
+    main()
