@@ -353,6 +353,14 @@ def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, s
     return [lines[i] for i in sorted(keep)]
 
 
+def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hits as ``compose_answer`` wants them: the passage judged to answer the question
+    first, then the rest of its article, then the others."""
+    slug = chosen["slug"]
+    return [chosen] + [h for h in hits if h["slug"] == slug and h is not chosen] + [
+        h for h in hits if h["slug"] != slug]
+
+
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
     """An answer a person would write: a sentence on the customer's point, the sentences or steps
     of the best article that answer it, and the article's title with its Help Centre link."""

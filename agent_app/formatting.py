@@ -18,7 +18,9 @@ SIGNATURE_NAME = "Loomline Support"
 
 
 _LINK = re.compile(r"!?\[([^\]]+)\]\((\S+?)\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1")
+# Underscores emphasise only at word edges (CommonMark): given_name and whsec_ are names, not markup.
+_UNDERSCORE_EMPHASIS = re.compile(r"(?<![\w\\])(__|_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
 _CODE_FENCE = re.compile(r"^```[^\n]*\n?", re.MULTILINE)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
@@ -35,8 +37,10 @@ def strip_markdown(text: str) -> str:
     text = _CODE_FENCE.sub("", text)
     text = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
     text = _HEADING.sub("", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    text = _INLINE_CODE.sub(r"\1", text)
+    # Code spans are literal: emphasis is read only between them.
+    parts = _INLINE_CODE.split(text)  # odd items are the spans' contents
+    text = "".join(part if i % 2 else _UNDERSCORE_EMPHASIS.sub(r"\2", _EMPHASIS.sub(r"\2", part))
+                   for i, part in enumerate(parts))
     text = _BULLET.sub("- ", text)
     text = _HTML_TAG.sub("", text)
     text = re.sub(r"(?<!\w)[*_~]{2,}(?!\w)", "", text)  # emphasis markers left with nothing inside

@@ -159,9 +159,7 @@ class OfflineSupportModel(Model):
         if not decision.answerable:
             return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                   f"The Help Centre does not answer it: {decision.why}.", content, searches, step)
-        best = decision.hit["slug"]
-        ordered = [h for h in hits if h["slug"] == best] + [h for h in hits if h["slug"] != best]
-        answer = compose.compose_answer(hits=ordered, question=question, channel=channel,
+        answer = compose.compose_answer(hits=compose.answer_order(hits, decision.hit), question=question, channel=channel,
                                         sentiment=assessment.sentiment)
         return self._call("send_response", {"ticket_id": ticket, "message": answer, "channel": channel}, step)
 

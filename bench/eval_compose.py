@@ -61,7 +61,7 @@ def _search(query: str) -> list[dict[str, Any]]:
 
 def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the offline model knows when it composes: the ordered hits, or why it escalated."""
-    from agent_app import offline_model, policy
+    from agent_app import compose, offline_model, policy
     from agent_app.judgement import answerability
 
     out = []
@@ -84,8 +84,7 @@ def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if not decision.answerable:
                 row["escalated"] = "not answerable"
             else:
-                best = decision.hit["slug"]
-                row["hits"] = [h for h in hits if h["slug"] == best] + [h for h in hits if h["slug"] != best]
+                row["hits"] = compose.answer_order(hits, decision.hit)
         out.append(row)
         if (i + 1) % 100 == 0:
             print(f"  prepared {i + 1}/{len(lines)}", file=sys.stderr)

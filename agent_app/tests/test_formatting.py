@@ -85,3 +85,12 @@ def test_a_managers_channel_settings_drive_the_limits():
     # A WhatsApp part can never exceed what Twilio takes, whatever is configured.
     ChannelConfig.objects.filter(channel="whatsapp").update(max_chars=5000)
     assert all(len(p) <= 1600 for p in sendable_parts(format_for_channel(LONG, channel="whatsapp")))
+
+
+def test_underscores_inside_words_and_code_are_not_emphasis():
+    assert strip_markdown("Send `given_name` and `family_name`.") == "Send given_name and family_name."
+    assert strip_markdown("Secrets start with whsec_ and keys with lk_live_.") == \
+        "Secrets start with whsec_ and keys with lk_live_."
+    assert strip_markdown("This is _really_ **important** and *so* __bold__.") == \
+        "This is really important and so bold."
+    assert strip_markdown("Use `**not bold**` literally") == "Use **not bold** literally"
