@@ -1,10 +1,15 @@
 """Fixtures for the channel tests: local fake providers and signed-request helpers."""
 from __future__ import annotations
 
+import base64
+import json
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.test import Client
 
@@ -13,6 +18,7 @@ from channels_app.tests.fakes.gmail_api import FakeGmail
 from channels_app.tests.fakes.google_oidc import FakeGoogleCerts
 from channels_app.tests.fakes.twilio_api import FakeTwilio
 from channels_app.tests.helpers import TEST_ACCOUNT_SID, gmail_push
+from fte_project.celery import app as celery_app
 
 
 @pytest.fixture(autouse=True)
@@ -70,18 +76,36 @@ def google_certs(settings) -> Iterator[FakeGoogleCerts]:  # type: ignore[no-unty
 
 
 class GmailSyncQueue:
-    """The Gmail sync tasks the push view queued, held here instead of on a broker."""
+    """The Gmail sync tasks the push view queued, read back from the real broker.
 
-    def __init__(self) -> None:
-        self.queued: list[tuple[str, int]] = []
+    The test has a queue of its own on the test Redis; no worker consumes it, so the test
+    decides when the queued syncs run, in-process, as a worker would run them.
+    """
 
-    def apply_async(self, args: list[Any], **options: Any) -> None:
-        address, history_id = args
-        self.queued.append((address, history_id))
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.redis = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+
+    @property
+    def queued(self) -> list[tuple[str, int]]:
+        """The (address, history id) of each sync task on the queue, oldest first."""
+        found = []
+        for raw in reversed(self.redis.lrange(self.name, 0, -1)):  # kombu pushes on the left
+            envelope = json.loads(raw)
+            assert envelope["headers"]["task"] == gmail_mailbox_sync_task.name
+            args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+            found.append((args[0], args[1]))
+        return found
+
+    def deliver_again(self) -> None:
+        """Every queued task once more, after the others (a worker died after running them, before the ack)."""
+        for raw in reversed(self.redis.lrange(self.name, 0, -1)):
+            self.redis.lpush(self.name, raw)
 
     def run(self) -> list[dict[str, Any]]:
-        """Run what was queued, in order, as a worker would (retries included); their results."""
-        queued, self.queued = self.queued, []
+        """Take what was queued and run it, in order, as a worker would (retries included); their results."""
+        queued = self.queued
+        self.redis.delete(self.name)
         # throw=False: a retry must reach apply(), which runs it at once; .get() raises
         # whatever the last attempt raised.
         return [gmail_mailbox_sync_task.apply(args=[address, history_id], throw=False).get()
@@ -89,10 +113,36 @@ class GmailSyncQueue:
 
 
 @pytest.fixture
-def gmail_sync_queue(monkeypatch) -> GmailSyncQueue:  # type: ignore[no-untyped-def]
-    queue = GmailSyncQueue()
-    monkeypatch.setattr(gmail_mailbox_sync_task, "apply_async", queue.apply_async)
-    return queue
+def gmail_sync_queue() -> Iterator[GmailSyncQueue]:
+    queue = GmailSyncQueue(f"gmail-sync-test-{uuid.uuid4().hex[:8]}")
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue.name
+    try:
+        yield queue
+    finally:
+        celery_app.conf.task_default_queue = previous
+        queue.redis.delete(queue.name)
+        queue.redis.close()
+
+
+@pytest.fixture
+def broker_unreachable(monkeypatch) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The Celery broker refuses connections (a port nothing listens on) until the test ends."""
+
+    def forget_connections() -> None:
+        # The app keeps its producer pool, made for the broker of the time; kombu's registry
+        # (kombu.pools.producers) keeps one per broker, so the real one is there again after.
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    forget_connections()
+    # Celery reads the broker from the environment before its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        forget_connections()
 
 
 @pytest.fixture
@@ -106,4 +156,3 @@ def gmail_push_synced(api: Client, gmail_sync_queue: GmailSyncQueue) -> Callable
         return result
 
     return push
-
