@@ -1,13 +1,19 @@
 """Does a retrieved Help Centre passage answer the question? A trained decision.
 
-For each of the top hits of the real knowledge search, a small feature vector:
+For each of the top hits of the real knowledge search, a feature vector (FEATURES):
 cosine similarity and fused score, distance to the best hit, rank, margin between the
-two best articles, IDF-weighted coverage of the question's key terms by the passage
-and by its title and heading, steps for a "how" question, and the intent model's
-probabilities (none, unanswerable, undocumented, bug, staff-only). A logistic
-regression (``linear.fit`` with two classes) gives P(this passage answers it); the
-agent answers from the best passage when that reaches the threshold chosen on
-out-of-fold predictions, and otherwise hands the question to a person.
+two best articles, IDF-weighted coverage of the question's key terms by the passage,
+its title and heading and its best sentence, steps for a "how" question, the intent
+model's probabilities (none, unanswerable, undocumented, bug, staff-only); the hit's
+article against the other retrieved articles (similarity, best-sentence similarity and
+coverage margins, ranks); whether the passage and its best sentence hold the question's
+rarest term; and how close the question is to the training questions answered from
+this article, turned away although this article was the nearest, or answered and
+turned away at all (``Neighbours``; a question never sees its own fold in training).
+Gradient-boosted oblivious trees (``boost``) give P(this passage answers it); the agent
+answers from the best passage when that reaches the threshold chosen on out-of-fold
+predictions (the one that maximises the worse of "answerable answered from the right
+article" and "unanswerable escalated"), and otherwise hands the question to a person.
 
 The IDF table is the Help Centre's own vocabulary, stored with the model: a key term the
 Help Centre never uses ("Apple Watch") is exactly what an unanswerable question has.
@@ -17,6 +23,7 @@ docs/agent.md), and nothing may be downloaded at run time.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -63,6 +70,7 @@ _CAPABILITY = re.compile(r"\b(?:can (?:i|we|you|it)|is (?:it|there)|are there|do
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     word = word.strip("'-")
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
@@ -73,14 +81,24 @@ def stem(word: str) -> str:
 
 
 def key_terms(text: str) -> list[str]:
-    seen: list[str] = []
+    return list(_terms(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _terms(text: str) -> tuple[str, ...]:
+    # Help Centre passages and their sentences come back again and again: their terms are
+    # remembered (the text is the key, so an edited passage is simply a new entry).
+    seen: dict[str, None] = {}
     for w in _WORD.findall(text.lower().replace("\u2019", "'")):
         if w in _STOP or len(w) < 3 or w.isdigit():
             continue
-        s = stem(w)
-        if s not in seen:
-            seen.append(s)
-    return seen
+        seen.setdefault(stem(w))
+    return tuple(seen)
+
+
+@functools.lru_cache(maxsize=8192)
+def _term_set(text: str) -> frozenset[str]:
+    return frozenset(_terms(text))
 
 
 class SentenceVectors:
@@ -209,7 +227,7 @@ def coverage(terms: list[str], text: str, idf: dict[str, float], unknown: float)
     """IDF-weighted share of ``terms`` that ``text`` contains (0..1)."""
     if not terms:
         return 0.0
-    return _coverage_of(terms, set(key_terms(text)), idf, unknown)
+    return _coverage_of(terms, _term_set(text), idf, unknown)
 
 
 def _coverage_of(terms: list[str], found: set[str], idf: dict[str, float], unknown: float) -> float:
@@ -227,7 +245,7 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
 
     hits = hits[:TOP_HITS]
     question = _core(question)
-    qv = features.embed([question])[0] if question_vector is None else question_vector
+    qv = features.embed_message([question])[0] if question_vector is None else question_vector
     sent_sims = []
     for h in hits:
         vecs = sentences.get(passage_sentences(h))
@@ -244,7 +262,7 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
         per_article_sentence[slug] = max(per_article_sentence.get(slug, -1.0), ss)
     ordered = sorted(per_article.values(), reverse=True)
     margin = ordered[0] - ordered[1] if len(ordered) > 1 else ordered[0] if ordered else 0.0
-    passage_terms = [set(key_terms(f"{h.get('title', '')} {h.get('heading', '')} {h.get('text', '')}")) for h in hits]
+    passage_terms = [_term_set(f"{h.get('title', '')} {h.get('heading', '')} {h.get('text', '')}") for h in hits]
     covs = [_coverage_of(terms, found, idf, unknown) for found in passage_terms]
     per_article_cov: dict[str, float] = {}
     for slug, c in zip(slugs, covs, strict=True):
@@ -264,11 +282,11 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
     for i, (h, s) in enumerate(zip(hits, sims, strict=True)):
         slug, present = slugs[i], passage_terms[i]
         missing = [idf.get(t, unknown) for t in terms if t not in present]
-        best_sentence, best_sentence_terms = 0.0, set()
+        best_sentence, best_sentence_terms = 0.0, frozenset()
         for x in _SENT.split(h.get("text", "")):
             if not x.strip():
                 continue
-            found = set(key_terms(x))
+            found = _term_set(x)
             c = _coverage_of(terms, found, idf, unknown)
             if c > best_sentence:
                 best_sentence, best_sentence_terms = c, found
@@ -327,7 +345,7 @@ def decide(question: str, hits: list[dict[str, Any]], scores: IntentScores | Non
     hits = hits[:TOP_HITS]
     # The intent layer's vector of the message (one embedding per message); embedding the
     # question here only when no scores came with it.
-    qv = scores.vector if scores is not None and scores.vector is not None else features.embed([_core(question)])[0]
+    qv = scores.vector if scores is not None and scores.vector is not None else features.embed_message([question])[0]
     x = hit_features(question, hits, scores, idf=m.idf, unknown=m.idf_unknown, sentences=m.sentences,
                      question_vector=qv)
     x = np.hstack([x, m.neighbours.rows(m.neighbours.similarities(qv), [h["slug"] for h in hits])])
