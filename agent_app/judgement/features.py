@@ -85,7 +85,7 @@ def lexical(text: str) -> tuple[np.ndarray, np.ndarray]:
             b = _bucket(f"b:{words[i - 1]}_{w}")
             wc[b] = wc.get(b, 0) + 1
     cc: dict[int, float] = {}
-    for w in set(words):
+    for w in dict.fromkeys(words):  # first-seen order: a set's order changes with PYTHONHASHSEED
         padded = f" {w.removeprefix('neg_')} "
         for n in (3, 4, 5):
             for j in range(max(1, len(padded) - n + 1)):

@@ -119,3 +119,20 @@ def test_neighbour_features_leave_out_what_they_are_told_to():
     assert n.rows(sims, ["a"])[0][0] == pytest.approx(1.0)
     left_out = n.rows(sims, ["a"], allowed=np.array([False, True, True, True]))[0]
     assert left_out[0] == pytest.approx(0.0)  # the question itself is not its own neighbour
+
+
+def test_lexical_features_do_not_depend_on_the_hash_seed():
+    # A set's iteration order changes with PYTHONHASHSEED; the features (and so a rebuilt
+    # model) must not, down to the last bit.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, hashlib; sys.path.insert(0, '.'); from agent_app.judgement import features; "
+            "text = 'We got an alert that a new device signed in to our admin account at 4am. None of us did that.'; "
+            "w, c = features.lexical(text); "
+            "print(hashlib.sha256(w.tobytes() + c.tobytes()).hexdigest())")
+    root = Path(__file__).resolve().parents[2]
+    digests = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                              env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("1", "2", "3", "4", "5")}
+    assert len(digests) == 1
