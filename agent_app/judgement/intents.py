@@ -103,7 +103,7 @@ def classify(text: str) -> IntentScores:
             _cache.move_to_end(key)
             return hit
     loaded = load()
-    vector = features.embed([key])
+    vector = features.embed_message([text])
     x = features.featurise([key], embeddings=vector)
     p = loaded.model.proba(x)[0]
     scores = IntentScores(probs={c: float(v) for c, v in zip(loaded.classes, p, strict=True)}, vector=vector[0])

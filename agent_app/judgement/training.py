@@ -119,7 +119,7 @@ def cached_embeddings(texts: list[str]) -> np.ndarray:
     from django.conf import settings
 
     path = Path(settings.BASE_DIR) / "var" / "intent-embeddings.npz"
-    keys = [hashlib.blake2b(features.normalise(t)[:features.EMBED_CHARS].encode(), digest_size=10).hexdigest()
+    keys = [hashlib.blake2b(features.message_text(t).encode(), digest_size=10).hexdigest()
             for t in texts]
     known: dict[str, np.ndarray] = {}
     if path.exists():
@@ -127,7 +127,7 @@ def cached_embeddings(texts: list[str]) -> np.ndarray:
         known = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
     if missing:
-        for (k, _), v in zip(missing, features.embed([t for _, t in missing]), strict=True):
+        for (k, _), v in zip(missing, features.embed_message([t for _, t in missing]), strict=True):
             known[k] = v
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, keys=np.array(list(known)), vectors=np.stack(list(known.values())))

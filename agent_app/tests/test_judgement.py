@@ -87,3 +87,52 @@ def test_grounding_flags_sentences_no_passage_supports():
     assert grounding.unsupported_sentences(supported, hits) == []
     made_up = "Passwords expire automatically every 30 days and admins can extend them in the billing console."
     assert grounding.unsupported_sentences(made_up, hits) == [made_up]
+
+
+def test_boosted_trees_are_deterministic_and_learn_an_interaction():
+    from agent_app.judgement import boost
+
+    rng = np.random.default_rng(5)
+    x = rng.random((600, 3)).astype(np.float32)
+    y = ((x[:, 0] > 0.5) ^ (x[:, 1] > 0.5)).astype(np.int64)  # no linear model can separate this
+    a = boost.fit(x, y, trees=60, depth=3, lr=0.3)
+    b = boost.fit(x, y, trees=60, depth=3, lr=0.3)
+    assert np.array_equal(a.leaves, b.leaves) and np.array_equal(a.thresholds, b.thresholds)
+    assert np.mean((a.proba(x) >= 0.5) == y) > 0.95
+
+
+def test_threshold_maximises_the_worse_rate():
+    # Answerable questions score high, unanswerable ones spread out: the total-maximising
+    # threshold would give answers away; the chosen one keeps both rates as high as possible.
+    best_p = np.array([0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.62, 0.3, 0.2, 0.1])
+    answerable = np.array([True] * 6 + [False] * 4)
+    best_ok = answerable.copy()
+    t, table = answerability.choose_threshold(best_p, best_ok, answerable)
+    row = next(r for r in table if r[0] == t)
+    assert min(row[1], row[2]) == max(min(r[1], r[2]) for r in table)
+
+
+def test_neighbour_features_leave_out_what_they_are_told_to():
+    vectors = np.eye(4, dtype=np.float32)
+    n = answerability.Neighbours(vectors, ["a", "a", "b", ""], np.array([True, True, True, False]))
+    sims = n.similarities(np.array([1, 0, 0, 0], dtype=np.float32))
+    assert n.rows(sims, ["a"])[0][0] == pytest.approx(1.0)
+    left_out = n.rows(sims, ["a"], allowed=np.array([False, True, True, True]))[0]
+    assert left_out[0] == pytest.approx(0.0)  # the question itself is not its own neighbour
+
+
+def test_lexical_features_do_not_depend_on_the_hash_seed():
+    # A set's iteration order changes with PYTHONHASHSEED; the features (and so a rebuilt
+    # model) must not, down to the last bit.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, hashlib; sys.path.insert(0, '.'); from agent_app.judgement import features; "
+            "text = 'We got an alert that a new device signed in to our admin account at 4am. None of us did that.'; "
+            "w, c = features.lexical(text); "
+            "print(hashlib.sha256(w.tobytes() + c.tobytes()).hexdigest())")
+    root = Path(__file__).resolve().parents[2]
+    digests = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                              env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("1", "2", "3", "4", "5")}
+    assert len(digests) == 1
