@@ -76,6 +76,9 @@ def _conversation_continue_or_open(*, customer: Customer, channel: str, now: dat
         current = Conversation.objects.create(
             customer=customer, initial_channel=channel, started_at=now, last_message_at=now
         )
+    # Read by the intake: only a conversation a person holds can have a ticket waiting on the
+    # customer, so the others skip that lookup (a webhook's cost is its round trips).
+    current.held_by_people = current.pk in held
     if email_thread_id and not current.email_thread_id:
         current.email_thread_id = email_thread_id
         current.save(update_fields=["email_thread_id"])

@@ -130,7 +130,8 @@ def inbound_message_accept(
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     # An answer to a ticket waiting on the customer (or on hold) puts it back in its
     # person's queue now, before the pipeline sees the message (which then holds it for them).
-    ticket_customer_replied(conversation_id=conversation.pk, message_id=message.pk, now=now)
+    if getattr(conversation, "held_by_people", True):
+        ticket_customer_replied(conversation_id=conversation.pk, message_id=message.pk, now=now)
     event = {
         "event": "message.received",
         "message_id": message.pk,
