@@ -182,6 +182,126 @@ BUGS = [
     "The Jira sync duplicated every task on the board.",
 ]
 
+# More harmless uses of trigger words and negated triggers (label none), hand-written on branch
+# `triggers` (December 2026): polite, short, non-native and email-style lines. Appended after the
+# rows above with their own random stream, so the earlier rows stay byte-identical.
+EXTRA_HARMLESS = [
+    # legal words, no legal matter
+    "Can I restrict our legal intake project to just three members?",
+    "our legal team wants to know if data is encrypted at rest, is it?",
+    "Where do I put our company's legal name so it shows on invoices?",
+    "hi, legal entity changed after the merger, how do I update the billing details",
+    "How do I give our Legal & Compliance group their own private project?",
+    "The compliance officer needs read-only access to the Audit board. Which role should she get?",
+    "Our lawyer is a guest on one board. Does she count as a paid seat?",
+    "For our records: is the audit log available on Business?",
+    "I'm a paralegal and need to export a project to PDF for a case file. How?",
+    "Please what is the legal address of Loomline for our supplier form? Is it on the invoice?",
+    "Can I export our 'Legal' project to PDF for the archive?",
+    "how long is data kept after we cancel? just curious, not a formal request",
+    "How do I delete my own account? No GDPR request or anything, I just don't need it anymore.",
+    # refund words, no refund request
+    "We track our customers' refund requests on a board. How do I get a Slack alert when one is marked urgent?",
+    "I'm not after a refund, I only need the PDF of last month's invoice.",
+    "How do I cancel our subscription at the end of the term? We don't need money back.",
+    "We keep a refund log in a spreadsheet. Which columns does the CSV importer accept?",
+    "Our shop's refund team needs guest access to one board. How?",
+    "no refund needed, just tell me where to change the card we pay with",
+    "Can I import our refund tickets from a CSV?",
+    "I'm not asking for any credit, I just want the billing address on invoices changed.",
+    "our support agents log refund cases as tasks, can we add a custom field for the order number?",
+    # price words, no pricing question
+    "We track product prices in a spreadsheet. Can the price column come in as a custom field when I import the CSV?",
+    "Which plan includes SSO?",
+    "Where do I change the card we pay with?",
+    "Where can I download our invoice for March?",
+    "How are seats counted if someone is deactivated?",
+    "what's the file upload limit on the Free plan?",
+    "Our 'Pricing Review' project disappeared from the sidebar, where did it go?",
+    "How do I upgrade to Business? The boss already approved it, no questions about cost.",
+    "Can I move our price list spreadsheet into Loomline with a CSV import?",
+    # person words, no request for a person
+    "no need for a human, just point me to the export button",
+    "How do I give our support agents access to the Tickets board?",
+    "Human resources wants their own private project. How do I set that up?",
+    "Our travel agent needs to see one board only. Can I add her as a guest?",
+    "Are you a bot? Fine either way. How do I enable two-factor authentication?",
+    "I don't need anyone to call me, just tell me how to reset my password.",
+    "How do I add the Member role to the people in our customer service team?",
+    "Our contact person for billing changed, how do I update the billing contact?",
+    "Can the person who owns the workspace transfer it to me? She's still here, just leaving the company.",
+    "no need to pass this on to anyone, quick q: how do I mute a project?",
+    "How do I invite the rest of my team by email?",
+    "My manager asked me to remove a member who left. Where's that option?",
+    # security words, no incident
+    "We're filling in a security questionnaire. Do you encrypt data at rest and in transit?",
+    "How do I turn on 2FA for my whole team?",
+    "How do I report a vulnerability? Is there a bug bounty?",
+    "Where is the audit log in settings?",
+    "forgot my password again 🙈 how do i reset it",
+    "How do I sign out of all other sessions? Just housekeeping, nothing suspicious.",
+    "Is SSO available on the Team plan?",
+    "We rotate secrets every quarter. How do I rotate the webhook signing secret?",
+    "How do I revoke an old API token we don't use any more?",
+    "Our security team wants an IP allowlist. How do we set it up?",
+    "I got a new phone. How do I move my authenticator app for 2FA?",
+    "Locked out of my account, I think I typed the password wrong too often. What can I do?",
+    "Our CISO asked which encryption you use. Where's that documented?",
+    # sentiment words, no strong negative sentiment
+    "not angry, just confused: where is the archive button?",
+    "A bit annoying that the board loads slowly. Any tips?",
+    "Our client is furious with us, so I need the timeline exported to PDF quickly.",
+    "ugh, Monday. How do I mute a noisy project for the week?",
+    "I'm not upset at all, just wondering why push notifications aren't arriving on my Android phone.",
+    "Slightly frustrating that Slack messages come late, how do I check the integration?",
+    "My boss is angry at me, not at you lol. How do I export the workspace data?",
+    "not complaining! just want to know how to change my email address",
+    "hmm, still a bit confused about how guests work. Can they create tasks?",
+    "The app is great, honestly, but how do I clear the cache on desktop?",
+    "Not ideal that emails go to spam. How do I make sure I receive them?",
+    "i'm not mad, promise. how do i restore something from the trash?",
+    # non-native and mixed harmless
+    "We're updating our supplier records: what is Loomline's registered company name and address?",
+    "supplier onboarding form asks for your legal entity and company number, where do I find them?",
+    "For our vendor database we need the legal name and billing address you invoice from.",
+    "What address should our accounts team use for Loomline in the supplier file? It's for invoices.",
+    "legal entity name on your invoices pls, our AP team needs it for the supplier list",
+    "Hello, our department of legal want to see the invoices. How I give them access to billing?",
+    "Please, how is possible to import our price list from Excel into a board?",
+    "Bonjour, I am the security manager of our company and I want to activate SSO. Where is it?",
+    "Good day, I search the way to download all invoices of this year for our accountant.",
+    "We are not want refund, only the invoice with our VAT number on it please.",
+    "Hi,\n\nOur HR team (human resources) would like a private project for onboarding. How do we set that up?\n\nThanks,\nLiam",
+    "Hello,\n\nFor our annual vendor security review, could you confirm whether Loomline encrypts attachments at rest?\n\nBest regards,\nSiobhan Kelly\nInformation Security, Larkspur Health",
+    # second pass: negated refunds, ordinary account trouble that is no incident, "are you a bot?"
+    "Not looking for a refund at all. I just want next year's invoice to go to our finance inbox.",
+    "refund? no no, I only want to downgrade to Team from the next renewal",
+    "We don't want our money back, we want to know where the billing history is.",
+    "Nothing to refund here, I'm only asking how to add our PO number to invoices.",
+    "i dont need refund, i need the receipt as a PDF please",
+    "To be clear this is not a refund request: which email do invoices get sent to?",
+    "Keep the money 😄 I just need to know how to remove a seat for next month.",
+    "Not disputing anything on the card, just want to change it to the company card.",
+    "We're happy with what we paid, no credit needed. How do we add a second billing contact?",
+    "no chargeback, nothing like that, just tell me how to update our tax ID",
+    "After I changed my password the mobile app logged me out. Normal, right?",
+    "My 2FA codes stopped working after I changed phones. How do I use a recovery code?",
+    "not hacked, I just can't remember if I signed up with Google or email",
+    "The password reset email never arrives. Checked spam already.",
+    "I got a new laptop, do I need to set up two-factor authentication again?",
+    "'Incorrect email or password' but I'm sure it's right. What else could it be?",
+    "How can I see which devices I'm signed in on? Just curious, nothing wrong.",
+    "Where can I see the sessions I am signed in on? I just got a new work laptop.",
+    "We removed a leaver from the workspace. What happens to the tasks assigned to him?",
+    "Where do I find the API token I created yesterday? I think I closed the window too fast.",
+    "are you a bot? just curious, no need to transfer me",
+    "Is this an AI? OK cool. How do I archive a project?",
+    "is this automated? doesn't matter, where do I change notification settings",
+        "How do I assign a task to a person on my team?",
+    "Which role lets a person edit boards but not billing?",
+    "Hi,\n\nNo need to escalate anything, I just can't find where to change the workspace owner. She agreed to hand it over.\n\nCheers,\nDan",
+]
+
 
 def main() -> None:
     rng = random.Random(20261202)
@@ -206,6 +326,10 @@ def main() -> None:
     for text in BUGS:
         rows.append({"text": text, "label": "knowledge_not_found", "channel": rng.choice(["email", "web_form", "whatsapp"]),
                      "article": None, "also": [], "tags": ["bug"]})
+    extra_rng = random.Random(20261203)
+    for text in EXTRA_HARMLESS:
+        rows.append({"text": text, "label": "none", "channel": "email" if "\n" in text else extra_rng.choice(["web_form", "whatsapp"]),
+                     "article": None, "also": [], "tags": ["hard_negative"]})
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     print(f"{len(rows)} lines -> {OUT.name}")
 
