@@ -238,6 +238,8 @@ def test_didnt_help_in_words_escalates_quoting_what_the_ai_answered(channel):
     assert "did not help" in ticket.escalation_summary and "The AI had answered" in ticket.escalation_summary
     [event] = TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.FEEDBACK)
     assert event.data["helped"] is False and event.data["message_id"] == answers[0].pk
+    # One escalation for one message: the feedback adds to it rather than escalating again.
+    assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.ESCALATED).count() == 1
 
 
 def test_thanks_with_no_ai_answer_before_records_no_feedback():

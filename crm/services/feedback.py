@@ -121,9 +121,12 @@ def ticket_feedback_record(
     packet = {"feedback": {"helped": False, "channel": channel, "message_id": answer.pk,
                            **({"comment": comment} if comment else {})}}
     if ticket.status == TicketStatus.ESCALATED:
-        # Staff already have it, for a reason they work from: add what the customer said.
-        ticket = ticket_escalate(ticket=ticket, reason=ticket.escalation_reason, urgency=ticket.urgency or Urgency.NORMAL,
-                                 summary=f"{ticket.escalation_summary}\n\n{note}".strip(), packet=packet)
+        # Staff already have it, for a reason they work from: what the customer said is more
+        # context on the same escalation (the FEEDBACK event above records it), not a second
+        # escalation with its own event and fte.escalations record.
+        ticket.escalation_summary = f"{ticket.escalation_summary}\n\n{note}".strip()[:5000]
+        ticket.escalation_packet = {**(ticket.escalation_packet or {}), **packet}
+        ticket.save(update_fields=["escalation_summary", "escalation_packet", "updated_at"])
     else:
         ticket = ticket_escalate(ticket=ticket, reason=EscalationReason.KNOWLEDGE_NOT_FOUND, urgency=Urgency.NORMAL,
                                  summary=note, packet=packet)
