@@ -36,7 +36,7 @@ from agent_app.judgement import answerability, grounding
 from agent_app.context import AgentRunContext
 from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
 from agent_app.tools import ALL_TOOLS, record_reply
-from channels_app.enqueue import deliver_now
+from channels_app.delivery import deliver_now
 from channels_app.styles import channel_style
 from crm import selectors, services
 from crm.models import (

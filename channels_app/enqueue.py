@@ -3,7 +3,6 @@ every sender of a reply hands it to the one delivery task the same way."""
 from __future__ import annotations
 
 import logging
-import time
 
 from fte_project.celery import app
 
@@ -47,32 +46,3 @@ def enqueue_delivery(message_id: int) -> None:
     except Exception:  # noqa: BLE001 - any broker failure; the sweep is the safety net
         log.warning("reply %s: the delivery task could not be queued; the sweep will retry", message_id,
                     exc_info=True)
-
-
-# After a first attempt fails (a channel down, slow or refusing), the next replies go straight
-# to the delivery task for this long, so that an outage costs the agent's workers nothing.
-INLINE_PAUSE_SECONDS = 60.0
-_inline_paused_until = 0.0
-
-
-def deliver_now(message_id: int) -> None:
-    """Deliver a reply the agent just recorded from the agent's own worker, once; anything
-    short of that hands it to the delivery task and its retries.
-
-    Queued, the delivery task waits behind every message already in the queue: under a
-    backlog of 1,000 messages a reply ready in 0.1 s reached the customer two and a half
-    minutes later (bench/bench_make_run_drain.py). Call it after the run's transaction
-    has committed. Never raises.
-    """
-    global _inline_paused_until
-    from channels_app.delivery import deliver_message  # it imports the senders and crm
-
-    if time.monotonic() >= _inline_paused_until:
-        try:
-            deliver_message(message_id=message_id)
-            return
-        except Exception as exc:  # noqa: BLE001 - any failure: the task retries it properly
-            _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
-            log.warning("reply %s: first delivery attempt failed (%s: %s); the delivery task takes over",
-                        message_id, type(exc).__name__, exc)
-    enqueue_delivery(message_id)
