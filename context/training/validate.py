@@ -1,4 +1,5 @@
-"""Validate context/training/intents-questions.jsonl and print counts.
+"""Validate context/training/intents-questions*.jsonl (all of them together: duplicates
+are looked for across files) and print counts.
 
 Usage: python3 context/training/validate.py
 """
@@ -9,7 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "intents-questions.jsonl"
+DATA = sorted(HERE.glob("intents-questions*.jsonl"))
 DOCS = HERE.parent / "product-docs.md"
 
 LABELS = {"none", "unanswerable", "thanks", "greeting", "still_failing", "injection", "not_helpful"}
@@ -39,7 +40,9 @@ def main():
     errors = []
     labels, tags, none_per_article, other_per_article = Counter(), Counter(), Counter(), defaultdict(Counter)
     seen = {}
-    for n, raw in enumerate(DATA.read_text(encoding="utf-8").splitlines(), 1):
+    numbered = [(f"{path.name}:{i}", raw) for path in DATA
+                for i, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if raw.strip()]
+    for n, raw in numbered:
         try:
             row = json.loads(raw)
         except json.JSONDecodeError as exc:
