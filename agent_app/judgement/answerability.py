@@ -35,7 +35,7 @@ import numpy as np
 
 from agent_app.judgement import boost, corpus
 from agent_app.judgement.intents import MODEL_DIR, IntentScores, ModelMissing
-from agent_app.judgement.linear import stratified_folds
+from agent_app.judgement.linear import LinearModel, fit, stratified_folds
 
 TOP_HITS = 5
 SEED = 7
@@ -64,7 +64,12 @@ ARTICLE_FEATURES = ["article_sim_margin", "article_sentence_margin", "article_co
 # away although this article was the nearest, and any answered / unanswerable one.
 NEIGHBOUR_FEATURES = ["nn_answered_here", "nn3_answered_here", "nn_unanswerable_here", "nn3_answered",
                       "nn3_unanswerable"]
-FEATURES = BASE_FEATURES + ARTICLE_FEATURES + NEIGHBOUR_FEATURES
+# Which article a softmax regression over the message's features (the intent layer's
+# vector and lexical features) says the question is about: the hit's article's probability,
+# its margin over the other retrieved articles, and the highest probability of any article
+# (low when the Help Centre has no article for it).
+ARTICLE_MODEL_FEATURES = ["p_article", "p_article_margin", "p_article_max"]
+FEATURES = BASE_FEATURES + ARTICLE_FEATURES + NEIGHBOUR_FEATURES + ARTICLE_MODEL_FEATURES
 _CAPABILITY = re.compile(r"\b(?:can (?:i|we|you|it)|is (?:it|there)|are there|does (?:it|loomline)|do you|could (?:i|we)|"
                          r"possible|support(?:s|ed)?|any way|option to|allow)\b", re.I)
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -179,6 +184,41 @@ class Neighbours:
         return out
 
 
+class ArticleModel:
+    """P(article | message) over the Help Centre's articles, from the training questions."""
+
+    def __init__(self, model: LinearModel, slugs: list[str]) -> None:
+        self.model = model
+        self.slugs = list(slugs)
+        self._index = {s: i for i, s in enumerate(self.slugs)}
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        return self.model.proba(np.atleast_2d(x))
+
+    def rows(self, probs: np.ndarray, slugs: list[str]) -> np.ndarray:
+        """ARTICLE_MODEL_FEATURES per hit from one question's article probabilities."""
+        def of(slug: str) -> float:
+            i = self._index.get(slug)
+            return float(probs[i]) if i is not None else 0.0
+
+        here = {slug: of(slug) for slug in slugs}
+        top = float(probs.max()) if len(probs) else 0.0
+        out = np.zeros((len(slugs), len(ARTICLE_MODEL_FEATURES)), dtype=np.float32)
+        for i, slug in enumerate(slugs):
+            other = max((v for k, v in here.items() if k != slug), default=0.0)
+            out[i] = [here[slug], here[slug] - other, top]
+        return out
+
+
+#: The article model's settings (softmax regression, chosen out of fold).
+ARTICLE_L2, ARTICLE_STEPS = 1e-4, 300
+
+
+def fit_article_model(x: np.ndarray, articles: list[str], slugs: list[str]) -> LinearModel:
+    y = np.asarray([slugs.index(a) for a in articles], dtype=np.int64)
+    return fit(x, y, len(slugs), l2=ARTICLE_L2, steps=ARTICLE_STEPS, seed=SEED)
+
+
 @dataclass
 class _Model:
     model: boost.Boosted
@@ -188,6 +228,7 @@ class _Model:
     meta: dict
     sentences: SentenceVectors
     neighbours: Neighbours
+    articles: ArticleModel
 
 
 _lock = threading.Lock()
@@ -211,9 +252,13 @@ def load() -> _Model:
                           leaves=arrays["tree_leaves"], base=float(arrays["tree_base"]))
     neighbours = Neighbours(arrays["neighbour_vectors"], [str(a) for a in arrays["neighbour_articles"]],
                             arrays["neighbour_answerable"])
+    articles = ArticleModel(LinearModel(weights=arrays["article_weights"].astype(np.float32),
+                                        bias=arrays["article_bias"].astype(np.float32)),
+                            [str(a) for a in arrays["article_slugs"]])
     with _lock:
         _loaded = _Model(model=model, idf=meta["idf"], idf_unknown=float(meta["idf_unknown"]),
-                         threshold=float(meta["threshold"]), meta=meta, sentences=sentences, neighbours=neighbours)
+                         threshold=float(meta["threshold"]), meta=meta, sentences=sentences, neighbours=neighbours,
+                         articles=articles)
     return _loaded
 
 
@@ -348,7 +393,11 @@ def decide(question: str, hits: list[dict[str, Any]], scores: IntentScores | Non
     qv = scores.vector if scores is not None and scores.vector is not None else features.embed_message([question])[0]
     x = hit_features(question, hits, scores, idf=m.idf, unknown=m.idf_unknown, sentences=m.sentences,
                      question_vector=qv)
-    x = np.hstack([x, m.neighbours.rows(m.neighbours.similarities(qv), [h["slug"] for h in hits])])
+    slugs = [h["slug"] for h in hits]
+    row = scores.features if scores is not None and scores.features is not None else \
+        features.featurise([features.normalise(question)], embeddings=qv[None, :])[0]
+    x = np.hstack([x, m.neighbours.rows(m.neighbours.similarities(qv), slugs),
+                   m.articles.rows(m.articles.proba(row)[0], slugs)])
     p = m.model.proba(x)
     best = int(np.argmax(p))
     hit = hits[best]
@@ -458,15 +507,36 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     qfold = stratified_folds(answerable.astype(np.int64), k, seed=SEED)
     sims = neighbours.vectors @ neighbours.vectors.T
 
+    # The article model, stacked like the neighbours: a question's article probabilities come
+    # from a model that never saw its fold, and in the k-fold report never the predicted fold.
+    from agent_app.judgement import features
+
+    log("answerability: fitting the article model per fold…")
+    xq = features.featurise([e.text for _, e in used], embeddings=qvecs)
+    article_slugs = sorted({e.article for _, e in used if e.label == corpus.NONE and e.article})
+    articles_of = [e.article for _, e in used]
+
+    def article_probs(excluded: set[int]) -> np.ndarray:
+        rows_ = answerable & ~np.isin(qfold, list(excluded))
+        m_ = fit_article_model(xq[rows_], [articles_of[q] for q in np.where(rows_)[0]], article_slugs)
+        return m_.proba(xq)
+
+    probs_without = {frozenset([f]): article_probs({f}) for f in range(k)}
+    probs_without.update({frozenset([f, h]): article_probs({f, h}) for f in range(k) for h in range(f + 1, k)})
+    article_view = ArticleModel(LinearModel(np.zeros((1, 1)), np.zeros(1)), article_slugs)
+
     def with_neighbours(questions: np.ndarray, left_out: int | None) -> np.ndarray:
         # A question never sees itself or its own fold; in the k-fold report the fold being
         # predicted is also invisible to the training rows.
         out = []
         for q in questions:
             allowed = qfold != qfold[q]
+            excluded = {int(qfold[q])}
             if left_out is not None:
                 allowed &= qfold != left_out
-            out.append(neighbours.rows(sims[q], hit_slugs[q], allowed))
+                excluded.add(int(left_out))
+            out.append(np.hstack([neighbours.rows(sims[q], hit_slugs[q], allowed),
+                                  article_view.rows(probs_without[frozenset(excluded)][q], hit_slugs[q])]))
         return np.hstack([base[np.isin(g, questions)], np.vstack(out)])
 
     p = np.zeros(len(y))
@@ -489,6 +559,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     best_t, table = choose_threshold(best_p, best_ok, answerable)
     all_q = np.asarray([q for q in range(len(used)) if hit_slugs[q]])
     model = boost.fit(with_neighbours(all_q, None), y, trees=TREES, depth=DEPTH, lr=LEARNING_RATE)
+    article_model = fit_article_model(xq[answerable], [articles_of[q] for q in np.where(answerable)[0]], article_slugs)
     at = next(r for r in table if r[0] == best_t)
     retrieval = float(np.mean(np.asarray(gold_found)[answerable])) if answerable.any() else 0.0
     metrics = {"questions": len(used), "answerable": int(answerable.sum()), "unanswerable": int((~answerable).sum()),
@@ -499,7 +570,8 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
                         tree_thresholds=model.thresholds, tree_leaves=model.leaves,
                         tree_base=np.float64(model.base), neighbour_vectors=qvecs.astype(np.float16),
                         neighbour_articles=np.array([e.article or "" for _, e in used]),
-                        neighbour_answerable=answerable)
+                        neighbour_answerable=answerable, article_weights=article_model.weights.astype(np.float16),
+                        article_bias=article_model.bias.astype(np.float32), article_slugs=np.array(article_slugs))
     np.savez_compressed(MODEL_DIR / "sentences.npz", keys=np.array(keys), vectors=vectors.astype(np.float16))
     (MODEL_DIR / "answerability.json").write_text(json.dumps({
         "features": FEATURES, "model": {"trees": TREES, "depth": DEPTH, "learning_rate": LEARNING_RATE},

@@ -31,6 +31,9 @@ class IntentScores:
     #: The message's MiniLM vector the scores were computed from; the answerability decision
     #: reuses it instead of embedding the question a second time.
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: The full feature row (vector + lexical features), which the answerability decision's
+    #: article model reads too.
+    features: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def p(self, name: str) -> float:
         return self.probs.get(name, 0.0)
@@ -106,7 +109,8 @@ def classify(text: str) -> IntentScores:
     vector = features.embed_message([text])
     x = features.featurise([key], embeddings=vector)
     p = loaded.model.proba(x)[0]
-    scores = IntentScores(probs={c: float(v) for c, v in zip(loaded.classes, p, strict=True)}, vector=vector[0])
+    scores = IntentScores(probs={c: float(v) for c, v in zip(loaded.classes, p, strict=True)}, vector=vector[0],
+                          features=x[0])
     with _lock:
         _cache[key] = scores
         while len(_cache) > _CACHE_SIZE:
