@@ -348,9 +348,11 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     Every sentence, bullet, table row, list and run of steps of the article's retrieved
     passages (at most three) is scored (see MEANING_WEIGHT and the weights after it). The
     best unit comes first; after it, in the article's order, up to MAX_UNITS - 1 more that
-    score nearly as well (SUPPORT_SHARE): the sentence with the limit or the menu path is
-    often the second best, after the one that names the feature. A "how long / how many"
-    question gets no steps; a bullet is not repeated next to its own list or run of steps.
+    score nearly as well (SUPPORT_SHARE), counting what each adds to those already chosen
+    (NOVELTY_WEIGHT: the question's key terms they leave out) and whether it continues one
+    of them (ADJACENT_BONUS): the sentence with the limit or the menu path is often the one
+    right after the sentence that names the feature. A "how long / how many" question gets
+    no steps; a bullet is not repeated next to its own list or run of steps.
     """
     lead, chosen = _select(hits=hits, question=question)
     return lead, _texts(chosen)
