@@ -297,21 +297,18 @@ def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Sc
     chosen = [best]
     candidates = [s for s in scored[1:] if not (fact and s.unit.kind == "steps")]
     while len(chosen) < MAX_UNITS:
-        have = covered([f"{c.unit.context} {c.unit.text}" for c in chosen])
-
-        def worth(s: _Scored) -> float:
-            # What a unit adds to those chosen: the question's terms they leave out, and the
-            # sentence that continues one of them (the limit after the sentence naming the feature).
-            gain = covered([f"{c.unit.context} {c.unit.text}" for c in chosen] + [s.unit.text]) - have
-            return s.score + NOVELTY_WEIGHT * gain + (ADJACENT_BONUS if _next_to(s.unit, chosen) else 0.0)
-
+        texts = [f"{c.unit.context} {c.unit.text}" for c in chosen]
+        have = covered(texts)
         ranked = []
         for s in candidates:
             unit = s.unit
             if any(unit.within == c.unit.order or c.unit.within == unit.order
                    or (unit.within is not None and unit.within == c.unit.within) for c in chosen):
                 continue
-            value = worth(s)
+            # What a unit adds to those chosen: the question's terms they leave out, and the
+            # sentence that continues one of them (the limit after the sentence naming the feature).
+            value = (s.score + NOVELTY_WEIGHT * (covered([*texts, unit.text]) - have)
+                     + (ADJACENT_BONUS if _next_to(unit, chosen) else 0.0))
             share = SUPPORT_SHARE if unit.section == best.unit.section else OTHER_SECTION_SHARE
             if value >= share * best.score:
                 ranked.append((value, -unit.order, s))

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from agent_app.compose import (BODY_WORDS, WHATSAPP_CHARS, _fit_lines, compose_answer, compose_escalation_notice,
-                               when)
+from agent_app.compose import (
+    BODY_WORDS,
+    WHATSAPP_CHARS,
+    _fit_lines,
+    compose_answer,
+    compose_escalation_notice,
+    when,
+)
 
 DUE = "2026-01-05T14:00:00+00:00"
 
