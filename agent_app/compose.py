@@ -76,6 +76,7 @@ class _Unit:
     order: int
     within: int | None = None  # a bullet of a run of steps or of a list: that unit's order
     context: str = ""  # words it is scored with but not shown: a table row's heading and column names
+    paragraph: int = -1  # a sentence: which paragraph of its passage it belongs to
 
 
 def _table_rows(rows: list[str]) -> tuple[list[str], str]:
@@ -137,8 +138,8 @@ def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0) -> list[_Un
     with the words that introduce them."""
     units: list[_Unit] = []
 
-    def add(kind: str, text: str, within: int | None = None, context: str = "") -> int:
-        units.append(_Unit(kind, text, section, start + len(units), within, context))
+    def add(kind: str, text: str, within: int | None = None, context: str = "", paragraph: int = -1) -> int:
+        units.append(_Unit(kind, text, section, start + len(units), within, context, paragraph))
         return units[-1].order
 
     heading = (hit.get("heading") or "").split("\u203a")[-1].strip()
@@ -170,7 +171,7 @@ def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0) -> list[_Un
                     add("bullet", bullet)
         else:
             for sentence in _sentences(body):
-                add("sentence", sentence)
+                add("sentence", sentence, paragraph=i)
     return units
 
 
@@ -202,6 +203,10 @@ SUPPORT_SHARE = 0.6
 OTHER_SECTION_SHARE = 0.7
 #: ...and at most this many units in all.
 MAX_UNITS = 3
+#: A unit after the best one also counts the share of the question's key terms it adds to those chosen...
+NOVELTY_WEIGHT = 0.3
+#: ...and gains this when it is the sentence just before or after a chosen one, in the same paragraph.
+ADJACENT_BONUS = 0.3
 
 
 def _vectors(texts: list[str]) -> Any:
@@ -265,7 +270,16 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     return scored
 
 
+def _next_to(unit: _Unit, chosen: list[_Scored]) -> bool:
+    """The sentence just before or after a chosen one in the same paragraph."""
+    return unit.kind == "sentence" and any(
+        c.unit.kind == "sentence" and c.unit.section == unit.section and c.unit.paragraph == unit.paragraph
+        and abs(c.unit.order - unit.order) == 1 for c in chosen)
+
+
 def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Scored]]:
+    from agent_app.judgement import answerability
+
     top = hits[0]
     passages = [h for h in hits if h["slug"] == top["slug"]][:3]
     how = bool(_HOW.search(question))
@@ -273,20 +287,36 @@ def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Sc
     scored = sorted(_scored(question, passages), key=lambda s: (-s.score, s.unit.order))
     if not scored:
         return "", []
+    model = answerability.load()
+    terms = answerability.key_terms(question)
+
+    def covered(texts: list[str]) -> float:
+        return answerability.coverage(terms, " ".join(texts), model.idf, model.idf_unknown)
+
     best = scored[0]
     chosen = [best]
-    for s in scored[1:]:
-        if len(chosen) >= MAX_UNITS or s.score < SUPPORT_SHARE * best.score:
+    candidates = [s for s in scored[1:] if not (fact and s.unit.kind == "steps")]
+    while len(chosen) < MAX_UNITS:
+        texts = [f"{c.unit.context} {c.unit.text}" for c in chosen]
+        have = covered(texts)
+        ranked = []
+        for s in candidates:
+            unit = s.unit
+            if any(unit.within == c.unit.order or c.unit.within == unit.order
+                   or (unit.within is not None and unit.within == c.unit.within) for c in chosen):
+                continue
+            # What a unit adds to those chosen: the question's terms they leave out, and the
+            # sentence that continues one of them (the limit after the sentence naming the feature).
+            value = (s.score + NOVELTY_WEIGHT * (covered([*texts, unit.text]) - have)
+                     + (ADJACENT_BONUS if _next_to(unit, chosen) else 0.0))
+            share = SUPPORT_SHARE if unit.section == best.unit.section else OTHER_SECTION_SHARE
+            if value >= share * best.score:
+                ranked.append((value, -unit.order, s))
+        if not ranked:
             break
-        unit = s.unit
-        if unit.section != best.unit.section and s.score < OTHER_SECTION_SHARE * best.score:
-            continue
-        if fact and unit.kind == "steps":
-            continue
-        if any(unit.within == c.unit.order or c.unit.within == unit.order
-               or (unit.within is not None and unit.within == c.unit.within) for c in chosen):
-            continue
-        chosen.append(s)
+        pick = max(ranked, key=lambda r: r[:2])[2]
+        chosen.append(pick)
+        candidates.remove(pick)
     return _lead(question, best.hit, best.unit.kind), [best] + sorted(chosen[1:], key=lambda s: s.unit.order)
 
 
@@ -315,9 +345,11 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     Every sentence, bullet, table row, list and run of steps of the article's retrieved
     passages (at most three) is scored (see MEANING_WEIGHT and the weights after it). The
     best unit comes first; after it, in the article's order, up to MAX_UNITS - 1 more that
-    score nearly as well (SUPPORT_SHARE): the sentence with the limit or the menu path is
-    often the second best, after the one that names the feature. A "how long / how many"
-    question gets no steps; a bullet is not repeated next to its own list or run of steps.
+    score nearly as well (SUPPORT_SHARE), counting what each adds to those already chosen
+    (NOVELTY_WEIGHT: the question's key terms they leave out) and whether it continues one
+    of them (ADJACENT_BONUS): the sentence with the limit or the menu path is often the one
+    right after the sentence that names the feature. A "how long / how many" question gets
+    no steps; a bullet is not repeated next to its own list or run of steps.
     """
     lead, chosen = _select(hits=hits, question=question)
     return lead, _texts(chosen)
@@ -327,8 +359,9 @@ def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, s
     """The lines of a run of steps or a list that fit in ``budget`` characters: the first ones,
     in order. With ``skip`` (a question after a fact, not a how-to that needs every step), when
     the line that speaks to the question best comes later: the first line and that one (with
-    the step it is nested under), then as many as fit in between. Numbered steps keep their
-    numbers, so a skipped step shows."""
+    the step it is nested under), then as many as fit in between; without the first line when
+    both don't fit. Numbered steps keep their numbers, so a skipped step shows. A line that
+    introduces options ("3. Choose the options:") is never left last without one of them."""
     parent = []
     for i, line in enumerate(lines):
         parent.append(parent[-1] if line.startswith(" ") and parent else i)
@@ -336,20 +369,22 @@ def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, s
     def size(keep: set[int]) -> int:
         return sum(len(lines[j]) + 1 for j in keep)
 
-    keep = {0}
-    for i in range(1, len(lines)):
-        if size(keep | {i}) > budget:
-            break
-        keep.add(i)
+    def fill(keep: set[int], upto: int) -> set[int]:
+        for i in range(min(keep) + 1, upto):
+            if size(keep | {i}) > budget:
+                break
+            keep = keep | {i}
+        return keep
+
+    keep = fill({0}, len(lines))
     best = max(range(len(lines)), key=lambda i: (relevance[i], -i))
     if skip and best not in keep:
-        jump = {0, parent[best], best}
-        if size(jump) <= budget:
-            keep = jump
-            for i in range(1, best):
-                if size(keep | {i}) > budget:
-                    break
-                keep.add(i)
+        for jump in ({0, parent[best], best}, {parent[best], best}):
+            if size(jump) <= budget:
+                keep = fill(jump, best)
+                break
+    while len(keep) > 1 and lines[max(keep)].rstrip().endswith(":"):
+        keep.discard(max(keep))
     return [lines[i] for i in sorted(keep)]
 
 

@@ -4,12 +4,15 @@ for ``agent_app/compose.py`` on the training questions (never on an evaluation s
     FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py
     FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py --json --show-misses 20
 
-Every ``"label": "none"`` line of ``context/training/intents-questions.jsonl`` (each names
-the ``fact`` a correct reply contains) goes through what the offline model does before it
-writes: ``policy.assess``, the knowledge search on ``policy.question_text`` (a second,
+Every ``"label": "none"`` line of ``context/training/intents-questions*.jsonl`` (each names
+the ``fact`` a correct reply contains; ``intents-questions.jsonl`` first, then the others by
+name, so a line keeps its index when files are added) goes through what the offline model
+does before it writes: ``policy.assess``, the knowledge search on ``policy.question_text`` (a second,
 keyword search when the first finds nothing), the answerability gate, and the hits ordered
 with the gate's article first. Those steps are cached in ``var/eval_compose_hits.json``
-(``--refresh`` recomputes them), so a change to the composer is measured in seconds.
+per line (``--refresh`` recomputes them all; new lines are prepared on their own), so a
+change to the composer is measured in seconds. ``--half even`` (or ``odd``) keeps the lines
+whose index is even (odd): choose a change on one half, then confirm it on the other.
 The reply is then composed, shaped by ``format_for_channel`` and checked by the same
 grounding check governance runs.
 
@@ -42,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fte_project.settings")
 
-DATASET = ROOT / "context" / "training" / "intents-questions.jsonl"
+TRAINING = ROOT / "context" / "training"
+DATASET = TRAINING / "intents-questions.jsonl"
 CACHE = ROOT / "var" / "eval_compose_hits.json"
 
 
@@ -89,6 +93,25 @@ def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if (i + 1) % 100 == 0:
             print(f"  prepared {i + 1}/{len(lines)}", file=sys.stderr)
     return out
+
+
+def dataset_files(folder: Path = TRAINING) -> list[Path]:
+    """The question files: ``intents-questions.jsonl``, then the others (``-a``, ``-b``…) by name."""
+    return sorted(folder.glob("intents-questions*.jsonl"), key=lambda p: (p.name != DATASET.name, p.name))
+
+
+def dataset_lines(folder: Path = TRAINING, half: str = "") -> list[dict[str, Any]]:
+    """The answerable lines that name their fact, from every question file, in order;
+    with ``half`` ("even" or "odd") only those whose index has that parity."""
+    lines = [json.loads(x) for f in dataset_files(folder) for x in f.read_text().splitlines() if x.strip()]
+    lines = [x for x in lines if x["label"] == "none" and x.get("fact")]
+    if half:
+        lines = lines[("even", "odd").index(half)::2]
+    return lines
+
+
+def _key(line: dict[str, Any]) -> str:
+    return f"{line['channel']}\n{line['text']}"
 
 
 def _fact_terms(text: str) -> set[str]:
@@ -159,6 +182,7 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
 
         return {"lines": len(stats["answered"]), "answered": mean(stats["answered"]),
                 "right_article": len(stats["right"]), "verbatim_lines": len(stats["fact"]),
+                "verbatim_right_article": len(stats["fact_right"]),
                 "fact_in_reply": mean(stats["fact"]), "fact_when_right_article": mean(stats["fact_right"]),
                 "fact_in_passages": mean(stats["ceiling"]), "fact_terms_in_reply": mean(stats["covers"]),
                 "fact_terms_when_right_article": mean(stats["covers_right"]),
@@ -176,6 +200,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refresh", action="store_true", help="Recompute the cached search and gate results.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+    parser.add_argument("--half", choices=("even", "odd"), default="",
+                        help="Only the lines whose index is even (to choose changes on) or odd (to confirm them).")
     parser.add_argument("--show-misses", type=int, default=0, metavar="N",
                         help="List N replies from the right article that miss a fact the passages contain.")
     args = parser.parse_args()
@@ -183,13 +209,18 @@ def main() -> None:
     import django
 
     django.setup()
-    lines = [json.loads(x) for x in DATASET.read_text().splitlines() if x.strip()]
-    lines = [x for x in lines if x["label"] == "none" and x.get("fact")]
-    rows = json.loads(CACHE.read_text()) if CACHE.exists() and not args.refresh else None
-    if rows is None or len(rows) != len(lines):
-        rows = _prepare(lines)
+    lines = dataset_lines(half=args.half)
+    cached = json.loads(CACHE.read_text()) if CACHE.exists() and not args.refresh else []
+    # Keyed by the line's channel and text, and checked against its article and fact, so an
+    # edited or added line is prepared again and the others are not.
+    known = {_key(r): r for r in cached}
+    fresh = [x for x in lines
+             if (r := known.get(_key(x))) is None or (r["article"], r["fact"]) != (x["article"], x["fact"])]
+    if fresh:
+        known.update({_key(r): r for r in _prepare(fresh)})
         CACHE.parent.mkdir(parents=True, exist_ok=True)
-        CACHE.write_text(json.dumps(rows, ensure_ascii=False))
+        CACHE.write_text(json.dumps(list(known.values()), ensure_ascii=False))
+    rows = [known[_key(x)] for x in lines]
     docs = _squash((ROOT / "context" / "product-docs.md").read_text())
     report = _measure(rows, docs, args.show_misses)
     if args.json:

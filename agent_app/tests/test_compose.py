@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from agent_app.compose import BODY_WORDS, WHATSAPP_CHARS, compose_answer, compose_escalation_notice, when
+from agent_app.compose import (
+    BODY_WORDS,
+    WHATSAPP_CHARS,
+    _fit_lines,
+    compose_answer,
+    compose_escalation_notice,
+    when,
+)
 
 DUE = "2026-01-05T14:00:00+00:00"
 
@@ -105,3 +112,47 @@ def test_every_sentence_of_an_answer_is_grounded_and_within_budget(question: str
         assert len(_whatsapp_answer(reply)) <= WHATSAPP_CHARS
     else:
         assert len(reply.split()) <= BODY_WORDS[channel] + 20  # the link line comes on top
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_the_sentence_after_the_best_one_comes_along_when_it_states_the_limit() -> None:
+    # The best sentence names the download link; the one right after it says how long it works.
+    reply = _answer("Our workspace export email came through on Friday. Until when will that download link "
+                    "keep working?", "whatsapp")
+    assert "The link works for 7 days" in reply
+    assert len(_whatsapp_answer(reply)) <= WHATSAPP_CHARS
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_unit_with_the_questions_missing_terms_beats_one_repeating_the_best() -> None:
+    reply = _answer("The invite link we shared in March no longer lets anyone join. Do those links stop working "
+                    "after a while?", "web_form")
+    assert "Links expire after 7 days" in reply
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_on_whatsapp_a_question_about_one_option_jumps_to_it_without_a_dangling_lead_in() -> None:
+    reply = _answer("does the pdf export let me put a cover page in front with the project name", "whatsapp")
+    body = _whatsapp_answer(reply)
+    assert "include a cover page with the project name" in body
+    assert not body.rstrip().endswith(":")
+    assert len(body) <= WHATSAPP_CHARS
+
+
+def test_fitting_steps_never_ends_on_a_line_that_introduces_options() -> None:
+    lines = ["1. Open the project.", "2. Choose the options:", "   - paper size: A4 or A3,", "3. Click Export."]
+    kept = _fit_lines(lines, (0.1, 0.1, 0.1, 0.1), len(lines[0]) + len(lines[1]) + 2, skip=False)
+    assert kept == ["1. Open the project."]
+
+
+def test_fitting_steps_jumps_to_the_relevant_option_without_step_one_when_both_dont_fit() -> None:
+    lines = ["1. " + "Open the project and pick the view you want in the file. " * 3, "2. Click Export.",
+             "3. Choose the options:", "   - paper size: A4 or A3,", "   - a cover page with the project name."]
+    budget = len(lines[2]) + len(lines[3]) + len(lines[4]) + 3
+    kept = _fit_lines(lines, (0.2, 0.1, 0.3, 0.2, 0.9), budget, skip=True)
+    assert kept == lines[2:]
+    # A how-to keeps the first steps in order, whatever line speaks to the question best.
+    assert _fit_lines(lines, (0.2, 0.1, 0.3, 0.2, 0.9), budget, skip=False) == lines[:1]
