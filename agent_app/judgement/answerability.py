@@ -578,7 +578,17 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
         "threshold": best_t, "top_hits": TOP_HITS, "kfold": metrics, "idf_unknown": unknown, "idf": idf},
         indent=0) + "\n")
     reset()
+    # Per training file at the chosen threshold: files written at different times differ in
+    # difficulty, so a figure over a grown corpus is only comparable file by file.
+    sources = np.asarray([e.source for _, e in used])
+    per_file = []
+    for src in sorted(set(sources)):
+        a, u = answerable & (sources == src), ~answerable & (sources == src)
+        right = (best_p >= best_t) & best_ok
+        per_file.append(f"  {src}: answerable answered from the right article "
+                        f"{float(right[a].mean()) if a.any() else 0:.3f} ({int(a.sum())}), unanswerable escalated "
+                        f"{float((best_p < best_t)[u].mean()) if u.any() else 0:.3f} ({int(u.sum())})")
     return (f"\nanswerability, {k}-fold out-of-fold over {len(used)} questions (gold article in the top "
             f"{TOP_HITS}: {retrieval:.3f}, best-scored hit is the gold article: {metrics['best_hit_is_gold']:.3f}):\n"
             f"  threshold {best_t:.4f}: answerable answered from the right article "
-            f"{at[1]:.3f}, unanswerable escalated {at[2]:.3f}")
+            f"{at[1]:.3f}, unanswerable escalated {at[2]:.3f}\n" + "\n".join(per_file))
