@@ -37,6 +37,19 @@ class IntentTraining:
     thresholds: dict[str, float]
     per_class: dict[str, dict[str, float]] = field(default_factory=dict)
     accuracy: float = 0.0
+    #: The six hard reasons together at their thresholds, out of fold: of the messages where
+    #: one fires, the share whose label is a hard reason, and of those, the share where one fires.
+    hard_reasons: dict[str, float] = field(default_factory=dict)
+
+
+def _hard_reasons(oof: np.ndarray, y: np.ndarray, classes: list[str], thresholds: dict[str, float]) -> dict[str, float]:
+    hard = [classes.index(c) for c in HARD_REASON_CLASSES]
+    fired = np.zeros(len(y), dtype=bool)
+    for i in hard:
+        fired |= oof[:, i] >= thresholds[classes[i]]
+    positive = np.isin(y, hard)
+    hits = int(np.sum(fired & positive))
+    return {"precision": round(hits / max(1, int(fired.sum())), 3), "recall": round(hits / max(1, int(positive.sum())), 3)}
 
 
 def _per_class(y: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict[str, dict[str, float]]:
@@ -94,7 +107,8 @@ def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
     model = fit(x, y, len(classes), l2=L2, steps=STEPS, seed=SEED)
     model.temperature = temperature
     return IntentTraining(model=model, classes=classes, oof=oof, thresholds=thresholds,
-                          per_class=_per_class(y, pred, classes), accuracy=round(float(np.mean(pred == y)), 3))
+                          per_class=_per_class(y, pred, classes), accuracy=round(float(np.mean(pred == y)), 3),
+                          hard_reasons=_hard_reasons(oof, y, classes, thresholds))
 
 
 def save(result: IntentTraining, examples: list[Example], directory: Path = MODEL_DIR) -> None:
@@ -106,7 +120,7 @@ def save(result: IntentTraining, examples: list[Example], directory: Path = MODE
         "thresholds": result.thresholds, "feature_dim": features.DIM, "hash_bits": features.HASH_BITS,
         "embedding": "all-MiniLM-L6-v2-onnx-int8", "examples": len(examples), "corpus_digest": corpus_digest(examples),
         "seed": SEED, "l2": L2, "steps": STEPS,
-        "kfold": {"accuracy": result.accuracy, "per_class": result.per_class},
+        "kfold": {"accuracy": result.accuracy, "per_class": result.per_class, "hard_reasons": result.hard_reasons},
     }
     (directory / "intents.json").write_text(json.dumps(meta, indent=1) + "\n")
 

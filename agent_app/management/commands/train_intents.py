@@ -39,6 +39,9 @@ class Command(BaseCommand):
             t = result.thresholds.get(cls)
             self.stdout.write(f"{cls:<24}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['support']:>9}"
                               f"  {'' if t is None else f'{t:.2f}'}")
+        hard = result.hard_reasons
+        self.stdout.write(f"the six hard reasons at their thresholds: precision {hard['precision']:.3f}, "
+                          f"recall {hard['recall']:.3f}")
         training.save(result, examples)
         training.save_oof(result, examples)
         intents.reset()
