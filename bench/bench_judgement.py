@@ -7,21 +7,25 @@
 Issue 11 asks that intent + answerability add at most 15 ms p95 per message on one core.
 What they add is measured against the pipeline as it was without them: per message, the
 knowledge search the offline model makes (``search_knowledge`` on ``policy.question_text``)
-alone, and the same search with the judgement around it in the offline model's order
-(``intents.classify`` in ``policy.assess``, the search, ``answerability.decide``). Each
-measurement starts cold for that message (the intent scores and the local embedder's cache of
-recent query vectors are cleared), so the judgement's embedding is paid once and the search
-gets it from the embedder's cache when the texts agree; the two measurements alternate in
-order. ``added_by_judgement`` is the paired difference. Each is the fastest of ``--repeat``
+alone, and the same search with the judgement around it in the offline model's order:
+``policy.assess`` (the intent layer, twice for a message with injected instructions, and the
+regex overrides), the search, ``answerability.decide`` (for every message, although the
+offline model skips it for escalations and conversation acts) and, when it answers, the
+assessment and decision governance repeats before the reply goes out (``governance_again``;
+the assessment is cached, the decision is not). Each measurement starts cold for that
+message (the intent scores and the local embedder's cache of recent query vectors are
+cleared), so the judgement's embedding is paid once and the search gets it from the
+embedder's cache when the texts agree; the two measurements alternate in order.
+``added_by_judgement`` is the paired difference. Each is the fastest of ``--repeat``
 tries (3): on a shared machine other processes' bursts otherwise make the tail, and they are
 not what the judgement costs (``--repeat 1`` counts every try).
 
 One core (onnxruntime and BLAS pinned to one thread; ``taskset -c 0`` pins the process too),
 warm model and database (every search runs once before timing). Messages come from the
 training corpus (short WhatsApp lines to long emails; none has a subject). Also reported:
-the old breakdown (intent with its embedding, answerability, both), the share of messages
-whose search reused the intent layer's vector, the process's peak RSS and the size of the
-model artifacts.
+the old breakdown (intent with its embedding, one answerability decision, both), the share
+of messages whose search reused the intent layer's vector, the process's peak RSS and the
+size of the model artifacts.
 """
 from __future__ import annotations
 
@@ -37,6 +41,10 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "EMBED
     os.environ[var] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fte_project.settings")
+
+
+#: The channel the messages are judged for (it changes no decision the bench times).
+CHANNEL = "web_form"
 
 
 def _search(query: str) -> list[dict[str, Any]]:
@@ -88,20 +96,24 @@ def main() -> None:
         _search(q)
         return (time.perf_counter() - started) * 1000
 
-    def with_judgement(text: str, q: str) -> tuple[float, float, float, bool]:
+    def with_judgement(text: str, q: str) -> tuple[float, float, float, float, bool]:
         cold()
         started = time.perf_counter()
-        scores = intents.classify(text)
+        scores = policy.assess(text, channel=CHANNEL).intents
         judged = time.perf_counter()
         hits_before = local.cache_hits
         hits = _search(q)
         shared = local.cache_hits > hits_before
         searched = time.perf_counter()
-        answerability.decide(q, hits, scores)
+        decision = answerability.decide(q, hits, scores)
+        decided = time.perf_counter()
+        if decision.answerable:  # governance judges the reply again before it goes out
+            answerability.decide(q, hits, policy.assess(text, channel=CHANNEL).intents)
         done = time.perf_counter()
-        return (judged - started) * 1000, (searched - judged) * 1000, (done - searched) * 1000, shared
+        return ((judged - started) * 1000, (searched - judged) * 1000, (decided - searched) * 1000,
+                (done - decided) * 1000, shared)
 
-    alone, intent, search, answer, shared = [], [], [], [], []
+    alone, intent, search, answer, governance, shared = [], [], [], [], [], []
     for i, (text, q) in enumerate(zip(texts, questions, strict=True)):
         tries, rows = [], []
         for r in range(args.repeat):
@@ -112,13 +124,15 @@ def main() -> None:
                 tries.append(search_alone(q))
                 rows.append(with_judgement(text, q))
         alone.append(min(tries))
-        row = min(rows, key=lambda x: x[0] + x[1] + x[2])
+        row = min(rows, key=lambda x: x[0] + x[1] + x[2] + x[3])
         intent.append(row[0])
         search.append(row[1])
         answer.append(row[2])
-        shared.append(row[3])
-    intent_a, search_a, answer_a, alone_a = (np.asarray(x) for x in (intent, search, answer, alone))
-    pipeline = intent_a + search_a + answer_a
+        governance.append(row[3])
+        shared.append(row[4])
+    intent_a, search_a, answer_a, governance_a, alone_a = (
+        np.asarray(x) for x in (intent, search, answer, governance, alone))
+    pipeline = intent_a + search_a + answer_a + governance_a
 
     def stats(values: np.ndarray) -> dict[str, float]:
         return {"p50_ms": round(float(np.percentile(values, 50)), 2),
@@ -134,6 +148,7 @@ def main() -> None:
         "intent": stats(intent_a),
         "answerability": stats(answer_a),
         "intent_plus_answerability": stats(intent_a + answer_a),
+        "governance_again": stats(governance_a),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "artifact_bytes": sum(p.stat().st_size for p in intents.MODEL_DIR.iterdir()),
     }
