@@ -61,7 +61,8 @@ def test_the_cache_is_bounded_and_forgets_the_oldest() -> None:
     embedder.embed_one("export to CSV")  # the oldest: evicted
 
     assert embedder.model_runs == runs + 1
-    assert len(embedder._recent) == 2
+    embedder.embed_one("invite a guest")  # still there: the newest two are kept
+    assert embedder.model_runs == runs + 1
 
 
 def test_a_batch_of_documents_bypasses_the_cache() -> None:
@@ -101,7 +102,9 @@ def test_concurrent_callers_get_the_same_vector() -> None:
         thread.join()
 
     assert all(r == results[0] for r in results)
-    assert len(embedder._recent) == 1
+    runs = embedder.model_runs
+    assert embedder.embed_one(QUESTION) == results[0]
+    assert embedder.model_runs == runs
 
 
 def test_another_local_model_instance_does_not_share() -> None:
