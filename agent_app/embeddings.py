@@ -36,6 +36,11 @@ module also works where Django is not configured, e.g. in a bare script):
 
 Environment: ``EMBEDDING_THREADS`` (default 1), the onnxruntime threads per
 process for the local model.
+
+The local embedder remembers the vectors of the last few queries it embedded
+(see :attr:`LocalMiniLMEmbedder.cache_size`): the agent's judgement and the
+knowledge search both embed a customer message, usually as the very same text,
+and the second one should not run the model again.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import importlib.metadata
 import importlib.resources
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,6 +211,10 @@ class LocalMiniLMEmbedder:
     Loading lazily also means each process loads its own after a fork
     (gunicorn, Celery prefork), rather than sharing a session and its thread
     pool across one, which onnxruntime does not support.
+
+    ``model_runs`` counts the model's runs and ``cache_hits`` /
+    ``cache_misses`` the lookups in the cache of recent queries, for tests and
+    benchmarks.
     """
 
     name = "all-MiniLM-L6-v2-onnx-int8"
@@ -217,6 +227,18 @@ class LocalMiniLMEmbedder:
     #: once, and peaked at 860 MB of RSS instead of about 300 MB. Short texts
     #: (16 tokens) still go 32 at a time, which is what saves per-run overhead.
     max_batch_tokens = 512
+    #: Vectors of recent queries, by their exact text (0.4 MB). One customer
+    #: message is embedded by the intent layer and, as the knowledge search's
+    #: query, nearly always as the same text (``judgement.features.message_text``
+    #: and ``knowledge.search.semantic_text`` agree): the second call is free
+    #: instead of 3-25 ms on one core. The cache belongs to this instance, that
+    #: is to one model, so vectors of another backend or model are never
+    #: mixed in; a lookup is the text's exact string, so a vector is always the
+    #: one the model gives that text.
+    cache_size = 256
+    #: Only calls with at most this many texts are queries and use the cache;
+    #: bigger ones are documents (ingest, training) that would only evict them.
+    cache_max_texts = 4
 
     def __init__(
         self,
@@ -232,6 +254,11 @@ class LocalMiniLMEmbedder:
         self._tokenizer_path = tokenizer_path
         self._loaded: _LoadedModel | None = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self.model_runs = 0
+        self.cache_hits = 0
+        self.cache_misses = 0
 
     def _model(self) -> _LoadedModel:
         loaded = self._loaded
@@ -294,6 +321,33 @@ class LocalMiniLMEmbedder:
             raise TypeError("embed() takes a sequence of texts; use embed_one() for one")
         if not texts:
             return []
+        if len(texts) > self.cache_max_texts:
+            return self._run(texts).tolist()
+        with self._recent_lock:
+            found = {t: self._recent[t] for t in texts if t in self._recent}
+            for text in found:
+                self._recent.move_to_end(text)
+            hits = sum(1 for t in texts if t in found)
+            self.cache_hits += hits
+            self.cache_misses += len(texts) - hits
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            # Copies: a row of the batch's array would keep the whole batch alive.
+            fresh = {t: v.copy() for t, v in zip(missing, self._run(missing), strict=True)}
+            with self._recent_lock:
+                self._recent.update(fresh)
+                while len(self._recent) > self.cache_size:
+                    self._recent.popitem(last=False)
+            found |= fresh
+        return [found[t].tolist() for t in texts]
+
+    def clear_cache(self) -> None:
+        """Forget the remembered queries (benchmarks measuring a first embedding)."""
+        with self._recent_lock:
+            self._recent.clear()
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        """The model's vectors of ``texts``, one row each, in order."""
         model = self._model()
         token_ids = [encoding.ids for encoding in model.tokenizer.encode_batch(list(texts))]
 
@@ -313,10 +367,12 @@ class LocalMiniLMEmbedder:
             if model.wants_token_type_ids:
                 feeds["token_type_ids"] = np.zeros_like(ids)  # one segment
             hidden = model.session.run(None, feeds)[0]  # (batch, tokens, 384)
+            with self._recent_lock:
+                self.model_runs += 1
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             out[batch] = _l2_normalise(pooled)
-        return out.tolist()
+        return out
 
     def embed_one(self, text: str) -> list[float]:
         return self.embed([text])[0]

@@ -1,14 +1,31 @@
-"""Benchmark the agent's judgement per message: intent classification + answerability.
+"""Benchmark what the agent's judgement (intent classification + answerability) adds per message.
 
-    FTE_DEV_MODE=1 .venv/bin/python bench/bench_judgement.py            # 300 messages
+    FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 \\
+        .venv/bin/python bench/bench_judgement.py --messages 150        # needs `manage.py ingest_kb`
     FTE_DEV_MODE=1 .venv/bin/python bench/bench_judgement.py --json
 
-One core (onnxruntime and BLAS pinned to one thread), warm model, every message new to
-the cache. Messages come from the training corpus (short WhatsApp lines to long
-emails); hits are the real knowledge search's, computed beforehand, since the search
-is the agent's tool call and not part of what this adds. Reports p50/p95/max of
-``policy``'s intent call, of ``answerability.decide`` and of both, plus the process RSS
-and the size of the model artifacts.
+Issue 11 asks that intent + answerability add at most 15 ms p95 per message on one core.
+What they add is measured against the pipeline as it was without them: per message, the
+knowledge search the offline model makes (``search_knowledge`` on ``policy.question_text``)
+alone, and the same search with the judgement around it in the offline model's order:
+``policy.assess`` (the intent layer, twice for a message with injected instructions, and the
+regex overrides), the search, ``answerability.decide`` (for every message, although the
+offline model skips it for escalations and conversation acts) and, when it answers, the
+assessment and decision governance repeats before the reply goes out (``governance_again``;
+the assessment is cached, the decision is not). Each measurement starts cold for that
+message (the intent scores and the local embedder's cache of recent query vectors are
+cleared), so the judgement's embedding is paid once and the search gets it from the
+embedder's cache when the texts agree; the two measurements alternate in order.
+``added_by_judgement`` is the paired difference. Each is the fastest of ``--repeat``
+tries (3): on a shared machine other processes' bursts otherwise make the tail, and they are
+not what the judgement costs (``--repeat 1`` counts every try).
+
+One core (onnxruntime and BLAS pinned to one thread; ``taskset -c 0`` pins the process too),
+warm model and database (every search runs once before timing). Messages come from the
+training corpus (short WhatsApp lines to long emails; none has a subject). Also reported:
+the old breakdown (intent with its embedding, one answerability decision, both), the share
+of messages whose search reused the intent layer's vector, the process's peak RSS and the
+size of the model artifacts.
 """
 from __future__ import annotations
 
@@ -18,6 +35,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "EMBEDDING_THREADS"):
     os.environ[var] = "1"
@@ -25,9 +43,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fte_project.settings")
 
 
+#: The channel the messages are judged for (it changes no decision the bench times).
+CHANNEL = "web_form"
+
+
+def _search(query: str) -> list[dict[str, Any]]:
+    from agent_app.knowledge.search import search_knowledge
+
+    # The dicts the search_knowledge_base tool hands the model (and answerability reads).
+    return [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
+             "similarity": round(h.vector_score or 0.0, 3), "text": h.text}
+            for h in search_knowledge(query, k=5)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="tries per message and measurement; the fastest counts (1: every try counts)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -38,43 +71,92 @@ def main() -> None:
 
     import numpy as np
 
+    from agent_app import policy
+    from agent_app.embeddings import get_embedder
     from agent_app.judgement import answerability, intents
     from agent_app.judgement.corpus import load_corpus
 
     examples = load_corpus()
     step = max(1, len(examples) // args.messages)
     texts = [e.text for e in examples[::step]][: args.messages]
-    hits = [answerability._search(t) for t in texts]  # not timed: the agent's own search tool
+    questions = [policy.question_text(t) for t in texts]
+    local = get_embedder("local")
+    for q in questions:  # warm: PostgreSQL's buffers and plans, the search statistics
+        _search(q)
     intents.classify("warm up")
     answerability.load()
-    t_intent, t_answer = [], []
-    for i, (text, h) in enumerate(zip(texts, hits, strict=True)):
+
+    def cold() -> None:
         intents.reset_cache()
+        local.clear_cache()
+
+    def search_alone(q: str) -> float:
+        cold()
         started = time.perf_counter()
-        scores = intents.classify(text)
-        middle = time.perf_counter()
-        answerability.decide(text, h, scores)
-        t_intent.append((middle - started) * 1000)
-        t_answer.append((time.perf_counter() - middle) * 1000)
-    both = np.array(t_intent) + np.array(t_answer)
+        _search(q)
+        return (time.perf_counter() - started) * 1000
 
-    def stats(values) -> dict[str, float]:
-        a = np.asarray(values)
-        return {"p50_ms": round(float(np.percentile(a, 50)), 2), "p95_ms": round(float(np.percentile(a, 95)), 2),
-                "max_ms": round(float(a.max()), 2)}
+    def with_judgement(text: str, q: str) -> tuple[float, float, float, float, bool]:
+        cold()
+        started = time.perf_counter()
+        scores = policy.assess(text, channel=CHANNEL).intents
+        judged = time.perf_counter()
+        hits_before = local.cache_hits
+        hits = _search(q)
+        shared = local.cache_hits > hits_before
+        searched = time.perf_counter()
+        decision = answerability.decide(q, hits, scores)
+        decided = time.perf_counter()
+        if decision.answerable:  # governance judges the reply again before it goes out
+            answerability.decide(q, hits, policy.assess(text, channel=CHANNEL).intents)
+        done = time.perf_counter()
+        return ((judged - started) * 1000, (searched - judged) * 1000, (decided - searched) * 1000,
+                (done - decided) * 1000, shared)
 
-    model_dir = intents.MODEL_DIR
+    alone, intent, search, answer, governance, shared = [], [], [], [], [], []
+    for i, (text, q) in enumerate(zip(texts, questions, strict=True)):
+        tries, rows = [], []
+        for r in range(args.repeat):
+            if (i + r) % 2:
+                rows.append(with_judgement(text, q))
+                tries.append(search_alone(q))
+            else:
+                tries.append(search_alone(q))
+                rows.append(with_judgement(text, q))
+        alone.append(min(tries))
+        row = min(rows, key=lambda x: x[0] + x[1] + x[2] + x[3])
+        intent.append(row[0])
+        search.append(row[1])
+        answer.append(row[2])
+        governance.append(row[3])
+        shared.append(row[4])
+    intent_a, search_a, answer_a, governance_a, alone_a = (
+        np.asarray(x) for x in (intent, search, answer, governance, alone))
+    pipeline = intent_a + search_a + answer_a + governance_a
+
+    def stats(values: np.ndarray) -> dict[str, float]:
+        return {"p50_ms": round(float(np.percentile(values, 50)), 2),
+                "p95_ms": round(float(np.percentile(values, 95)), 2), "max_ms": round(float(values.max()), 2)}
+
     result = {
-        "messages": len(texts), "intent": stats(t_intent), "answerability": stats(t_answer),
-        "intent_plus_answerability": stats(both),
+        "messages": len(texts),
+        "repeat": args.repeat,
+        "added_by_judgement": stats(pipeline - alone_a),
+        "search_alone": stats(alone_a),
+        "search_intent_answerability": stats(pipeline),
+        "search_shared_intent_vector": round(float(np.mean(shared)), 3),
+        "intent": stats(intent_a),
+        "answerability": stats(answer_a),
+        "intent_plus_answerability": stats(intent_a + answer_a),
+        "governance_again": stats(governance_a),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "artifact_bytes": sum(p.stat().st_size for p in model_dir.iterdir()),
+        "artifact_bytes": sum(p.stat().st_size for p in intents.MODEL_DIR.iterdir()),
     }
     if args.json:
         print(json.dumps(result))
         return
     for key, value in result.items():
-        print(f"{key:28} {value}")
+        print(f"{key:30} {value}")
 
 
 if __name__ == "__main__":

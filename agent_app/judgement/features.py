@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -106,28 +104,14 @@ def shape(text: str) -> np.ndarray:
                      min(text.count("!"), 5) / 5.0], dtype=np.float32)
 
 
-_recent: OrderedDict[str, np.ndarray] = OrderedDict()
-_recent_lock = threading.Lock()
-
-
 def embed(texts: Sequence[str]) -> np.ndarray:
-    """MiniLM vectors of the texts (first EMBED_CHARS characters); the last few single texts are
-    remembered, so the intent layer and the answerability decision embed a message once."""
+    """MiniLM vectors of the texts (first EMBED_CHARS characters). The local embedder
+    remembers recent queries by their exact text, so the intent layer, the answerability
+    decision and the knowledge search of the same message core run the model once."""
     from agent_app.embeddings import get_embedder
 
     clipped = [normalise(t)[:EMBED_CHARS] or "(empty)" for t in texts]
-    if len(clipped) == 1:
-        with _recent_lock:
-            hit = _recent.get(clipped[0])
-        if hit is not None:
-            return hit[None, :]
-    vectors = np.asarray(get_embedder("local").embed(clipped), dtype=np.float32)
-    if len(clipped) == 1:
-        with _recent_lock:
-            _recent[clipped[0]] = vectors[0]
-            while len(_recent) > 64:
-                _recent.popitem(last=False)
-    return vectors
+    return np.asarray(get_embedder("local").embed(clipped), dtype=np.float32).reshape(len(clipped), EMBED_DIM)
 
 
 def message_text(text: str) -> str:
