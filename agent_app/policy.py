@@ -300,6 +300,11 @@ def message_core(text: str) -> str:
     lines = text.replace("\r", "").split("\n")
     while lines and (not lines[0].strip() or _GREETING_LINE.match(lines[0])):
         lines.pop(0)
+    # An email's subject comes first and its greeting second ("Export fails\nHi team,"):
+    # the greeting goes there too, so the intent layer and the search read the same text.
+    rest = [i for i, line in enumerate(lines[1:4], 1) if line.strip()]
+    if rest and _GREETING_LINE.match(lines[rest[0]]):
+        del lines[rest[0]]
     for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
         if _SIGN_OFF.match(lines[i]) and i > 0:
             lines = lines[:i]

@@ -160,3 +160,12 @@ def test_judging_and_searching_a_message_runs_the_model_once(help_centre: None) 
     assert hits and hits[0].slug == "reset-password"
     np.testing.assert_array_equal(scores.vector, np.asarray(local.embed_one(semantic_text(
         " ".join(policy.question_text(message).split()))), dtype=np.float32))
+
+
+def test_an_email_with_a_subject_and_a_greeting_searches_what_the_intent_layer_embeds() -> None:
+    # policy.assess judges the subject and body together; the search reads the subject and
+    # the body's core. The greeting after the subject must not make them differ.
+    subject, body = "Invoice missing", "Hi team,\n\nWhere can I download the invoice for March?\n\nThanks,\nAna"
+    query = " ".join(policy.question_text(body, subject=subject).split())
+
+    assert semantic_text(query) == features.normalise(features.message_text(f"{subject}\n{body}"))
