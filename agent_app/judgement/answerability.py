@@ -28,6 +28,7 @@ import json
 import math
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -266,6 +267,7 @@ def reset() -> None:
     global _loaded
     with _lock:
         _loaded = None
+        _decisions.clear()
 
 
 def coverage(terms: list[str], text: str, idf: dict[str, float], unknown: float) -> float:
@@ -380,10 +382,33 @@ class Decision:
                 "slug": self.hit["slug"] if self.hit else None, "why": self.why}
 
 
+#: Recent decisions: the offline model decides before it writes and governance decides again
+#: before the reply may go, on the same question, hits and scores.
+_decisions: OrderedDict[tuple, Decision] = OrderedDict()
+_DECISIONS_KEPT = 64
+
+
 def decide(question: str, hits: list[dict[str, Any]], scores: IntentScores | None) -> Decision:
     """Whether the best of ``hits`` answers ``question``, and which hit that is."""
     if not hits:
         return Decision(False, 0.0, None, "no Help Centre passage found")
+    key = (question, tuple((h.get("slug"), h.get("heading"), h.get("text"), h.get("similarity"), h.get("vector_score"), h.get("score"))
+                           for h in hits[:TOP_HITS]),
+           tuple(sorted(scores.probs.items())) if scores is not None else None)
+    with _lock:
+        known = _decisions.get(key)
+        if known is not None:
+            _decisions.move_to_end(key)
+            return known
+    decision = _decide(question, hits, scores)
+    with _lock:
+        _decisions[key] = decision
+        while len(_decisions) > _DECISIONS_KEPT:
+            _decisions.popitem(last=False)
+    return decision
+
+
+def _decide(question: str, hits: list[dict[str, Any]], scores: IntentScores | None) -> Decision:
     from agent_app.judgement import features
 
     m = load()

@@ -17,8 +17,8 @@ from agent_app.judgement.intents import MODEL_DIR
 from agent_app.judgement.linear import LinearModel, fit, fit_temperature, softmax, stratified_folds
 
 SEED = 20261202
-L2 = 3e-4
-STEPS = 200
+L2 = 3e-5
+STEPS = 400
 # Classes whose probability alone can escalate (the reasons, and the knowledge_not_found
 # kinds the rules send to a person), with the precision the threshold must keep on
 # out-of-fold predictions.

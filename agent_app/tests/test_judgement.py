@@ -81,6 +81,18 @@ def test_answerability_declines_what_the_help_centre_does_not_cover():
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("help_centre")
+def test_governance_deciding_again_on_the_same_hits_reuses_the_decision():
+    question = "Where do I download our invoices?"
+    scores = intents.classify(question)
+    first = answerability.decide(question, _hits(question), scores)
+    again = answerability.decide(question, [dict(h) for h in _hits(question)], scores)
+    other = answerability.decide(question, _hits("How do I mute a project?"), scores)
+    assert again is first
+    assert other is not first
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
 def test_grounding_flags_sentences_no_passage_supports():
     hits = _hits("reset password")
     supported = "You can reset your password from the sign-in page: click Forgot password."
