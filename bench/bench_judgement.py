@@ -89,6 +89,7 @@ def main() -> None:
     def cold() -> None:
         intents.reset_cache()
         local.clear_cache()
+        answerability.forget_decisions()
 
     def search_alone(q: str) -> float:
         cold()

@@ -270,6 +270,12 @@ def reset() -> None:
         _decisions.clear()
 
 
+def forget_decisions() -> None:
+    """Forget recent decisions (benchmarks measure a decision, not the look-up)."""
+    with _lock:
+        _decisions.clear()
+
+
 def coverage(terms: list[str], text: str, idf: dict[str, float], unknown: float) -> float:
     """IDF-weighted share of ``terms`` that ``text`` contains (0..1)."""
     if not terms:
