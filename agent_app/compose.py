@@ -201,8 +201,10 @@ PATH_FOR_WHERE = 0.2    # a "where" question prefers a unit with a menu path
 SUPPORT_SHARE = 0.6
 #: ...this share when they come from another passage than the best one...
 OTHER_SECTION_SHARE = 0.7
-#: ...and at most this many units in all.
-MAX_UNITS = 3
+#: ...and at most this many units in all: four in an email or on the support page, three on WhatsApp,
+#: where the fourth added length and no facts (bench/eval_compose.py, chosen on the even half).
+MAX_UNITS = 4
+MAX_UNITS_WHATSAPP = 3
 #: A unit after the best one also counts the share of the question's key terms it adds to those chosen...
 NOVELTY_WEIGHT = 0.3
 #: ...and gains this when it is the sentence just before or after a chosen one, in the same paragraph.
@@ -277,7 +279,7 @@ def _next_to(unit: _Unit, chosen: list[_Scored]) -> bool:
         and abs(c.unit.order - unit.order) == 1 for c in chosen)
 
 
-def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Scored]]:
+def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_UNITS) -> tuple[str, list[_Scored]]:
     from agent_app.judgement import answerability
 
     top = hits[0]
@@ -296,7 +298,7 @@ def _select(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[_Sc
     best = scored[0]
     chosen = [best]
     candidates = [s for s in scored[1:] if not (fact and s.unit.kind == "steps")]
-    while len(chosen) < MAX_UNITS:
+    while len(chosen) < max_units:
         texts = [f"{c.unit.context} {c.unit.text}" for c in chosen]
         have = covered(texts)
         ranked = []
@@ -339,7 +341,7 @@ def _texts(chosen: list[_Scored]) -> list[str]:
     return out
 
 
-def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, list[str]]:
+def select_answer(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_UNITS) -> tuple[str, list[str]]:
     """The lead sentence and the units of the best article that answer the question, best first.
 
     Every sentence, bullet, table row, list and run of steps of the article's retrieved
@@ -351,7 +353,7 @@ def select_answer(*, hits: list[dict[str, Any]], question: str) -> tuple[str, li
     right after the sentence that names the feature. A "how long / how many" question gets
     no steps; a bullet is not repeated next to its own list or run of steps.
     """
-    lead, chosen = _select(hits=hits, question=question)
+    lead, chosen = _select(hits=hits, question=question, max_units=max_units)
     return lead, _texts(chosen)
 
 
@@ -400,7 +402,8 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     """An answer a person would write: a sentence on the customer's point, the sentences or steps
     of the best article that answer it, and the article's title with its Help Centre link."""
     top = hits[0]
-    lead, chosen = _select(hits=hits, question=question)
+    lead, chosen = _select(hits=hits, question=question,
+                           max_units=MAX_UNITS_WHATSAPP if channel == "whatsapp" else MAX_UNITS)
     units = _texts(chosen)
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"

@@ -136,10 +136,10 @@ class OfflineSupportModel(Model):
             assessment.must_escalate and assessment.reason in (EscalationReason.LEGAL_LANGUAGE, EscalationReason.SECURITY_INCIDENT))
         if needs_search and len(searches) == 0:
             query = policy.question_text(content, subject=subject)
-            return self._call("search_knowledge_base", {"query": query, "max_results": 5}, step)
+            return self._call("search_knowledge_base", {"query": query, "max_results": answerability.TOP_HITS}, step)
         if needs_search and len(searches) == 1 and not hits:
             query = keywords(policy.question_text(content, subject=subject)) or content[:200]
-            return self._call("search_knowledge_base", {"query": query, "max_results": 5}, step)
+            return self._call("search_knowledge_base", {"query": query, "max_results": answerability.TOP_HITS}, step)
 
         if assessment.must_escalate:
             return self._escalate(ticket, assessment.reason or EscalationReason.KNOWLEDGE_NOT_FOUND, assessment.urgency,

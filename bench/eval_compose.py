@@ -55,12 +55,13 @@ def _squash(text: str) -> str:
 
 
 def _search(query: str) -> list[dict[str, Any]]:
+    from agent_app.judgement.answerability import TOP_HITS
     from agent_app.knowledge.search import search_knowledge
 
     # The same dict the search_knowledge_base tool returns to the model.
     return [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
              "similarity": round(h.vector_score or 0.0, 3), "text": h.text}
-            for h in search_knowledge(query, k=5)]
+            for h in search_knowledge(query, k=TOP_HITS)]  # as many as the offline model asks for
 
 
 def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:

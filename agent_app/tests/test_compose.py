@@ -10,6 +10,7 @@ from agent_app.compose import (
     _fit_lines,
     compose_answer,
     compose_escalation_notice,
+    select_answer,
     when,
 )
 
@@ -156,3 +157,16 @@ def test_fitting_steps_jumps_to_the_relevant_option_without_step_one_when_both_d
     assert kept == lines[2:]
     # A how-to keeps the first steps in order, whatever line speaks to the question best.
     assert _fit_lines(lines, (0.2, 0.1, 0.3, 0.2, 0.9), budget, skip=False) == lines[:1]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_email_may_carry_a_fourth_unit_that_whatsapp_leaves_out() -> None:
+    from agent_app.judgement import answerability
+
+    question = "How long is the password reset link valid, and what rules does the new password have to follow?"
+    hits = answerability._search(question)
+    _, three = select_answer(hits=hits, question=question, max_units=3)
+    _, four = select_answer(hits=hits, question=question, max_units=4)
+    assert len(three) <= 3 and len(four) <= 4
+    assert set(three) <= set(four)
