@@ -48,12 +48,13 @@ CHANNEL = "web_form"
 
 
 def _search(query: str) -> list[dict[str, Any]]:
+    from agent_app.judgement.answerability import TOP_HITS
     from agent_app.knowledge.search import search_knowledge
 
     # The dicts the search_knowledge_base tool hands the model (and answerability reads).
     return [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
              "similarity": round(h.vector_score or 0.0, 3), "text": h.text}
-            for h in search_knowledge(query, k=5)]
+            for h in search_knowledge(query, k=TOP_HITS)]  # as many as the offline model asks for
 
 
 def main() -> None:
