@@ -187,30 +187,31 @@ class Neighbours:
         return out
 
 
+def article_rows(probs: np.ndarray, index: dict[str, int], slugs: list[str]) -> np.ndarray:
+    """ARTICLE_MODEL_FEATURES per hit from one question's article probabilities (``index``: the
+    column of each article the model knows)."""
+    here = {slug: float(probs[index[slug]]) if slug in index else 0.0 for slug in slugs}
+    top = float(probs.max()) if len(probs) else 0.0
+    out = np.zeros((len(slugs), len(ARTICLE_MODEL_FEATURES)), dtype=np.float32)
+    for i, slug in enumerate(slugs):
+        other = max((v for k, v in here.items() if k != slug), default=0.0)
+        out[i] = [here[slug], here[slug] - other, top]
+    return out
+
+
+@dataclass
 class ArticleModel:
     """P(article | message) over the Help Centre's articles, from the training questions."""
 
-    def __init__(self, model: LinearModel, slugs: list[str]) -> None:
-        self.model = model
-        self.slugs = list(slugs)
-        self._index = {s: i for i, s in enumerate(self.slugs)}
+    model: LinearModel
+    slugs: list[str]
 
-    def proba(self, x: np.ndarray) -> np.ndarray:
-        return self.model.proba(np.atleast_2d(x))
+    def __post_init__(self) -> None:
+        self.index = {s: i for i, s in enumerate(self.slugs)}
 
-    def rows(self, probs: np.ndarray, slugs: list[str]) -> np.ndarray:
-        """ARTICLE_MODEL_FEATURES per hit from one question's article probabilities."""
-        def of(slug: str) -> float:
-            i = self._index.get(slug)
-            return float(probs[i]) if i is not None else 0.0
-
-        here = {slug: of(slug) for slug in slugs}
-        top = float(probs.max()) if len(probs) else 0.0
-        out = np.zeros((len(slugs), len(ARTICLE_MODEL_FEATURES)), dtype=np.float32)
-        for i, slug in enumerate(slugs):
-            other = max((v for k, v in here.items() if k != slug), default=0.0)
-            out[i] = [here[slug], here[slug] - other, top]
-        return out
+    def rows(self, x: np.ndarray, slugs: list[str]) -> np.ndarray:
+        """ARTICLE_MODEL_FEATURES per hit for one message's feature row."""
+        return article_rows(self.model.proba(np.atleast_2d(x))[0], self.index, slugs)
 
 
 #: The article model's settings (softmax regression, chosen out of fold).
@@ -430,7 +431,7 @@ def _decide(question: str, hits: list[dict[str, Any]], scores: IntentScores | No
     row = scores.features if scores is not None and scores.features is not None else \
         features.featurise([features.normalise(question)], embeddings=qv[None, :])[0]
     x = np.hstack([x, m.neighbours.rows(m.neighbours.similarities(qv), slugs),
-                   m.articles.rows(m.articles.proba(row)[0], slugs)])
+                   m.articles.rows(row, slugs)])
     p = m.model.proba(x)
     best = int(np.argmax(p))
     hit = hits[best]
@@ -556,7 +557,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
 
     probs_without = {frozenset([f]): article_probs({f}) for f in range(k)}
     probs_without.update({frozenset([f, h]): article_probs({f, h}) for f in range(k) for h in range(f + 1, k)})
-    article_view = ArticleModel(LinearModel(np.zeros((1, 1)), np.zeros(1)), article_slugs)
+    article_index = {s: i for i, s in enumerate(article_slugs)}
 
     def with_neighbours(questions: np.ndarray, left_out: int | None) -> np.ndarray:
         # A question never sees itself or its own fold; in the k-fold report the fold being
@@ -569,7 +570,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
                 allowed &= qfold != left_out
                 excluded.add(int(left_out))
             out.append(np.hstack([neighbours.rows(sims[q], hit_slugs[q], allowed),
-                                  article_view.rows(probs_without[frozenset(excluded)][q], hit_slugs[q])]))
+                                  article_rows(probs_without[frozenset(excluded)][q], article_index, hit_slugs[q])]))
         return np.hstack([base[np.isin(g, questions)], np.vstack(out)])
 
     p = np.zeros(len(y))
@@ -615,9 +616,9 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     # difficulty, so a figure over a grown corpus is only comparable file by file.
     sources = np.asarray([e.source for _, e in used])
     per_file = []
+    right = (best_p >= best_t) & best_ok
     for src in sorted(set(sources)):
         a, u = answerable & (sources == src), ~answerable & (sources == src)
-        right = (best_p >= best_t) & best_ok
         per_file.append(f"  {src}: answerable answered from the right article "
                         f"{float(right[a].mean()) if a.any() else 0:.3f} ({int(a.sum())}), unanswerable escalated "
                         f"{float((best_p < best_t)[u].mean()) if u.any() else 0:.3f} ({int(u.sum())})")
