@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from agent_app.judgement import corpus, intents
 from agent_app.judgement.intents import IntentScores
+from agent_app.plain_text import plain_quotes
 from crm.models import REASON_PRECEDENCE, URGENCY_RANK, EscalationReason, Urgency
 
 PRECEDENCE = list(REASON_PRECEDENCE)
@@ -144,10 +145,6 @@ class Assessment:
         return self.intents.p(name) if self.intents else 0.0
 
 
-def _plain(text: str) -> str:
-    return (text or "").replace("\u2019", "'").replace("\u2018", "'")
-
-
 def _unnegated(pattern: re.Pattern[str], text: str) -> str | None:
     """The first match of ``pattern`` not preceded by a negation in its clause."""
     for match in pattern.finditer(text):
@@ -158,7 +155,7 @@ def _unnegated(pattern: re.Pattern[str], text: str) -> str | None:
 
 def _without_negated(text: str) -> str:
     """The text without negated stretches ("not angry", "I'm not upset"): for the sentiment lexicon."""
-    return re.sub(r"\b(?:not|never|no|n't)\b(?:\s+\w+){1,3}|n't(?:\s+\w+){1,3}", " ", _plain(text), flags=re.IGNORECASE)
+    return re.sub(r"\b(?:not|never|no|n't)\b(?:\s+\w+){1,3}|n't(?:\s+\w+){1,3}", " ", plain_quotes(text), flags=re.IGNORECASE)
 
 
 def sentiment_score(text: str) -> float:
@@ -178,7 +175,7 @@ def sentiment_score(text: str) -> float:
 
 
 def injection_detected(text: str) -> bool:
-    return bool(_INJECTION.search(_plain(text)))
+    return bool(_INJECTION.search(plain_quotes(text)))
 
 
 def strip_injection(text: str) -> str:
@@ -209,8 +206,8 @@ def _model_triggers(scores: IntentScores, thresholds: dict[str, float]) -> list[
     return found
 
 
-def classify(text: str) -> IntentScores:
-    return intents.classify(text)
+def classify(text: str, *, subject: str = "") -> IntentScores:
+    return intents.classify(text, subject=subject)
 
 
 def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int = 0) -> Assessment:
@@ -223,11 +220,11 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
         result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW, "empty message"))
         return result
 
-    plain = _plain(full)
+    plain = plain_quotes(full)
     result.sentiment = sentiment_score(full)
     result.injection = injection_detected(plain)
     remainder = strip_injection(plain) if result.injection else plain
-    scores = classify(full)
+    scores = classify(text, subject=subject)
     result.intents = scores
     thresholds = intents.thresholds()
 
@@ -300,11 +297,6 @@ def message_core(text: str) -> str:
     lines = text.replace("\r", "").split("\n")
     while lines and (not lines[0].strip() or _GREETING_LINE.match(lines[0])):
         lines.pop(0)
-    # An email's subject comes first and its greeting second ("Export fails\nHi team,"):
-    # the greeting goes there too, so the intent layer and the search read the same text.
-    rest = [i for i, line in enumerate(lines[1:4], 1) if line.strip()]
-    if rest and _GREETING_LINE.match(lines[rest[0]]):
-        del lines[rest[0]]
     for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
         if _SIGN_OFF.match(lines[i]) and i > 0:
             lines = lines[:i]
@@ -317,10 +309,15 @@ def question_text(text: str, *, subject: str = "") -> str:
     """What to search the knowledge base with: the question, without injected instructions,
     greeting or signature."""
     core = message_core(text)
-    body = strip_injection(core) or core
-    if subject and subject.strip().lower() not in body.lower():
-        body = f"{subject}\n{body}"
-    return body.strip()[:1900]
+    return with_subject(strip_injection(core) or core, subject).strip()[:1900]
+
+
+def with_subject(core: str, subject: str) -> str:
+    """An email's subject before the core of its body, unless the body already says it: what
+    the search and the intent layer's embedding read (the same text, so one model run)."""
+    if subject and subject.strip().lower() not in core.lower():
+        return f"{subject}\n{core}"
+    return core
 
 
 REPEAT_WINDOW = timedelta(hours=24)

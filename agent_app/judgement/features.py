@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from agent_app.plain_text import plain_quotes
+
 HASH_BITS = 12
 HASH_DIM = 1 << HASH_BITS
 EMBED_DIM = 384
@@ -36,11 +38,10 @@ _NEGATORS = {"not", "no", "never", "without", "nor", "don't", "doesn't", "didn't
              "won't", "can't", "cannot", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "wont", "cant",
              "neither", "nothing", "hardly", "n't"}
 _SCOPE_END = re.compile(r"[.,;:!?\n]|\bbut\b")
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def normalise(text: str) -> str:
-    return " ".join((text or "").translate(_QUOTES).split())
+    return " ".join(plain_quotes(text).split())
 
 
 def tokens(text: str) -> list[str]:
@@ -114,11 +115,13 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(get_embedder("local").embed(clipped), dtype=np.float32).reshape(len(clipped), EMBED_DIM)
 
 
-def message_text(text: str) -> str:
-    """The part of a customer message the embedding reads (see MESSAGE_CHARS)."""
-    from agent_app.policy import message_core
+def message_text(text: str, *, subject: str = "") -> str:
+    """The part of a customer message the embedding reads (see MESSAGE_CHARS): its core, after
+    the email's subject as the knowledge search reads it (``policy.with_subject``)."""
+    from agent_app.policy import message_core, with_subject
 
-    return normalise(message_core(text or ""))[:MESSAGE_CHARS] or normalise(text)[:MESSAGE_CHARS]
+    core = with_subject(message_core(text or ""), subject)
+    return normalise(core)[:MESSAGE_CHARS] or normalise(f"{subject} {text}")[:MESSAGE_CHARS]
 
 
 def embed_message(texts: Sequence[str]) -> np.ndarray:

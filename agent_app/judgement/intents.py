@@ -97,16 +97,17 @@ def thresholds() -> dict[str, float]:
     return dict(load().meta.get("thresholds", {}))
 
 
-def classify(text: str) -> IntentScores:
-    """Calibrated class probabilities for one message (subject included by the caller)."""
-    key = features.normalise(text)
+def classify(text: str, *, subject: str = "") -> IntentScores:
+    """Calibrated class probabilities for one message: the lexical features read the subject and
+    the whole body, the embedding the subject and the body's core (``features.message_text``)."""
+    key = features.normalise(f"{subject}\n{text}" if subject else text)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
     loaded = load()
-    vector = features.embed_message([text])
+    vector = features.embed([features.message_text(text, subject=subject)])
     x = features.featurise([key], embeddings=vector)
     p = loaded.model.proba(x)[0]
     scores = IntentScores(probs={c: float(v) for c, v in zip(loaded.classes, p, strict=True)}, vector=vector[0],

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from agent_app.embeddings import get_embedder
 from agent_app.knowledge.search_statistics import lexeme_statistics, text_query
+from agent_app.plain_text import plain_quotes
 
 __all__ = ["MAX_K", "MAX_QUERY_CHARS", "InvalidQuery", "KnowledgeHit", "search_knowledge", "semantic_text"]
 
@@ -35,10 +36,6 @@ TEXT_WEIGHT = 0.5
 #: The final score is this much cosine similarity and the rest fusion.
 SCORE_COSINE_SHARE = 0.5
 MAX_CHUNKS_PER_ARTICLE = 2
-#: Typographic quotes the semantic retriever reads as plain ones (``don’t`` as ``don't``,
-#: as every question the judgement was trained on is written), exactly as the intent layer
-#: reads a message (``judgement.features.normalise``): see :func:`semantic_text`.
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
 class InvalidQuery(ValueError):
@@ -156,7 +153,8 @@ def search_knowledge(
 
 
 def semantic_text(query: str) -> str:
-    """What the semantic retriever embeds of a (validated) query: the query with plain quotes.
+    """What the semantic retriever embeds of a (validated) query: the query with plain quotes,
+    as the intent layer reads a message (``agent_app.plain_text``).
 
     For the offline model's query (``policy.question_text``) of a message without a subject
     this is the very text the intent layer embeds (``judgement.features.message_text``)
@@ -165,7 +163,7 @@ def semantic_text(query: str) -> str:
     them to the intent layer's 400 characters changed the answerability figures (out of fold,
     0.835 to 0.832 best hit is the gold article), so they are embedded twice.
     """
-    return query.translate(_QUOTES)
+    return plain_quotes(query)
 
 
 def _search_rows(text: str, *, vector: Sequence[float], category: str | None) -> list[dict[str, Any]]:

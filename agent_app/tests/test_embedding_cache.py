@@ -162,10 +162,21 @@ def test_judging_and_searching_a_message_runs_the_model_once(help_centre: None) 
         " ".join(policy.question_text(message).split()))), dtype=np.float32))
 
 
-def test_an_email_with_a_subject_and_a_greeting_searches_what_the_intent_layer_embeds() -> None:
+@pytest.mark.django_db
+def test_an_email_with_a_subject_and_a_greeting_searches_what_the_intent_layer_embeds(help_centre: None) -> None:
     # policy.assess judges the subject and body together; the search reads the subject and
     # the body's core. The greeting after the subject must not make them differ.
     subject, body = "Invoice missing", "Hi team,\n\nWhere can I download the invoice for March?\n\nThanks,\nAna"
     query = " ".join(policy.question_text(body, subject=subject).split())
+    local = get_embedder("local")
+    local.clear_cache()
+    intents.reset_cache()
+    runs = local.model_runs
 
-    assert semantic_text(query) == features.normalise(features.message_text(f"{subject}\n{body}"))
+    scores = policy.assess(body, channel="email", subject=subject).intents
+    hits = search_knowledge(query, k=5)
+
+    assert semantic_text(query) == features.normalise(features.message_text(body, subject=subject))
+    assert local.model_runs == runs + 1
+    assert hits and hits[0].slug == "download-invoices"
+    assert scores is not None
