@@ -12,9 +12,9 @@ alone, and the same search with the judgement around it in the offline model's o
 regex overrides), the search, ``answerability.decide`` (for every message, although the
 offline model skips it for escalations and conversation acts) and, when it answers, the
 assessment and decision governance repeats before the reply goes out (``governance_again``;
-the assessment is cached, the decision is not). Each measurement starts cold for that
-message (the intent scores and the local embedder's cache of recent query vectors are
-cleared), so the judgement's embedding is paid once and the search gets it from the
+both are remembered from the first time, so this is two look-ups). Each measurement starts cold for that
+message (the intent scores, the recent answerability decisions and the local embedder's
+cache of recent query vectors are cleared), so the judgement's embedding is paid once and the search gets it from the
 embedder's cache when the texts agree; the two measurements alternate in order.
 ``added_by_judgement`` is the paired difference. Each is the fastest of ``--repeat``
 tries (3): on a shared machine other processes' bursts otherwise make the tail, and they are
@@ -35,7 +35,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "EMBEDDING_THREADS"):
     os.environ[var] = "1"
@@ -45,16 +44,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fte_project.settings")
 
 #: The channel the messages are judged for (it changes no decision the bench times).
 CHANNEL = "web_form"
-
-
-def _search(query: str) -> list[dict[str, Any]]:
-    from agent_app.judgement.answerability import TOP_HITS
-    from agent_app.knowledge.search import search_knowledge
-
-    # The dicts the search_knowledge_base tool hands the model (and answerability reads).
-    return [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
-             "similarity": round(h.vector_score or 0.0, 3), "text": h.text}
-            for h in search_knowledge(query, k=TOP_HITS)]  # as many as the offline model asks for
 
 
 def main() -> None:
@@ -76,6 +65,7 @@ def main() -> None:
     from agent_app.embeddings import get_embedder
     from agent_app.judgement import answerability, intents
     from agent_app.judgement.corpus import load_corpus
+    from bench.eval_compose import tool_hits
 
     examples = load_corpus()
     step = max(1, len(examples) // args.messages)
@@ -83,7 +73,7 @@ def main() -> None:
     questions = [policy.question_text(t) for t in texts]
     local = get_embedder("local")
     for q in questions:  # warm: PostgreSQL's buffers and plans, the search statistics
-        _search(q)
+        tool_hits(q)
     intents.classify("warm up")
     answerability.load()
 
@@ -95,7 +85,7 @@ def main() -> None:
     def search_alone(q: str) -> float:
         cold()
         started = time.perf_counter()
-        _search(q)
+        tool_hits(q)
         return (time.perf_counter() - started) * 1000
 
     def with_judgement(text: str, q: str) -> tuple[float, float, float, float, bool]:
@@ -104,7 +94,7 @@ def main() -> None:
         scores = policy.assess(text, channel=CHANNEL).intents
         judged = time.perf_counter()
         hits_before = local.cache_hits
-        hits = _search(q)
+        hits = tool_hits(q)
         shared = local.cache_hits > hits_before
         searched = time.perf_counter()
         decision = answerability.decide(q, hits, scores)

@@ -10,7 +10,8 @@ name, so a line keeps its index when files are added) goes through what the offl
 does before it writes: ``policy.assess``, the knowledge search on ``policy.question_text`` (a second,
 keyword search when the first finds nothing), the answerability gate, and the hits ordered
 with the gate's article first. Those steps are cached in ``var/eval_compose_hits.json``
-per line (``--refresh`` recomputes them all; new lines are prepared on their own), so a
+per line (``--refresh`` recomputes them all; new lines are prepared on their own, and all of
+them again when the trained models or the number of hits change), so a
 change to the composer is measured in seconds. ``--half even`` (or ``odd``) keeps the lines
 whose index is even (odd): choose a change on one half, then confirm it on the other.
 The reply is then composed, shaped by ``format_for_channel`` and checked by the same
@@ -54,7 +55,7 @@ def _squash(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").lower().split())
 
 
-def _search(query: str) -> list[dict[str, Any]]:
+def tool_hits(query: str) -> list[dict[str, Any]]:
     from agent_app.judgement.answerability import TOP_HITS
     from agent_app.knowledge.search import search_knowledge
 
@@ -74,10 +75,10 @@ def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         text, channel = line["text"], line["channel"]
         assessment = policy.assess(text, channel=channel)
         question = policy.question_text(text)
-        hits = _search(question) if question else []
+        hits = tool_hits(question) if question else []
         if not hits:
             query = offline_model.keywords(question) or text[:200]
-            hits = _search(query)
+            hits = tool_hits(query)
         row = {"text": text, "channel": channel, "article": line["article"], "fact": line["fact"],
                "question": question, "sentiment": assessment.sentiment, "escalated": "", "hits": []}
         if assessment.must_escalate:
@@ -113,6 +114,20 @@ def dataset_lines(folder: Path = TRAINING, half: str = "") -> list[dict[str, Any
 
 def _key(line: dict[str, Any]) -> str:
     return f"{line['channel']}\n{line['text']}"
+
+
+def _models() -> str:
+    """A fingerprint of what prepared the cached rows (the trained artifacts and how many hits the
+    gate weighs): after a retraining the cached gate decisions are stale, so they are prepared again."""
+    import hashlib
+
+    from agent_app.judgement.answerability import TOP_HITS
+    from agent_app.judgement.intents import MODEL_DIR
+
+    h = hashlib.sha256(str(TOP_HITS).encode())
+    for name in sorted(p.name for p in MODEL_DIR.iterdir() if p.suffix in (".json", ".npz")):
+        h.update((MODEL_DIR / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _fact_terms(text: str) -> set[str]:
@@ -211,7 +226,9 @@ def main() -> None:
 
     django.setup()
     lines = dataset_lines(half=args.half)
-    cached = json.loads(CACHE.read_text()) if CACHE.exists() and not args.refresh else []
+    models = _models()
+    stored = json.loads(CACHE.read_text()) if CACHE.exists() and not args.refresh else {}
+    cached = stored.get("rows", []) if isinstance(stored, dict) and stored.get("models") == models else []
     # Keyed by the line's channel and text, and checked against its article and fact, so an
     # edited or added line is prepared again and the others are not.
     known = {_key(r): r for r in cached}
@@ -220,7 +237,7 @@ def main() -> None:
     if fresh:
         known.update({_key(r): r for r in _prepare(fresh)})
         CACHE.parent.mkdir(parents=True, exist_ok=True)
-        CACHE.write_text(json.dumps(list(known.values()), ensure_ascii=False))
+        CACHE.write_text(json.dumps({"models": models, "rows": list(known.values())}, ensure_ascii=False))
     rows = [known[_key(x)] for x in lines]
     docs = _squash((ROOT / "context" / "product-docs.md").read_text())
     report = _measure(rows, docs, args.show_misses)
