@@ -22,7 +22,7 @@ from crm.models import (
     TicketStatus,
     Urgency,
 )
-from crm.services.tickets import ticket_escalate, ticket_resolve
+from crm.services.tickets import ticket_escalate, ticket_escalation_add_context, ticket_resolve
 from crm.validation import check_channel
 
 __all__ = ["FeedbackResult", "ticket_feedback_record"]
@@ -124,9 +124,7 @@ def ticket_feedback_record(
         # Staff already have it, for a reason they work from: what the customer said is more
         # context on the same escalation (the FEEDBACK event above records it), not a second
         # escalation with its own event and fte.escalations record.
-        ticket.escalation_summary = f"{ticket.escalation_summary}\n\n{note}".strip()[:5000]
-        ticket.escalation_packet = {**(ticket.escalation_packet or {}), **packet}
-        ticket.save(update_fields=["escalation_summary", "escalation_packet", "updated_at"])
+        ticket = ticket_escalation_add_context(ticket=ticket, note=note, packet=packet)
     else:
         ticket = ticket_escalate(ticket=ticket, reason=EscalationReason.KNOWLEDGE_NOT_FOUND, urgency=Urgency.NORMAL,
                                  summary=note, packet=packet)

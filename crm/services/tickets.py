@@ -201,6 +201,10 @@ def ticket_start(*, ticket: Ticket) -> Ticket:
     return ticket
 
 
+#: How much of an escalation summary is kept.
+ESCALATION_SUMMARY_CHARS = 5000
+
+
 @transaction.atomic
 def ticket_escalate(
     *,
@@ -254,7 +258,7 @@ def ticket_escalate(
     ticket.escalation_reason = reason
     ticket.urgency = urgency
     ticket.urgency_rank = URGENCY_RANK[urgency]
-    ticket.escalation_summary = summary[:5000]
+    ticket.escalation_summary = summary[:ESCALATION_SUMMARY_CHARS]
     # Escalating again adds context: what staff already had (which message escalated,
     # failures) stays unless the new packet says otherwise.
     ticket.escalation_packet = {**(ticket.escalation_packet or {}), **(packet or {})} if already else (packet or {})
@@ -277,6 +281,18 @@ def ticket_escalate(
             "summary": ticket.escalation_summary,
         },
     )
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalation_add_context(*, ticket: Ticket, note: str, packet: dict[str, Any]) -> Ticket:
+    """Add what staff should know to a ticket that is already escalated: the summary gains
+    ``note`` and the packet ``packet``. Not a second escalation: no ESCALATED event and no
+    fte.escalations record, and the reason, urgency and clock stay as they are."""
+    ticket = _locked(ticket)
+    ticket.escalation_summary = f"{ticket.escalation_summary}\n\n{note}".strip()[:ESCALATION_SUMMARY_CHARS]
+    ticket.escalation_packet = {**(ticket.escalation_packet or {}), **packet}
+    ticket.save(update_fields=["escalation_summary", "escalation_packet", "updated_at"])
     return ticket
 
 
