@@ -4,6 +4,7 @@ Every function is one business action in one transaction, keyword-only and typed
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,6 +21,16 @@ from crm.models import (
 from crm.validation import check_channel
 
 
+@dataclass(frozen=True)
+class ConversationContinued:
+    """The conversation a message belongs to, and whether a person holds it (a ticket escalated,
+    waiting on the customer or on hold): only then can a ticket be waiting on the customer, so
+    the intake skips that lookup for the others (a webhook's cost is its round trips)."""
+
+    conversation: Conversation
+    held_by_people: bool
+
+
 def conversation_for(
     *, customer: Customer, channel: str, now: datetime | None = None, email_thread_id: str = ""
 ) -> Conversation:
@@ -31,6 +42,14 @@ def conversation_for(
     later reaches that person, not the AI. An email reply in a known Gmail thread always
     returns to that thread's conversation.
     """
+    return conversation_continue(customer=customer, channel=channel, now=now,
+                                 email_thread_id=email_thread_id).conversation
+
+
+def conversation_continue(
+    *, customer: Customer, channel: str, now: datetime | None = None, email_thread_id: str = ""
+) -> ConversationContinued:
+    """``conversation_for``, saying also whether a person holds the conversation."""
     check_channel(channel)
     now = now or timezone.now()
     # Validated first; no savepoint inside a caller's transaction (see customer_resolve).
@@ -76,13 +95,10 @@ def _conversation_continue_or_open(*, customer: Customer, channel: str, now: dat
         current = Conversation.objects.create(
             customer=customer, initial_channel=channel, started_at=now, last_message_at=now
         )
-    # Read by the intake: only a conversation a person holds can have a ticket waiting on the
-    # customer, so the others skip that lookup (a webhook's cost is its round trips).
-    current.held_by_people = current.pk in held
     if email_thread_id and not current.email_thread_id:
         current.email_thread_id = email_thread_id
         current.save(update_fields=["email_thread_id"])
-    return current
+    return ConversationContinued(current, held_by_people=current.pk in held)
 
 
 # --- Messages -------------------------------------------------------------------------------

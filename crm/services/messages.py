@@ -31,7 +31,7 @@ from crm.models import (
     TicketEvent,
     TicketStatus,
 )
-from crm.services.conversations import conversation_for
+from crm.services.conversations import conversation_continue
 from crm.services.customers import customer_resolve
 from crm.services.metrics import (
     RunFigures,
@@ -102,7 +102,8 @@ def inbound_message_accept(
 
     now = received_at or timezone.now()
     customer = customer_resolve(email=email, phone=phone, name=name, claimed=claimed_identity)
-    conversation = conversation_for(customer=customer, channel=channel, now=now, email_thread_id=email_thread_id)
+    continued = conversation_continue(customer=customer, channel=channel, now=now, email_thread_id=email_thread_id)
+    conversation = continued.conversation
     try:
         # A savepoint, so that losing a race to a concurrent duplicate leaves the
         # outer transaction usable.
@@ -126,11 +127,11 @@ def inbound_message_accept(
     zone = metadata.get("time_zone")
     if isinstance(zone, str) and zone and zone != customer.time_zone:
         Customer.objects.filter(pk=customer.pk).update(time_zone=zone[:64])
-    if conversation.last_message_at != now:  # not a conversation conversation_for just opened
+    if conversation.last_message_at != now:  # not a conversation conversation_continue just opened
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     # An answer to a ticket waiting on the customer (or on hold) puts it back in its
     # person's queue now, before the pipeline sees the message (which then holds it for them).
-    if getattr(conversation, "held_by_people", True):
+    if continued.held_by_people:
         ticket_customer_replied(conversation_id=conversation.pk, message_id=message.pk, now=now)
     event = {
         "event": "message.received",
