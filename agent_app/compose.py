@@ -1,6 +1,6 @@
 """How the offline model writes: answers composed from Help Centre passages, and the
 notice a customer gets when a person takes over. Deterministic and grounded: every
-sentence of an answer comes from a retrieved passage.
+sentence of an answer comes from a passage of the Help Centre the run retrieved or read.
 """
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ _NESTED = re.compile(r"^\s{2,}(?:[-*\u2022]|\d+[.)])\s+")
 @dataclass(frozen=True)
 class _Unit:
     """What an answer is made of, from one passage (``section``: the passage's rank among the
-    article's retrieved passages): a sentence, a bullet, a table row, a run of numbered steps
+    article's passages, those the search retrieved first; ``place``: the passage's position in the
+    article when it was read, else its rank): a sentence, a bullet, a table row, a run of numbered steps
     (with the bullets nested under them) or a list (the sentence that introduces it, "Each
     session shows:", with its bullets)."""
 
@@ -74,6 +75,7 @@ class _Unit:
     text: str
     section: int
     order: int
+    place: int = 0
     within: int | None = None  # a bullet of a run of steps or of a list: that unit's order
     context: str = ""  # words it is scored with but not shown: a table row's heading and column names
     paragraph: int = -1  # a sentence: which paragraph of its passage it belongs to
@@ -132,14 +134,14 @@ def _bare(bullet: str) -> str:
     return re.sub(r",? (?:or|and)$", "", _STEP.sub("", bullet).strip().rstrip(" ,;"))
 
 
-def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0) -> list[_Unit]:
+def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0, place: int = 0) -> list[_Unit]:
     """A passage as units. The bullets of a run of steps or of a list are units of their own
     too (one may be the very fact asked for, like one of the options a step offers), shown
     with the words that introduce them."""
     units: list[_Unit] = []
 
     def add(kind: str, text: str, within: int | None = None, context: str = "", paragraph: int = -1) -> int:
-        units.append(_Unit(kind, text, section, start + len(units), within, context, paragraph))
+        units.append(_Unit(kind, text, section, start + len(units), place, within, context, paragraph))
         return units[-1].order
 
     heading = (hit.get("heading") or "").split("\u203a")[-1].strip()
@@ -189,10 +191,12 @@ def _lead(question: str, hit: dict[str, Any], kind: str) -> str:
 # How a unit is scored (tuned on the training questions, bench/eval_compose.py): the question's
 # key terms it contains (IDF-weighted share) and its meaning's closeness to the question (cosine of
 # MiniLM vectors), each with its passage heading's at half weight; the passage the search ranked
-# first is preferred, each later one loses SECTION_STEP.
+# first is preferred, each later one loses SECTION_STEP; a passage of the article the search did not
+# return (read with read_article) loses what the last retrieved one does and NOT_RETRIEVED more.
 MEANING_WEIGHT = 1.0
 HEADING_WEIGHT = 0.5
-SECTION_STEP = 0.1
+SECTION_STEP = 0.05
+NOT_RETRIEVED = 0.05
 STEPS_FOR_HOW = 0.2     # a how-to question prefers a run of steps
 NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence with a number...
 STEPS_FOR_FACT = 0.2    # ...and not a run of steps
@@ -228,6 +232,9 @@ class _Scored:
 
 
 def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
+    """Every unit of ``passages`` (one article's: the retrieved ones first, then those only read,
+    marked ``"retrieved": False``) with its score; a unit already seen in an earlier passage (the
+    overlap of a long section split in two) is scored once."""
     from agent_app.judgement import answerability, features
     from agent_app.policy import message_core
 
@@ -238,10 +245,21 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     where = bool(_WHERE.search(question))
     question_vector = features.embed([message_core(question) or question])[0]
     units: list[tuple[_Unit, dict[str, Any]]] = []
+    seen: set[str] = set()
+    dropped: set[int] = set()
+    start = 0
     for rank, hit in enumerate(passages):
-        units += [(u, hit) for u in _units(hit, section=rank, start=len(units))]
+        made = _units(hit, section=rank, start=start, place=hit.get("position", rank))
+        start += len(made)
+        for unit in made:
+            if unit.within in dropped or (unit.within is None and unit.text in seen):
+                dropped.add(unit.order)
+                continue
+            seen.add(unit.text)
+            units.append((unit, hit))
     if not units:
         return []
+    retrieved = sum(1 for h in passages if h.get("retrieved", True))
     lines = [u.text.split("\n") for u, _ in units]
     # A table row is read with its table's heading and column names ("Maximum file size (Plan,
     # Per file) Business: 250 MB."): on its own it hardly says what it is about.
@@ -262,7 +280,7 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     for (unit, hit), group, near in zip(units, lines, closeness, strict=True):
         score = (cover(f"{unit.context} {unit.text}") + HEADING_WEIGHT * cover(hit.get("heading", ""))
                  + MEANING_WEIGHT * (float(near.max()) + HEADING_WEIGHT * float(heading_meaning[unit.section]))
-                 - SECTION_STEP * unit.section
+                 - _position_penalty(unit.section, retrieved)
                  + (STEPS_FOR_HOW if how and unit.kind == "steps" else 0.0)
                  - (STEPS_FOR_FACT if fact and unit.kind == "steps" else 0.0)
                  + (NUMBER_FOR_FACT if fact and unit.kind != "steps" and _NUMBER.search(unit.text) else 0.0)
@@ -270,6 +288,14 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
         per_line = tuple(cover(x) + MEANING_WEIGHT * float(v) for x, v in zip(group, near, strict=True))
         scored.append(_Scored(score, unit, hit, per_line))
     return scored
+
+
+def _position_penalty(section: int, retrieved: int) -> float:
+    """What a unit loses for where its passage stands: SECTION_STEP per retrieved passage before
+    it, and a passage the search did not return as much as the last retrieved one plus NOT_RETRIEVED."""
+    if section < retrieved:
+        return SECTION_STEP * section
+    return SECTION_STEP * max(retrieved - 1, 0) + NOT_RETRIEVED
 
 
 def _next_to(unit: _Unit, chosen: list[_Scored]) -> bool:
@@ -283,7 +309,10 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
     from agent_app.judgement import answerability
 
     top = hits[0]
-    passages = [h for h in hits if h["slug"] == top["slug"]][:3]
+    article = [h for h in hits if h["slug"] == top["slug"]]
+    # The search's passages first (at most three), then the rest of the article, read whole.
+    passages = ([h for h in article if h.get("retrieved", True)][:3]
+                + [h for h in article if not h.get("retrieved", True)])
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
     scored = sorted(_scored(question, passages), key=lambda s: (-s.score, s.unit.order))
@@ -319,7 +348,8 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
         pick = max(ranked, key=lambda r: r[:2])[2]
         chosen.append(pick)
         candidates.remove(pick)
-    return _lead(question, best.hit, best.unit.kind), [best] + sorted(chosen[1:], key=lambda s: s.unit.order)
+    rest = sorted(chosen[1:], key=lambda s: (s.unit.place, s.unit.order))  # in the article's order
+    return _lead(question, best.hit, best.unit.kind), [best, *rest]
 
 
 def _texts(chosen: list[_Scored]) -> list[str]:
@@ -345,7 +375,9 @@ def select_answer(*, hits: list[dict[str, Any]], question: str, max_units: int =
     """The lead sentence and the units of the best article that answer the question, best first.
 
     Every sentence, bullet, table row, list and run of steps of the article's retrieved
-    passages (at most three) is scored (see MEANING_WEIGHT and the weights after it). The
+    passages (at most three) and, when the article was read (``answer_order`` with its
+    passages), of its other passages is scored (see MEANING_WEIGHT and the weights after it;
+    a passage the search did not return scores a little lower, NOT_RETRIEVED). The
     best unit comes first; after it, in the article's order, up to MAX_UNITS - 1 more that
     score nearly as well (SUPPORT_SHARE), counting what each adds to those already chosen
     (NOVELTY_WEIGHT: the question's key terms they leave out) and whether it continues one
@@ -390,12 +422,29 @@ def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, s
     return [lines[i] for i in sorted(keep)]
 
 
-def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any]) -> list[dict[str, Any]]:
+def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any],
+                 article: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The hits as ``compose_answer`` wants them: the passage judged to answer the question
-    first, then the rest of its article, then the others."""
+    first, then the rest of its article, then the others' hits.
+
+    ``article``: the chosen article's passages in its order, as ``read_article`` returns them.
+    The rest of the article is then its other retrieved passages and, after them, those the
+    search did not return, marked ``"retrieved": False``; every passage of the article carries
+    its ``position`` in it (the answer shows its units in the article's order)."""
     slug = chosen["slug"]
-    return [chosen] + [h for h in hits if h["slug"] == slug and h is not chosen] + [
-        h for h in hits if h["slug"] != slug]
+    same = [h for h in hits if h["slug"] == slug and h is not chosen]
+    rest = [h for h in hits if h["slug"] != slug]
+    if not article:
+        return [chosen, *same, *rest]
+    where = {(p.get("heading"), p["text"]): i for i, p in enumerate(article)}
+    retrieved = {(h.get("heading"), h["text"]) for h in [chosen, *same]}
+
+    def placed(hit: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        at = where.get((hit.get("heading"), hit["text"]))
+        return {**hit, **extra} if at is None else {**hit, "position": at, **extra}
+
+    unread = [placed(p, retrieved=False) for p in article if (p.get("heading"), p["text"]) not in retrieved]
+    return [placed(chosen), *(placed(h) for h in same), *unread, *rest]
 
 
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:

@@ -12,7 +12,10 @@ keyword search when the first finds nothing), the answerability gate, and the hi
 with the gate's article first. Those steps are cached in ``var/eval_compose_hits.json``
 per line (``--refresh`` recomputes them all; new lines are prepared on their own, and all of
 them again when the trained models or the number of hits change), so a
-change to the composer is measured in seconds. ``--half even`` (or ``odd``) keeps the lines
+change to the composer is measured in seconds. The chosen article is then read whole, as the
+offline model's ``read_article`` call does (``knowledge.articles.article_passages``, at measure time,
+so the figures follow the Help Centre as ingested), and put after its retrieved passages
+(``compose.answer_order``). ``--half even`` (or ``odd``) keeps the lines
 whose index is even (odd): choose a change on one half, then confirm it on the other.
 The reply is then composed, shaped by ``format_for_channel`` and checked by the same
 grounding check governance runs.
@@ -24,7 +27,8 @@ Reported per channel and overall:
 - ``fact_when_right_article``: the same over the lines answered from the expected article,
   which is what the composer alone decides.
 - ``fact_in_passages``: the lines where the fact is in the retrieved passages of the answered
-  article at all (the composer's ceiling).
+  article at all (what the composer could reach without reading the article), and
+  ``fact_in_article``: in any of its passages (the composer's ceiling).
 - ``answered``, ``ungrounded`` (replies governance would withdraw), ``mean_chars`` and
   ``mean_words`` of the composed answer (before the channel's greeting and signature).
 
@@ -60,9 +64,17 @@ def tool_hits(query: str) -> list[dict[str, Any]]:
     from agent_app.knowledge.search import search_knowledge
 
     # The same dict the search_knowledge_base tool returns to the model.
-    return [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
-             "similarity": round(h.vector_score or 0.0, 3), "text": h.text}
-            for h in search_knowledge(query, k=TOP_HITS)]  # as many as the offline model asks for
+    return [h.as_passage() for h in search_knowledge(query, k=TOP_HITS)]  # as many as the offline model asks for
+
+
+def read_article(slug: str) -> list[dict[str, Any]]:
+    """The article's passages as the read_article tool returns them ([] once it is gone)."""
+    from agent_app.knowledge.articles import ArticleNotFound, article_passages
+
+    try:
+        return [p.as_passage() for p in article_passages(slug=slug)]
+    except ArticleNotFound:
+        return []
 
 
 def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -147,15 +159,16 @@ def _covers(fact: str, reply: str) -> bool:
     return numbers <= found and len(terms & found) >= 0.75 * len(terms)
 
 
-def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[str, Any]:
+def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: bool = True) -> dict[str, Any]:
     from agent_app import compose
     from agent_app.formatting import format_for_channel
     from agent_app.judgement import grounding
 
     per: dict[str, dict[str, list[float]]] = {}
+    articles: dict[str, list[dict[str, Any]]] = {}
     misses = []
-    keys = ("fact", "fact_right", "ceiling", "covers", "covers_right", "answered", "right", "ungrounded", "chars",
-            "words")
+    keys = ("fact", "fact_right", "ceiling", "in_article", "covers", "covers_right", "answered", "right", "ungrounded",
+            "chars", "words")
     for row in rows:
         channel = row["channel"]
         stats = per.setdefault(channel, {k: [] for k in keys})
@@ -167,15 +180,21 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
             if verbatim:
                 stats["fact"].append(0.0)
             continue
-        answer = compose.compose_answer(hits=row["hits"], question=row["question"], channel=channel,
+        top = row["hits"][0]["slug"]
+        if top not in articles:
+            articles[top] = read_article(top) if read else []
+        article = articles[top]
+        hits = compose.answer_order(row["hits"], row["hits"][0], article)
+        answer = compose.compose_answer(hits=hits, question=row["question"], channel=channel,
                                         sentiment=row["sentiment"])
         reply = _squash(format_for_channel(answer, channel=channel, customer_name="Alex Doe"))
         found, covers = fact in reply, _covers(fact, reply)
-        top = row["hits"][0]["slug"]
         passages = _squash(" ".join(h["text"] for h in row["hits"] if h["slug"] == top))
+        whole = _squash(" ".join(h["text"] for h in article)) if article else passages
         stats["answered"].append(1.0)
         stats["covers"].append(float(covers))
-        stats["ungrounded"].append(float(bool(grounding.unsupported_sentences(answer, row["hits"]))))
+        # Governance's check: the searches' hits and the article read (pipeline._ungrounded).
+        stats["ungrounded"].append(float(bool(grounding.unsupported_sentences(answer, row["hits"] + article))))
         stats["chars"].append(len(answer))
         stats["words"].append(len(answer.split()))
         if verbatim:
@@ -187,8 +206,9 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
         if verbatim:
             stats["fact_right"].append(float(found))
             stats["ceiling"].append(float(fact in passages))
-        missed = (verbatim and not found and fact in passages) or (not verbatim and not covers
-                                                                   and _covers(fact, passages))
+            stats["in_article"].append(float(fact in whole))
+        missed = (verbatim and not found and fact in whole) or (not verbatim and not covers
+                                                                and _covers(fact, whole))
         if missed and len(misses) < show_misses:
             misses.append({"channel": channel, "question": row["question"], "fact": row["fact"], "answer": answer})
 
@@ -200,7 +220,8 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
                 "right_article": len(stats["right"]), "verbatim_lines": len(stats["fact"]),
                 "verbatim_right_article": len(stats["fact_right"]),
                 "fact_in_reply": mean(stats["fact"]), "fact_when_right_article": mean(stats["fact_right"]),
-                "fact_in_passages": mean(stats["ceiling"]), "fact_terms_in_reply": mean(stats["covers"]),
+                "fact_in_passages": mean(stats["ceiling"]), "fact_in_article": mean(stats["in_article"]),
+                "fact_terms_in_reply": mean(stats["covers"]),
                 "fact_terms_when_right_article": mean(stats["covers_right"]),
                 "ungrounded": int(sum(stats["ungrounded"])), "mean_chars": round(mean(stats["chars"])),
                 "mean_words": round(mean(stats["words"]))}
@@ -218,6 +239,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="Print one JSON object.")
     parser.add_argument("--half", choices=("even", "odd"), default="",
                         help="Only the lines whose index is even (to choose changes on) or odd (to confirm them).")
+    parser.add_argument("--retrieved-only", action="store_true",
+                        help="Compose from the retrieved passages alone, without reading the article (as before).")
     parser.add_argument("--show-misses", type=int, default=0, metavar="N",
                         help="List N replies from the right article that miss a fact the passages contain.")
     args = parser.parse_args()
@@ -240,7 +263,7 @@ def main() -> None:
         CACHE.write_text(json.dumps({"models": models, "rows": list(known.values())}, ensure_ascii=False))
     rows = [known[_key(x)] for x in lines]
     docs = _squash((ROOT / "context" / "product-docs.md").read_text())
-    report = _measure(rows, docs, args.show_misses)
+    report = _measure(rows, docs, args.show_misses, read=not args.retrieved_only)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return

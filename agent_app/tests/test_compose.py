@@ -8,6 +8,7 @@ from agent_app.compose import (
     BODY_WORDS,
     WHATSAPP_CHARS,
     _fit_lines,
+    answer_order,
     compose_answer,
     compose_escalation_notice,
     select_answer,
@@ -170,3 +171,33 @@ def test_email_may_carry_a_fourth_unit_that_whatsapp_leaves_out() -> None:
     _, four = select_answer(hits=hits, question=question, max_units=4)
     assert len(three) <= 3 and len(four) <= 4
     assert set(three) <= set(four)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+@pytest.mark.parametrize(("question", "channel"), [
+    ("What internet speed does Loomline need on our office laptops?", "email"),
+    ("Is a slow 3 Mbit connection at our warehouse good enough to use Loomline in the browser?", "whatsapp"),
+])
+def test_a_fact_the_search_did_not_return_is_answered_once_the_article_is_read(question: str, channel: str) -> None:
+    from agent_app.judgement import answerability, grounding
+    from agent_app.knowledge.articles import article_passages
+
+    hits = answerability._search(question)
+    chosen = next(h for h in hits if h["slug"] == "supported-browsers")
+    assert not any("5 Mbit/s" in h["text"] for h in hits)  # it is under "Recommended computer"
+    article = [p.as_passage() for p in article_passages(slug="supported-browsers")]
+    ordered = answer_order(hits, chosen, article)
+    # The article's passages the search missed come after those it returned, marked as such.
+    assert ordered[0]["text"] == chosen["text"] and ordered[0].get("retrieved", True)
+    unread = [h for h in ordered if h.get("retrieved") is False]
+    assert unread and {h["slug"] for h in unread} == {"supported-browsers"}
+    assert len(unread) + len([h for h in hits if h["slug"] == "supported-browsers"]) == len(article)
+
+    reply = compose_answer(hits=ordered, question=question, channel=channel)
+    assert "at least 5 Mbit/s" in reply
+    assert "at least 5 Mbit/s" not in compose_answer(hits=answer_order(hits, chosen), question=question,
+                                                     channel=channel)
+    assert grounding.unsupported_sentences(reply, hits + article) == []
+    if channel == "whatsapp":
+        assert len(_whatsapp_answer(reply)) <= WHATSAPP_CHARS
