@@ -3,6 +3,7 @@ for ``agent_app/compose.py`` on the training questions (never on an evaluation s
 
     FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py
     FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py --json --show-misses 20
+    FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py --fit-scorer [--half even]
 
 Every ``"label": "none"`` line of ``context/training/intents-questions*.jsonl`` (each names
 the ``fact`` a correct reply contains; ``intents-questions.jsonl`` first, then the others by
@@ -31,6 +32,10 @@ Reported per channel and overall:
   ``fact_in_article``: in any of its passages (the composer's ceiling).
 - ``answered``, ``ungrounded`` (replies governance would withdraw), ``mean_chars`` and
   ``mean_words`` of the composed answer (before the channel's greeting and signature).
+
+``--fit-scorer`` fits the composer's learned unit scorer (``compose.UNIT_WEIGHTS``) on the lines
+(of ``--half``) and prints the table to paste into ``agent_app/compose.py``: fit it on the even half
+and measure the odd one to decide, then fit it on all lines for the committed table.
 
 Training lines also trained the answerability gate, so ``answered`` is optimistic here;
 the composer's figures (``fact_when_right_article``) are the ones to compare.
@@ -233,6 +238,42 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: b
     return report
 
 
+def fit_scorer(rows: list[dict[str, Any]], docs: str, *, l2: float = 1e-3, steps: int = 1500) -> dict[str, float]:
+    """compose.UNIT_WEIGHTS fitted on ``rows``: a logistic regression over each unit's
+    UNIT_FEATURES, labelled by whether the unit contains the line's fact verbatim, over the
+    lines answered from the right article whose fact is in one of its units. Deterministic
+    (``judgement.linear.fit``: full-batch, fixed seed)."""
+    import numpy as np
+
+    from agent_app import compose
+    from agent_app.formatting import strip_markdown
+    from agent_app.judgement import linear
+
+    x, y, lines = [], [], 0
+    articles: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        fact = _squash(row["fact"])
+        if not row["hits"] or row["hits"][0]["slug"] != row["article"] or fact not in docs:
+            continue
+        top = row["article"]
+        if top not in articles:
+            articles[top] = read_article(top)
+        hits = compose.answer_order(row["hits"], row["hits"][0], articles[top])
+        units = compose.scored_units(hits=hits, question=row["question"])
+        labels = [float(fact in _squash(strip_markdown(text))) for text, _ in units]
+        if not any(labels):
+            continue  # the fact spans units (or the channel's shaping): nothing to learn from
+        x += [features for _, features in units]
+        y += labels
+        lines += 1
+    model = linear.fit(np.array(x, dtype=np.float32), np.array(y, dtype=np.int64), 2, l2=l2, steps=steps)
+    weights = model.weights[:, 1] - model.weights[:, 0]
+    table = {name: round(float(w), 3) for name, w in zip(compose.UNIT_FEATURES, weights, strict=True)}
+    table["bias"] = round(float(model.bias[1] - model.bias[0]), 3)
+    print(f"  fitted on {len(y)} units of {lines} lines, {int(sum(y))} with the fact", file=sys.stderr)
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refresh", action="store_true", help="Recompute the cached search and gate results.")
@@ -241,6 +282,8 @@ def main() -> None:
                         help="Only the lines whose index is even (to choose changes on) or odd (to confirm them).")
     parser.add_argument("--retrieved-only", action="store_true",
                         help="Compose from the retrieved passages alone, without reading the article (as before).")
+    parser.add_argument("--fit-scorer", action="store_true",
+                        help="Fit compose.UNIT_WEIGHTS on the lines (of --half) and print the table.")
     parser.add_argument("--show-misses", type=int, default=0, metavar="N",
                         help="List N replies from the right article that miss a fact the passages contain.")
     args = parser.parse_args()
@@ -263,6 +306,9 @@ def main() -> None:
         CACHE.write_text(json.dumps({"models": models, "rows": list(known.values())}, ensure_ascii=False))
     rows = [known[_key(x)] for x in lines]
     docs = _squash((ROOT / "context" / "product-docs.md").read_text())
+    if args.fit_scorer:
+        print(json.dumps(fit_scorer(rows, docs), indent=1))
+        return
     report = _measure(rows, docs, args.show_misses, read=not args.retrieved_only)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
