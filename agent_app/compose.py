@@ -1,9 +1,10 @@
 """How the offline model writes: answers composed from Help Centre passages, and the
 notice a customer gets when a person takes over. Deterministic and grounded: every
-sentence of an answer comes from a retrieved passage.
+sentence of an answer comes from a passage of the Help Centre the run retrieved or read.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -66,7 +67,8 @@ _NESTED = re.compile(r"^\s{2,}(?:[-*\u2022]|\d+[.)])\s+")
 @dataclass(frozen=True)
 class _Unit:
     """What an answer is made of, from one passage (``section``: the passage's rank among the
-    article's retrieved passages): a sentence, a bullet, a table row, a run of numbered steps
+    article's passages, those the search retrieved first; ``place``: the passage's position in the
+    article when it was read, else its rank): a sentence, a bullet, a table row, a run of numbered steps
     (with the bullets nested under them) or a list (the sentence that introduces it, "Each
     session shows:", with its bullets)."""
 
@@ -74,6 +76,7 @@ class _Unit:
     text: str
     section: int
     order: int
+    place: int = 0
     within: int | None = None  # a bullet of a run of steps or of a list: that unit's order
     context: str = ""  # words it is scored with but not shown: a table row's heading and column names
     paragraph: int = -1  # a sentence: which paragraph of its passage it belongs to
@@ -132,14 +135,14 @@ def _bare(bullet: str) -> str:
     return re.sub(r",? (?:or|and)$", "", _STEP.sub("", bullet).strip().rstrip(" ,;"))
 
 
-def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0) -> list[_Unit]:
+def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0, place: int = 0) -> list[_Unit]:
     """A passage as units. The bullets of a run of steps or of a list are units of their own
     too (one may be the very fact asked for, like one of the options a step offers), shown
     with the words that introduce them."""
     units: list[_Unit] = []
 
     def add(kind: str, text: str, within: int | None = None, context: str = "", paragraph: int = -1) -> int:
-        units.append(_Unit(kind, text, section, start + len(units), within, context, paragraph))
+        units.append(_Unit(kind, text, section, start + len(units), place, within, context, paragraph))
         return units[-1].order
 
     heading = (hit.get("heading") or "").split("\u203a")[-1].strip()
@@ -189,18 +192,21 @@ def _lead(question: str, hit: dict[str, Any], kind: str) -> str:
 # How a unit is scored (tuned on the training questions, bench/eval_compose.py): the question's
 # key terms it contains (IDF-weighted share) and its meaning's closeness to the question (cosine of
 # MiniLM vectors), each with its passage heading's at half weight; the passage the search ranked
-# first is preferred, each later one loses SECTION_STEP.
+# first is preferred, each later one loses SECTION_STEP; a passage of the article the search did not
+# return (read with read_article) loses what the last retrieved one does and NOT_RETRIEVED more.
 MEANING_WEIGHT = 1.0
 HEADING_WEIGHT = 0.5
-SECTION_STEP = 0.1
+SECTION_STEP = 0.05
+NOT_RETRIEVED = 0.05
 STEPS_FOR_HOW = 0.2     # a how-to question prefers a run of steps
 NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence with a number...
 STEPS_FOR_FACT = 0.2    # ...and not a run of steps
 PATH_FOR_WHERE = 0.2    # a "where" question prefers a unit with a menu path
-#: Units shown after the best one: those scoring at least this share of the best one's score...
-SUPPORT_SHARE = 0.6
+#: Units shown after the best one: those scoring at least this share of the best one's score (lower
+#: since the learned score widened the gap between the best unit and the others; chosen on the even half)...
+SUPPORT_SHARE = 0.3
 #: ...this share when they come from another passage than the best one...
-OTHER_SECTION_SHARE = 0.7
+OTHER_SECTION_SHARE = 0.45
 #: ...and at most this many units in all: four in an email or on the support page, three on WhatsApp,
 #: where the fourth added length and no facts (bench/eval_compose.py, chosen on the even half).
 MAX_UNITS = 4
@@ -209,6 +215,21 @@ MAX_UNITS_WHATSAPP = 3
 NOVELTY_WEIGHT = 0.3
 #: ...and gains this when it is the sentence just before or after a chosen one, in the same paragraph.
 ADJACENT_BONUS = 0.3
+#: The learned unit scorer: a logistic regression over UNIT_FEATURES, the probability that a
+#: unit states the fact a training question asks for, fitted on every answerable training line
+#: answered from the right article (``bench/eval_compose.py --fit-scorer`` prints this table: refit
+#: it when the features, the hand-set weights or the training questions change). Its
+#: probability, times LEARNED_WEIGHT, is added to the hand-set score: fitted on the even half, it
+#: took the odd half from 0.784 to 0.814 (fact in reply when answered from the right article).
+#: Empty: the hand-set score alone.
+UNIT_WEIGHTS: dict[str, float] = {"terms": 0.715, "heading_terms": 0.208, "meaning": 1.123,
+    "heading_meaning": 1.088, "terms_gap": 1.311, "meaning_gap": 2.35, "first_by_terms": 0.657,
+    "first_by_meaning": 0.969, "first_by_score": 1.355, "rank": 0.071, "not_retrieved": -1.102, "place": 0.159,
+    "intro": -1.666, "sentence": -0.079, "bullet": 0.115, "row": -0.741, "list": 0.524, "steps": 0.18,
+    "nested": 0.392, "number": -0.237, "path": -0.227, "words": -0.725, "how": 0.015, "fact": -0.76,
+    "where": -0.165, "how_steps": -0.054, "fact_steps": 0.661, "fact_number": 1.574, "where_path": 1.905,
+    "bias": -1.763}
+LEARNED_WEIGHT = 2.0
 
 
 def _vectors(texts: list[str]) -> Any:
@@ -225,9 +246,26 @@ class _Scored:
     unit: _Unit
     hit: dict[str, Any]
     lines: tuple[float, ...]  # how well each line of the unit speaks to the question
+    features: tuple[float, ...] = ()  # UNIT_FEATURES
+
+
+#: What the learned scorer (UNIT_WEIGHTS) knows of a unit: the hand-set score's terms (the
+#: question's key terms in the unit and its heading, their meanings' closeness), the same
+#: against the best unit of the article for this question (the scorer sees one unit at a time),
+#: where the passage stands (rank among the retrieved ones, not retrieved, position in the
+#: article, the article's introduction), the unit's kind and shape, and the question's type
+#: with the kinds it prefers.
+UNIT_FEATURES = ("terms", "heading_terms", "meaning", "heading_meaning", "terms_gap", "meaning_gap",
+                 "first_by_terms", "first_by_meaning", "first_by_score",
+                 "rank", "not_retrieved", "place", "intro",
+                 "sentence", "bullet", "row", "list", "steps", "nested", "number", "path", "words",
+                 "how", "fact", "where", "how_steps", "fact_steps", "fact_number", "where_path")
 
 
 def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
+    """Every unit of ``passages`` (one article's: the retrieved ones first, then those only read,
+    marked ``"retrieved": False``) with its score; a unit already seen in an earlier passage (the
+    overlap of a long section split in two) is scored once."""
     from agent_app.judgement import answerability, features
     from agent_app.policy import message_core
 
@@ -238,10 +276,21 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     where = bool(_WHERE.search(question))
     question_vector = features.embed([message_core(question) or question])[0]
     units: list[tuple[_Unit, dict[str, Any]]] = []
+    seen: set[str] = set()
+    dropped: set[int] = set()
+    start = 0
     for rank, hit in enumerate(passages):
-        units += [(u, hit) for u in _units(hit, section=rank, start=len(units))]
+        made = _units(hit, section=rank, start=start, place=hit.get("position", rank))
+        start += len(made)
+        for unit in made:
+            if unit.within in dropped or (unit.within is None and unit.text in seen):
+                dropped.add(unit.order)
+                continue
+            seen.add(unit.text)
+            units.append((unit, hit))
     if not units:
         return []
+    retrieved = sum(1 for h in passages if h.get("retrieved", True))
     lines = [u.text.split("\n") for u, _ in units]
     # A table row is read with its table's heading and column names ("Maximum file size (Plan,
     # Per file) Business: 250 MB."): on its own it hardly says what it is about.
@@ -258,18 +307,61 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     def cover(text: str) -> float:
         return answerability.coverage(terms, text, model.idf, model.idf_unknown)
 
+    own = [cover(f"{u.context} {u.text}") for u, _ in units]
+    heads = [cover(h.get("heading", "")) for _, h in units]
+    meaning = [float(near.max()) for near in closeness]
+    last_place = max(max(u.place for u, _ in units), 1)
+    hand = []
+    for i, (unit, hit) in enumerate(units):
+        steps, number, path = unit.kind == "steps", bool(_NUMBER.search(unit.text)), "\u2192" in unit.text
+        hand.append(own[i] + HEADING_WEIGHT * heads[i]
+                    + MEANING_WEIGHT * (meaning[i] + HEADING_WEIGHT * float(heading_meaning[unit.section]))
+                    - _position_penalty(unit.section, retrieved)
+                    + (STEPS_FOR_HOW if how and steps else 0.0)
+                    - (STEPS_FOR_FACT if fact and steps else 0.0)
+                    + (NUMBER_FOR_FACT if fact and not steps and number else 0.0)
+                    + (PATH_FOR_WHERE if where and path else 0.0))
+
+    def rank(values: list[float]) -> list[float]:
+        # 1 for the unit that leads on ``values``, falling to 0 for the third and later ones
+        order = sorted(range(len(values)), key=lambda j: -values[j])
+        out = [0.0] * len(values)
+        for r, j in enumerate(order[:3]):
+            out[j] = 1.0 - r / 3
+        return out
+
+    by_terms, by_meaning, by_score = rank(own), rank(meaning), rank(hand)
     scored = []
-    for (unit, hit), group, near in zip(units, lines, closeness, strict=True):
-        score = (cover(f"{unit.context} {unit.text}") + HEADING_WEIGHT * cover(hit.get("heading", ""))
-                 + MEANING_WEIGHT * (float(near.max()) + HEADING_WEIGHT * float(heading_meaning[unit.section]))
-                 - SECTION_STEP * unit.section
-                 + (STEPS_FOR_HOW if how and unit.kind == "steps" else 0.0)
-                 - (STEPS_FOR_FACT if fact and unit.kind == "steps" else 0.0)
-                 + (NUMBER_FOR_FACT if fact and unit.kind != "steps" and _NUMBER.search(unit.text) else 0.0)
-                 + (PATH_FOR_WHERE if where and "\u2192" in unit.text else 0.0))
+    for i, ((unit, hit), group, near) in enumerate(zip(units, lines, closeness, strict=True)):
+        steps, number, path = unit.kind == "steps", bool(_NUMBER.search(unit.text)), "\u2192" in unit.text
+        score = hand[i]
+        row = (own[i], heads[i], meaning[i], float(heading_meaning[unit.section]),
+               own[i] - max(own), meaning[i] - max(meaning), by_terms[i], by_meaning[i], by_score[i],
+               min(unit.section, retrieved) / 3, float(unit.section >= retrieved), unit.place / last_place,
+               float(unit.place == 0),
+               *(float(unit.kind == k) for k in ("sentence", "bullet", "row", "list", "steps")),
+               float(unit.within is not None), float(number), float(path), math.log1p(len(unit.text.split())) / 5,
+               float(how), float(fact), float(where), float(how and steps), float(fact and steps),
+               float(fact and number and not steps), float(where and path))
+        if UNIT_WEIGHTS:
+            score += LEARNED_WEIGHT * _learned(row)
         per_line = tuple(cover(x) + MEANING_WEIGHT * float(v) for x, v in zip(group, near, strict=True))
-        scored.append(_Scored(score, unit, hit, per_line))
+        scored.append(_Scored(score, unit, hit, per_line, row))
     return scored
+
+
+def _learned(row: tuple[float, ...]) -> float:
+    """The learned scorer's probability that the unit states the fact asked for."""
+    z = UNIT_WEIGHTS["bias"] + sum(UNIT_WEIGHTS[name] * x for name, x in zip(UNIT_FEATURES, row, strict=True))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _position_penalty(section: int, retrieved: int) -> float:
+    """What a unit loses for where its passage stands: SECTION_STEP per retrieved passage before
+    it, and a passage the search did not return as much as the last retrieved one plus NOT_RETRIEVED."""
+    if section < retrieved:
+        return SECTION_STEP * section
+    return SECTION_STEP * max(retrieved - 1, 0) + NOT_RETRIEVED
 
 
 def _next_to(unit: _Unit, chosen: list[_Scored]) -> bool:
@@ -279,11 +371,23 @@ def _next_to(unit: _Unit, chosen: list[_Scored]) -> bool:
         and abs(c.unit.order - unit.order) == 1 for c in chosen)
 
 
+def _article(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The passages of the first hit's article that the composer reads: the search's first
+    (at most three), then the rest of the article when it was read."""
+    article = [h for h in hits if h["slug"] == hits[0]["slug"]]
+    return [h for h in article if h.get("retrieved", True)][:3] + [h for h in article if not h.get("retrieved", True)]
+
+
+def scored_units(*, hits: list[dict[str, Any]], question: str) -> list[tuple[str, tuple[float, ...]]]:
+    """Each unit the composer weighs for ``question`` (``hits`` as ``answer_order`` gives them),
+    with its UNIT_FEATURES: what the learned scorer is fitted on."""
+    return [(s.unit.text, s.features) for s in _scored(question, _article(hits))]
+
+
 def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_UNITS) -> tuple[str, list[_Scored]]:
     from agent_app.judgement import answerability
 
-    top = hits[0]
-    passages = [h for h in hits if h["slug"] == top["slug"]][:3]
+    passages = _article(hits)
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
     scored = sorted(_scored(question, passages), key=lambda s: (-s.score, s.unit.order))
@@ -319,7 +423,8 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
         pick = max(ranked, key=lambda r: r[:2])[2]
         chosen.append(pick)
         candidates.remove(pick)
-    return _lead(question, best.hit, best.unit.kind), [best] + sorted(chosen[1:], key=lambda s: s.unit.order)
+    rest = sorted(chosen[1:], key=lambda s: (s.unit.place, s.unit.order))  # in the article's order
+    return _lead(question, best.hit, best.unit.kind), [best, *rest]
 
 
 def _texts(chosen: list[_Scored]) -> list[str]:
@@ -345,7 +450,9 @@ def select_answer(*, hits: list[dict[str, Any]], question: str, max_units: int =
     """The lead sentence and the units of the best article that answer the question, best first.
 
     Every sentence, bullet, table row, list and run of steps of the article's retrieved
-    passages (at most three) is scored (see MEANING_WEIGHT and the weights after it). The
+    passages (at most three) and, when the article was read (``answer_order`` with its
+    passages), of its other passages is scored (see MEANING_WEIGHT and the weights after it;
+    a passage the search did not return scores a little lower, NOT_RETRIEVED). The
     best unit comes first; after it, in the article's order, up to MAX_UNITS - 1 more that
     score nearly as well (SUPPORT_SHARE), counting what each adds to those already chosen
     (NOVELTY_WEIGHT: the question's key terms they leave out) and whether it continues one
@@ -390,22 +497,39 @@ def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, s
     return [lines[i] for i in sorted(keep)]
 
 
-def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any]) -> list[dict[str, Any]]:
+def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any],
+                 article: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The hits as ``compose_answer`` wants them: the passage judged to answer the question
-    first, then the rest of its article, then the others."""
+    first, then the rest of its article, then the others' hits.
+
+    ``article``: the chosen article's passages in its order, as ``read_article`` returns them.
+    The rest of the article is then its other retrieved passages and, after them, those the
+    search did not return, marked ``"retrieved": False``; every passage of the article carries
+    its ``position`` in it (the answer shows its units in the article's order)."""
     slug = chosen["slug"]
-    return [chosen] + [h for h in hits if h["slug"] == slug and h is not chosen] + [
-        h for h in hits if h["slug"] != slug]
+    same = [h for h in hits if h["slug"] == slug and h is not chosen]
+    rest = [h for h in hits if h["slug"] != slug]
+    if not article:
+        return [chosen, *same, *rest]
+    where = {(p.get("heading"), p["text"]): i for i, p in enumerate(article)}
+    retrieved = {(h.get("heading"), h["text"]) for h in [chosen, *same]}
+
+    def placed(hit: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        at = where.get((hit.get("heading"), hit["text"]))
+        return {**hit, **extra} if at is None else {**hit, "position": at, **extra}
+
+    unread = [placed(p, retrieved=False) for p in article if (p.get("heading"), p["text"]) not in retrieved]
+    return [placed(chosen), *(placed(h) for h in same), *unread, *rest]
 
 
 def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
     """An answer a person would write: a sentence on the customer's point, the sentences or steps
     of the best article that answer it, and the article's title with its Help Centre link."""
     top = hits[0]
+    opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     lead, chosen = _select(hits=hits, question=question,
                            max_units=MAX_UNITS_WHATSAPP if channel == "whatsapp" else MAX_UNITS)
     units = _texts(chosen)
-    opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
     if channel == "whatsapp":

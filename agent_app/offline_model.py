@@ -2,7 +2,8 @@
 
 It is the default when no ``OPENAI_API_KEY`` is set, and it drives the same tools as
 a real model would: create_ticket → get_customer_history → search_knowledge_base
-(twice if the first finds nothing) → decide → escalate_to_human and/or send_response.
+(twice if the first finds nothing) → decide → read_article (the article the answerability
+gate chose, whole) → send_response; or escalate_to_human and send_response.
 It is stateless: the SDK asks it for one step at a time and it reads where it is from
 the tool results already in the input, so one instance serves any number of runs.
 """
@@ -159,8 +160,14 @@ class OfflineSupportModel(Model):
         if not decision.answerable:
             return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                   f"The Help Centre does not answer it: {decision.why}.", content, searches, step)
-        answer = compose.compose_answer(hits=compose.answer_order(hits, decision.hit), question=question, channel=channel,
-                                        sentiment=assessment.sentiment)
+        # A person who found the article opens it: the fact may be in a section the search did not return.
+        if "read_article" not in names:
+            return self._call("read_article", {"slug": decision.hit["slug"]}, step)
+        read = results["read_article"]
+        # An article gone since the search (an edit mid-run) leaves the retrieved passages.
+        article = read.get("results", []) if read.get("slug") == decision.hit["slug"] else []
+        answer = compose.compose_answer(hits=compose.answer_order(hits, decision.hit, article), question=question,
+                                        channel=channel, sentiment=assessment.sentiment)
         return self._call("send_response", {"ticket_id": ticket, "message": answer, "channel": channel}, step)
 
     @staticmethod

@@ -24,6 +24,8 @@ Workflow for every message:
 1. create_ticket (always first).
 2. get_customer_history (read it: follow-ups on other channels continue the same conversation).
 3. search_knowledge_base with the customer's question; if nothing relevant, search once more with other keywords.
+   When a found article answers it, read_article with its slug: the search shows only a few of an article's
+   passages, and the detail asked for (a limit, an expiry, a menu path) is often in another of its sections.
 4. Decide: if an escalation rule applies, or the Help Centre does not answer the question after two searches,
    call escalate_to_human with the canonical reason code, an urgency and a summary for the human
    (what the customer wants, what you tried, the articles you found).

@@ -1,4 +1,4 @@
-"""The agent's five tools. Each validates its input (pydantic, from the signature),
+"""The agent's six tools. Each validates its input (pydantic, from the signature),
 returns JSON, catches its own failures and tells the model what went wrong, and
 records itself on the message's audit trail.
 
@@ -34,7 +34,12 @@ UrgencyName = Literal[tuple(Urgency.values)]  # type: ignore[valid-type]
 
 
 class ToolRefusal(Exception):
-    """A tool refuses the call; the message goes back to the model."""
+    """A tool refuses the call; the message goes back to the model, with ``status`` (an HTTP-like
+    4xx code: 404 for something that does not exist) when the model can act on it."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 async def _run(ctx: RunContextWrapper[AgentRunContext], name: str, arguments: dict[str, Any],
@@ -44,6 +49,8 @@ async def _run(ctx: RunContextWrapper[AgentRunContext], name: str, arguments: di
         result = await sync_to_async(body)()
     except (ToolRefusal, CRMError, ValueError) as exc:
         result = {"error": getattr(exc, "message", str(exc))}
+        if getattr(exc, "status", None):
+            result["status"] = exc.status
     except Exception as exc:  # the model gets a readable error; the log gets the traceback
         log.exception("tool %s failed", name)
         result = {"error": f"{name} failed: {type(exc).__name__}. Try again or escalate to a human."}
@@ -102,15 +109,38 @@ async def search_knowledge_base(
     from agent_app.knowledge.search import search_knowledge
 
     def body() -> dict[str, Any]:
-        hits = [h.as_dict() for h in search_knowledge(query, k=max_results, category=category or None)]
-        results = [{"slug": h["slug"], "title": h["title"], "heading": h["heading"],
-                    "score": round(h["score"], 3), "similarity": round(h["vector_score"], 3), "text": h["text"]}
-                   for h in hits]
+        results = [h.as_passage() for h in search_knowledge(query, k=max_results, category=category or None)]
         ctx.context.searches.append({"query": query, "hits": results})
         return {"results": results, "note": "" if results else "No relevant article found."}
 
     return await _run(ctx, "search_knowledge_base",
                       {"query": query, "max_results": max_results, "category": category}, body)
+
+
+@function_tool
+async def read_article(
+    ctx: RunContextWrapper[AgentRunContext],
+    slug: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[-a-zA-Z0-9_]+$")],
+) -> str:
+    """Read a whole Help Centre article: all its passages in the article's order (a search returns
+    at most three of an article). Call it with the slug of the article you will answer from; the
+    fact asked for is often in a section the search did not return. Passages read here count as
+    Help Centre passages your reply may use.
+
+    Args:
+        slug: The article's slug, from the search results.
+    """
+    from agent_app.knowledge.articles import ArticleNotFound, article_passages
+
+    def body() -> dict[str, Any]:
+        try:
+            passages = [p.as_passage() for p in article_passages(slug=slug)]
+        except ArticleNotFound as exc:
+            raise ToolRefusal(str(exc), status=404) from exc
+        # Shaped like a search's results, so the audit trail keeps slugs only, not the text.
+        return {"slug": slug, "title": passages[0]["title"] if passages else "", "results": passages}
+
+    return await _run(ctx, "read_article", {"slug": slug}, body)
 
 
 @function_tool
@@ -280,4 +310,5 @@ async def send_response(
     return await _run(ctx, "send_response", {"ticket_id": ticket_id, "message": message, "channel": channel}, body)
 
 
-ALL_TOOLS = [create_ticket, get_customer_history, search_knowledge_base, escalate_to_human, send_response]
+ALL_TOOLS = [create_ticket, get_customer_history, search_knowledge_base, read_article, escalate_to_human,
+             send_response]

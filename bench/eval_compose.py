@@ -3,6 +3,7 @@ for ``agent_app/compose.py`` on the training questions (never on an evaluation s
 
     FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py
     FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py --json --show-misses 20
+    FTE_DEV_MODE=1 FTE_NO_ENV_FILES=1 .venv/bin/python bench/eval_compose.py --fit-scorer [--half even]
 
 Every ``"label": "none"`` line of ``context/training/intents-questions*.jsonl`` (each names
 the ``fact`` a correct reply contains; ``intents-questions.jsonl`` first, then the others by
@@ -12,7 +13,10 @@ keyword search when the first finds nothing), the answerability gate, and the hi
 with the gate's article first. Those steps are cached in ``var/eval_compose_hits.json``
 per line (``--refresh`` recomputes them all; new lines are prepared on their own, and all of
 them again when the trained models or the number of hits change), so a
-change to the composer is measured in seconds. ``--half even`` (or ``odd``) keeps the lines
+change to the composer is measured in seconds. The chosen article is then read whole, as the
+offline model's ``read_article`` call does (``knowledge.articles.article_passages``, at measure time,
+so the figures follow the Help Centre as ingested), and put after its retrieved passages
+(``compose.answer_order``). ``--half even`` (or ``odd``) keeps the lines
 whose index is even (odd): choose a change on one half, then confirm it on the other.
 The reply is then composed, shaped by ``format_for_channel`` and checked by the same
 grounding check governance runs.
@@ -24,9 +28,14 @@ Reported per channel and overall:
 - ``fact_when_right_article``: the same over the lines answered from the expected article,
   which is what the composer alone decides.
 - ``fact_in_passages``: the lines where the fact is in the retrieved passages of the answered
-  article at all (the composer's ceiling).
+  article at all (what the composer could reach without reading the article), and
+  ``fact_in_article``: in any of its passages (the composer's ceiling).
 - ``answered``, ``ungrounded`` (replies governance would withdraw), ``mean_chars`` and
   ``mean_words`` of the composed answer (before the channel's greeting and signature).
+
+``--fit-scorer`` fits the composer's learned unit scorer (``compose.UNIT_WEIGHTS``) on the lines
+(of ``--half``) and prints the table to paste into ``agent_app/compose.py``: fit it on the even half
+and measure the odd one to decide, then fit it on all lines for the committed table.
 
 Training lines also trained the answerability gate, so ``answered`` is optimistic here;
 the composer's figures (``fact_when_right_article``) are the ones to compare.
@@ -60,9 +69,17 @@ def tool_hits(query: str) -> list[dict[str, Any]]:
     from agent_app.knowledge.search import search_knowledge
 
     # The same dict the search_knowledge_base tool returns to the model.
-    return [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
-             "similarity": round(h.vector_score or 0.0, 3), "text": h.text}
-            for h in search_knowledge(query, k=TOP_HITS)]  # as many as the offline model asks for
+    return [h.as_passage() for h in search_knowledge(query, k=TOP_HITS)]  # as many as the offline model asks for
+
+
+def read_article(slug: str) -> list[dict[str, Any]]:
+    """The article's passages as the read_article tool returns them ([] once it is gone)."""
+    from agent_app.knowledge.articles import ArticleNotFound, article_passages
+
+    try:
+        return [p.as_passage() for p in article_passages(slug=slug)]
+    except ArticleNotFound:
+        return []
 
 
 def _prepare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -147,15 +164,16 @@ def _covers(fact: str, reply: str) -> bool:
     return numbers <= found and len(terms & found) >= 0.75 * len(terms)
 
 
-def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[str, Any]:
+def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: bool = True) -> dict[str, Any]:
     from agent_app import compose
     from agent_app.formatting import format_for_channel
     from agent_app.judgement import grounding
 
     per: dict[str, dict[str, list[float]]] = {}
+    articles: dict[str, list[dict[str, Any]]] = {}
     misses = []
-    keys = ("fact", "fact_right", "ceiling", "covers", "covers_right", "answered", "right", "ungrounded", "chars",
-            "words")
+    keys = ("fact", "fact_right", "ceiling", "in_article", "covers", "covers_right", "answered", "right", "ungrounded",
+            "chars", "words")
     for row in rows:
         channel = row["channel"]
         stats = per.setdefault(channel, {k: [] for k in keys})
@@ -167,15 +185,21 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
             if verbatim:
                 stats["fact"].append(0.0)
             continue
-        answer = compose.compose_answer(hits=row["hits"], question=row["question"], channel=channel,
+        top = row["hits"][0]["slug"]
+        if top not in articles:
+            articles[top] = read_article(top) if read else []
+        article = articles[top]
+        hits = compose.answer_order(row["hits"], row["hits"][0], article)
+        answer = compose.compose_answer(hits=hits, question=row["question"], channel=channel,
                                         sentiment=row["sentiment"])
         reply = _squash(format_for_channel(answer, channel=channel, customer_name="Alex Doe"))
         found, covers = fact in reply, _covers(fact, reply)
-        top = row["hits"][0]["slug"]
         passages = _squash(" ".join(h["text"] for h in row["hits"] if h["slug"] == top))
+        whole = _squash(" ".join(h["text"] for h in article)) if article else passages
         stats["answered"].append(1.0)
         stats["covers"].append(float(covers))
-        stats["ungrounded"].append(float(bool(grounding.unsupported_sentences(answer, row["hits"]))))
+        # Governance's check: the searches' hits and the article read (pipeline._ungrounded).
+        stats["ungrounded"].append(float(bool(grounding.unsupported_sentences(answer, row["hits"] + article))))
         stats["chars"].append(len(answer))
         stats["words"].append(len(answer.split()))
         if verbatim:
@@ -187,8 +211,9 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
         if verbatim:
             stats["fact_right"].append(float(found))
             stats["ceiling"].append(float(fact in passages))
-        missed = (verbatim and not found and fact in passages) or (not verbatim and not covers
-                                                                   and _covers(fact, passages))
+            stats["in_article"].append(float(fact in whole))
+        missed = (verbatim and not found and fact in whole) or (not verbatim and not covers
+                                                                and _covers(fact, whole))
         if missed and len(misses) < show_misses:
             misses.append({"channel": channel, "question": row["question"], "fact": row["fact"], "answer": answer})
 
@@ -200,7 +225,8 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
                 "right_article": len(stats["right"]), "verbatim_lines": len(stats["fact"]),
                 "verbatim_right_article": len(stats["fact_right"]),
                 "fact_in_reply": mean(stats["fact"]), "fact_when_right_article": mean(stats["fact_right"]),
-                "fact_in_passages": mean(stats["ceiling"]), "fact_terms_in_reply": mean(stats["covers"]),
+                "fact_in_passages": mean(stats["ceiling"]), "fact_in_article": mean(stats["in_article"]),
+                "fact_terms_in_reply": mean(stats["covers"]),
                 "fact_terms_when_right_article": mean(stats["covers_right"]),
                 "ungrounded": int(sum(stats["ungrounded"])), "mean_chars": round(mean(stats["chars"])),
                 "mean_words": round(mean(stats["words"]))}
@@ -212,12 +238,52 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int) -> dict[st
     return report
 
 
+def fit_scorer(rows: list[dict[str, Any]], docs: str, *, l2: float = 1e-3, steps: int = 1500) -> dict[str, float]:
+    """compose.UNIT_WEIGHTS fitted on ``rows``: a logistic regression over each unit's
+    UNIT_FEATURES, labelled by whether the unit contains the line's fact verbatim, over the
+    lines answered from the right article whose fact is in one of its units. Deterministic
+    (``judgement.linear.fit``: full-batch, fixed seed)."""
+    import numpy as np
+
+    from agent_app import compose
+    from agent_app.formatting import strip_markdown
+    from agent_app.judgement import linear
+
+    x, y, lines = [], [], 0
+    articles: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        fact = _squash(row["fact"])
+        if not row["hits"] or row["hits"][0]["slug"] != row["article"] or fact not in docs:
+            continue
+        top = row["article"]
+        if top not in articles:
+            articles[top] = read_article(top)
+        hits = compose.answer_order(row["hits"], row["hits"][0], articles[top])
+        units = compose.scored_units(hits=hits, question=row["question"])
+        labels = [float(fact in _squash(strip_markdown(text))) for text, _ in units]
+        if not any(labels):
+            continue  # the fact spans units (or the channel's shaping): nothing to learn from
+        x += [features for _, features in units]
+        y += labels
+        lines += 1
+    model = linear.fit(np.array(x, dtype=np.float32), np.array(y, dtype=np.int64), 2, l2=l2, steps=steps)
+    weights = model.weights[:, 1] - model.weights[:, 0]
+    table = {name: round(float(w), 3) for name, w in zip(compose.UNIT_FEATURES, weights, strict=True)}
+    table["bias"] = round(float(model.bias[1] - model.bias[0]), 3)
+    print(f"  fitted on {len(y)} units of {lines} lines, {int(sum(y))} with the fact", file=sys.stderr)
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refresh", action="store_true", help="Recompute the cached search and gate results.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object.")
     parser.add_argument("--half", choices=("even", "odd"), default="",
                         help="Only the lines whose index is even (to choose changes on) or odd (to confirm them).")
+    parser.add_argument("--retrieved-only", action="store_true",
+                        help="Compose from the retrieved passages alone, without reading the article (as before).")
+    parser.add_argument("--fit-scorer", action="store_true",
+                        help="Fit compose.UNIT_WEIGHTS on the lines (of --half) and print the table.")
     parser.add_argument("--show-misses", type=int, default=0, metavar="N",
                         help="List N replies from the right article that miss a fact the passages contain.")
     args = parser.parse_args()
@@ -240,7 +306,10 @@ def main() -> None:
         CACHE.write_text(json.dumps({"models": models, "rows": list(known.values())}, ensure_ascii=False))
     rows = [known[_key(x)] for x in lines]
     docs = _squash((ROOT / "context" / "product-docs.md").read_text())
-    report = _measure(rows, docs, args.show_misses)
+    if args.fit_scorer:
+        print(json.dumps(fit_scorer(rows, docs), indent=1))
+        return
+    report = _measure(rows, docs, args.show_misses, read=not args.retrieved_only)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return

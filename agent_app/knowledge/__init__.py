@@ -9,6 +9,8 @@ One module per job; import from the module that does it:
   written by ``crm.services`` (``knowledge_*``); the embeddings are computed here.
 * :mod:`~agent_app.knowledge.search`: hybrid search (vectors and full text, fused by
   reciprocal rank), empty when nothing is relevant.
+* :mod:`~agent_app.knowledge.articles`: one article's passages, whole and in order (what
+  the agent reads once it has chosen the article).
 * :mod:`~agent_app.knowledge.search_statistics`: which query words full-text search
   uses, from PostgreSQL's lexeme statistics.
 """

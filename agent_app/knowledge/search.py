@@ -66,6 +66,12 @@ class KnowledgeHit:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def as_passage(self) -> dict[str, Any]:
+        """The hit as the agent's tools return it (``search_knowledge_base``, ``read_article``):
+        scores rounded, 0 where none was computed."""
+        return {"slug": self.slug, "title": self.title, "heading": self.heading, "score": round(self.score, 3),
+                "similarity": round(self.vector_score or 0.0, 3), "text": self.text}
+
 
 def _validate(query: str, k: int, min_relevance: float | None) -> tuple[str, float]:
     if not isinstance(query, str):

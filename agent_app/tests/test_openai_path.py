@@ -56,7 +56,8 @@ def test_tool_calls_from_an_openai_compatible_server_drive_the_same_tools(fake):
     first = fake.requests[0]
     assert first["model"] == "fake-model"
     assert {t["function"]["name"] for t in first["tools"]} == {
-        "create_ticket", "get_customer_history", "search_knowledge_base", "escalate_to_human", "send_response"}
+        "create_ticket", "get_customer_history", "search_knowledge_base", "read_article", "escalate_to_human",
+        "send_response"}
     assert "Never quote" in first["messages"][0]["content"]  # the system prompt with the hard rules
     metric = AgentMetric.objects.get(message=message)
     assert metric.model_name == "fake-model" and metric.tokens_used == 150 * len(fake.requests)
