@@ -23,12 +23,12 @@ from crm.validation import check_channel
 
 @dataclass(frozen=True)
 class ConversationContinued:
-    """The conversation a message belongs to, and whether a person holds it (a ticket escalated,
-    waiting on the customer or on hold): only then can a ticket be waiting on the customer, so
-    the intake skips that lookup for the others (a webhook's cost is its round trips)."""
+    """The conversation a message belongs to, and whether a person may hold it (a ticket escalated,
+    waiting on the customer or on hold). False only when known not to: then no ticket can be
+    waiting on the customer, and the intake skips that lookup (a webhook's cost is its round trips)."""
 
     conversation: Conversation
-    held_by_people: bool
+    may_be_held: bool
 
 
 def conversation_for(
@@ -49,7 +49,7 @@ def conversation_for(
 def conversation_continue(
     *, customer: Customer, channel: str, now: datetime | None = None, email_thread_id: str = ""
 ) -> ConversationContinued:
-    """``conversation_for``, saying also whether a person holds the conversation."""
+    """``conversation_for``, saying also whether a person may hold the conversation."""
     check_channel(channel)
     now = now or timezone.now()
     # Validated first; no savepoint inside a caller's transaction (see customer_resolve).
@@ -72,7 +72,8 @@ def _conversation_continue_or_open(*, customer: Customer, channel: str, now: dat
                 threaded.status = ConversationStatus.ACTIVE
                 threaded.ended_at = None
                 threaded.save(update_fields=["status", "ended_at"])
-            return threaded
+            # Not looked up on this path: the intake's own lookup says whether a ticket waits.
+            return ConversationContinued(threaded, may_be_held=True)
     window_start = now - timedelta(hours=settings.CONVERSATION_WINDOW_HOURS)
     active = (
         Conversation.objects.select_for_update()
@@ -98,7 +99,7 @@ def _conversation_continue_or_open(*, customer: Customer, channel: str, now: dat
     if email_thread_id and not current.email_thread_id:
         current.email_thread_id = email_thread_id
         current.save(update_fields=["email_thread_id"])
-    return ConversationContinued(current, held_by_people=current.pk in held)
+    return ConversationContinued(current, may_be_held=current.pk in held)
 
 
 # --- Messages -------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def inbound_message_accept(
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     # An answer to a ticket waiting on the customer (or on hold) puts it back in its
     # person's queue now, before the pipeline sees the message (which then holds it for them).
-    if continued.held_by_people:
+    if continued.may_be_held:
         ticket_customer_replied(conversation_id=conversation.pk, message_id=message.pk, now=now)
     event = {
         "event": "message.received",
