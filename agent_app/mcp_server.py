@@ -1,4 +1,4 @@
-"""The agent's five tools over MCP (stdio), for any MCP client.
+"""The agent's six tools over MCP (stdio), for any MCP client.
 
 Each tool calls the same services, selectors, knowledge search, formatter and
 channel delivery as the in-process agent tools; only the context differs: here
@@ -42,8 +42,22 @@ async def search_knowledge_base(query: str, max_results: int = 5, category: str 
 
     def body() -> dict[str, Any]:
         hits = search_knowledge(query, k=max_results, category=category or None)
-        return {"results": [{"slug": h.slug, "title": h.title, "heading": h.heading, "score": round(h.score, 3),
-                             "text": h.text} for h in hits]}
+        return {"results": [h.as_passage() for h in hits]}
+
+    return await _json(body)
+
+
+@server.tool()
+async def read_article(slug: str) -> str:
+    """Read a whole Help Centre article by slug: all its passages in the article's order."""
+    from agent_app.knowledge.articles import ArticleNotFound, article_passages
+
+    def body() -> dict[str, Any]:
+        try:
+            passages = [p.as_passage() for p in article_passages(slug=slug)]
+        except ArticleNotFound as exc:
+            raise ToolRefusal(str(exc)) from exc
+        return {"slug": slug, "title": passages[0]["title"] if passages else "", "results": passages}
 
     return await _json(body)
 

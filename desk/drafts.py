@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent_app.compose import compose_answer
+from agent_app.compose import answer_order, compose_answer
+from agent_app.knowledge.articles import ArticleNotFound, article_passages
 from agent_app.knowledge.search import InvalidQuery, search_knowledge
 from crm.models import Direction, Message, Ticket
 
@@ -42,6 +43,12 @@ def draft_reply(*, ticket: Ticket, channel: str) -> Draft:
         return Draft(text="", note=str(exc))
     if not hits:
         return Draft(text="", note="Nothing in the help centre matches this question: write the reply yourself.")
-    text = compose_answer(hits=hits, question=question, channel=channel)
+    # Like the agent, it reads the best article whole: the fact asked for is often in a
+    # section the search did not return.
+    try:
+        article = [p.as_passage() for p in article_passages(slug=hits[0]["slug"])]
+    except ArticleNotFound:  # deleted since the search found it
+        article = None
+    text = compose_answer(hits=answer_order(hits, hits[0], article), question=question, channel=channel)
     titles = list(dict.fromkeys(h["title"] for h in hits))[:3]
     return Draft(text=text, articles=titles)

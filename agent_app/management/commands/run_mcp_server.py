@@ -1,4 +1,4 @@
-"""Serve the agent's five tools over MCP on stdio."""
+"""Serve the agent's six tools over MCP on stdio."""
 from __future__ import annotations
 
 import logging
