@@ -508,6 +508,18 @@ def choose_threshold(best_p: np.ndarray, best_ok: np.ndarray, answerable: np.nda
     return best_t, table
 
 
+def loss_split(best_p: np.ndarray, best_ok: np.ndarray, gold_found: np.ndarray, answerable: np.ndarray,
+               threshold: float) -> dict[str, float]:
+    """Where the answerable questions not answered from their article are lost, as shares of
+    all answerable questions: the search never returned the article, another hit scored
+    higher, or the article's hit scored best but under the threshold. Says which part of the
+    gate (retrieval, ranking, the yes/no) to work on."""
+    n = max(1, int(answerable.sum()))
+    parts = {"not_retrieved": answerable & ~gold_found, "not_chosen": answerable & gold_found & ~best_ok,
+             "below_threshold": answerable & best_ok & (best_p < threshold)}
+    return {k: round(float(v.sum()) / n, 3) for k, v in parts.items()}
+
+
 def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: list[str], k: int = 5,
                    log=print) -> str:
     """Build pairs with the real search, k-fold report, fit, choose the threshold, save."""
@@ -591,6 +603,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
         j = idx[np.argmax(p[idx])]
         best_p[q], best_ok[q] = p[j], y[j] == 1
     best_t, table = choose_threshold(best_p, best_ok, answerable)
+    losses = loss_split(best_p, best_ok, np.asarray(gold_found), answerable, best_t)
     all_q = np.asarray([q for q in range(len(used)) if hit_slugs[q]])
     model = boost.fit(with_neighbours(all_q, None), y, trees=TREES, depth=DEPTH, lr=LEARNING_RATE)
     article_model = fit_article_model(xq[answerable], [articles_of[q] for q in np.where(answerable)[0]], article_slugs)
@@ -599,7 +612,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     metrics = {"questions": len(used), "answerable": int(answerable.sum()), "unanswerable": int((~answerable).sum()),
                "gold_article_in_top5": round(retrieval, 3), "best_hit_is_gold": round(float(best_ok[answerable].mean()), 3),
                "threshold": best_t, "answered_from_right_article": round(at[1], 3),
-               "unanswerable_escalated": round(at[2], 3)}
+               "unanswerable_escalated": round(at[2], 3), "answerable_lost": losses}
     np.savez_compressed(MODEL_DIR / "answerability.npz", tree_features=model.features.astype(np.int16),
                         tree_thresholds=model.thresholds, tree_leaves=model.leaves,
                         tree_base=np.float64(model.base), neighbour_vectors=qvecs.astype(np.float16),
@@ -625,4 +638,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     return (f"\nanswerability, {k}-fold out-of-fold over {len(used)} questions (gold article in the top "
             f"{TOP_HITS}: {retrieval:.3f}, best-scored hit is the gold article: {metrics['best_hit_is_gold']:.3f}):\n"
             f"  threshold {best_t:.4f}: answerable answered from the right article "
-            f"{at[1]:.3f}, unanswerable escalated {at[2]:.3f}\n" + "\n".join(per_file))
+            f"{at[1]:.3f}, unanswerable escalated {at[2]:.3f}\n"
+            f"  answerable questions lost: right article not among the hits {losses['not_retrieved']:.3f}, among them "
+            f"but another scored higher {losses['not_chosen']:.3f}, chosen but below the threshold "
+            f"{losses['below_threshold']:.3f}\n" + "\n".join(per_file))
