@@ -124,6 +124,17 @@ def test_threshold_maximises_the_worse_rate():
     assert min(row[1], row[2]) == max(min(r[1], r[2]) for r in table)
 
 
+def test_loss_split_names_where_each_answerable_question_was_lost():
+    # Five answerable questions: answered, article never retrieved, another hit ranked above
+    # it, its hit best but under the threshold, answered; one unanswerable one is not counted.
+    best_p = np.array([0.9, 0.8, 0.7, 0.3, 0.6, 0.9])
+    best_ok = np.array([True, False, False, True, True, False])
+    gold_found = np.array([True, False, True, True, True, False])
+    answerable = np.array([True] * 5 + [False])
+    assert answerability.loss_split(best_p, best_ok, gold_found, answerable, 0.5) == {
+        "not_retrieved": 0.2, "not_chosen": 0.2, "below_threshold": 0.2}
+
+
 def test_neighbour_features_leave_out_what_they_are_told_to():
     vectors = np.eye(4, dtype=np.float32)
     n = answerability.Neighbours(vectors, ["a", "a", "b", ""], np.array([True, True, True, False]))
