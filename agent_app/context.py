@@ -20,6 +20,7 @@ class AgentRunContext:
     ticket_reference: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     searches: list[dict[str, Any]] = field(default_factory=list)  # {"query", "hits": [...]}
+    articles_read: list[dict[str, Any]] = field(default_factory=list)  # read_article's passages, for grounding
     history_read: bool = False
     escalation: dict[str, Any] | None = None
     reply_ids: list[int] = field(default_factory=list)

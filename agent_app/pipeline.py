@@ -224,7 +224,7 @@ def _ungrounded(context: AgentRunContext, message: Message, assessment: policy.A
     decision = answerability.decide(question, hits, assessment.intents)
     replies = [c["arguments"].get("message", "") for c in context.tool_calls
                if c["tool"] == "send_response" and c.get("ok") and c["arguments"].get("by") != "governance"]
-    passages = [h for s in context.searches for h in s["hits"]] + _articles_read(context)
+    passages = [h for s in context.searches for h in s["hits"]] + context.articles_read
     unsupported = [u for r in replies for u in grounding.unsupported_sentences(r, passages)]
     context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True, "ms": 0,
                                "result": {"answerability": decision.as_dict(), "unsupported_sentences": unsupported[:5]}})
@@ -233,21 +233,6 @@ def _ungrounded(context: AgentRunContext, message: Message, assessment: policy.A
     if unsupported:
         return "the reply says things the Help Centre passages do not support: " + " | ".join(unsupported)[:300]
     return ""
-
-
-def _articles_read(context: AgentRunContext) -> list[dict[str, Any]]:
-    """The passages of the articles the run read whole (``read_article``): retrieved passages too,
-    for the grounding check. Read again by slug from the audit trail, which keeps only slugs."""
-    from agent_app.knowledge.articles import ArticleNotFound, article_passages
-
-    slugs = dict.fromkeys(c["arguments"]["slug"] for c in context.tool_calls if c["tool"] == "read_article" and c["ok"])
-    out: list[dict[str, Any]] = []
-    for slug in slugs:
-        try:
-            out += [p.as_passage() for p in article_passages(slug=slug)]
-        except ArticleNotFound:
-            continue  # deleted since: the reply may use only what is still there
-    return out
 
 
 def _finish(*, message: Message, context: AgentRunContext, outcome: str, latency_ms: int, tokens: int,

@@ -137,6 +137,7 @@ async def read_article(
             passages = [p.as_passage() for p in article_passages(slug=slug)]
         except ArticleNotFound as exc:
             raise ToolRefusal(str(exc), status=404) from exc
+        ctx.context.articles_read.extend(passages)  # what the reply may say, for governance's grounding check
         # Shaped like a search's results, so the audit trail keeps slugs only, not the text.
         return {"slug": slug, "title": passages[0]["title"] if passages else "", "results": passages}
 

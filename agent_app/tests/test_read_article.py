@@ -128,8 +128,9 @@ def test_grounding_counts_the_passages_of_an_article_read_but_not_of_one_only_se
 
     assert "not support" in pipeline._ungrounded(context, message, assessment)
 
-    context.tool_calls.insert(0, {"tool": "read_article", "ok": True, "arguments": {"slug": SLUG}})
-    assert pipeline._ungrounded(context, message, assessment) == ""
-    # A failed read (an unknown slug) adds nothing.
-    context.tool_calls[0] = {"tool": "read_article", "ok": False, "arguments": {"slug": "no-such-article"}}
+    # A failed read (an unknown slug) adds nothing...
+    _call_tool(context, {"slug": "no-such-article"})
     assert "not support" in pipeline._ungrounded(context, message, assessment)
+    # ...the article read through the tool does.
+    _call_tool(context, {"slug": SLUG})
+    assert pipeline._ungrounded(context, message, assessment) == ""
