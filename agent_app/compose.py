@@ -507,18 +507,24 @@ def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any],
     search did not return, marked ``"retrieved": False``; every passage of the article carries
     its ``position`` in it (the answer shows its units in the article's order)."""
     slug = chosen["slug"]
-    same = [h for h in hits if h["slug"] == slug and h is not chosen]
+
+    def key(hit: dict[str, Any]) -> tuple[Any, str]:
+        return hit.get("heading"), hit["text"]
+
+    # By content, not identity: the chosen passage may be a copy (a cached decision, a tool
+    # result read back), and listing it twice would push the article's next passage down.
+    same = [h for h in hits if h["slug"] == slug and key(h) != key(chosen)]
     rest = [h for h in hits if h["slug"] != slug]
     if not article:
         return [chosen, *same, *rest]
-    where = {(p.get("heading"), p["text"]): i for i, p in enumerate(article)}
-    retrieved = {(h.get("heading"), h["text"]) for h in [chosen, *same]}
+    where = {key(p): i for i, p in enumerate(article)}
+    retrieved = {key(h) for h in [chosen, *same]}
 
     def placed(hit: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        at = where.get((hit.get("heading"), hit["text"]))
+        at = where.get(key(hit))
         return {**hit, **extra} if at is None else {**hit, "position": at, **extra}
 
-    unread = [placed(p, retrieved=False) for p in article if (p.get("heading"), p["text"]) not in retrieved]
+    unread = [placed(p, retrieved=False) for p in article if key(p) not in retrieved]
     return [placed(chosen), *(placed(h) for h in same), *unread, *rest]
 
 

@@ -221,3 +221,26 @@ def test_the_learned_unit_scorer_weighs_every_feature_and_nothing_else() -> None
                     "first_by_score": 0.0}
     p_lead, p_trail = (compose._learned(tuple(x[n] for n in compose.UNIT_FEATURES)) for x in (lead, trail))
     assert 0.0 < p_trail < p_lead < 1.0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_copy_of_the_chosen_passage_is_not_listed_twice() -> None:
+    # The offline model decides in one turn and composes in the next, where the hits are read
+    # back from the tool's JSON: the chosen passage is then an equal copy, not the same object.
+    # Listed twice, it pushed the article's steps out of the passages composed from, and
+    # "How do I reset my password?" was answered without them.
+    import copy
+
+    from agent_app.judgement import answerability
+    from agent_app.knowledge.articles import article_passages
+
+    question = "Forgot my password\nHow do I reset my password? I forgot it."
+    hits = answerability._search(question)
+    chosen = copy.deepcopy(next(h for h in hits if h["slug"] == "reset-password"))
+    article = [p.as_passage() for p in article_passages(slug="reset-password")]
+    for ordered in (answer_order(hits, chosen), answer_order(hits, chosen, article)):
+        texts = [h["text"] for h in ordered if h["slug"] == "reset-password"]
+        assert len(texts) == len(set(texts))
+    reply = compose_answer(hits=answer_order(hits, chosen, article), question=question, channel="web_form")
+    assert "Forgot password?" in reply and "Send reset link" in reply
