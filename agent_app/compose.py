@@ -311,9 +311,10 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     heads = [cover(h.get("heading", "")) for _, h in units]
     meaning = [float(near.max()) for near in closeness]
     last_place = max(max(u.place for u, _ in units), 1)
+    shapes = [(u.kind == "steps", bool(_NUMBER.search(u.text)), "\u2192" in u.text) for u, _ in units]
     hand = []
     for i, (unit, hit) in enumerate(units):
-        steps, number, path = unit.kind == "steps", bool(_NUMBER.search(unit.text)), "\u2192" in unit.text
+        steps, number, path = shapes[i]
         hand.append(own[i] + HEADING_WEIGHT * heads[i]
                     + MEANING_WEIGHT * (meaning[i] + HEADING_WEIGHT * float(heading_meaning[unit.section]))
                     - _position_penalty(unit.section, retrieved)
@@ -333,7 +334,7 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     by_terms, by_meaning, by_score = rank(own), rank(meaning), rank(hand)
     scored = []
     for i, ((unit, hit), group, near) in enumerate(zip(units, lines, closeness, strict=True)):
-        steps, number, path = unit.kind == "steps", bool(_NUMBER.search(unit.text)), "\u2192" in unit.text
+        steps, number, path = shapes[i]
         score = hand[i]
         row = (own[i], heads[i], meaning[i], float(heading_meaning[unit.section]),
                own[i] - max(own), meaning[i] - max(meaning), by_terms[i], by_meaning[i], by_score[i],
@@ -511,8 +512,8 @@ def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any],
     def key(hit: dict[str, Any]) -> tuple[Any, str]:
         return hit.get("heading"), hit["text"]
 
-    # By content, not identity: the chosen passage may be a copy (a cached decision, a tool
-    # result read back), and listing it twice would push the article's next passage down.
+    # By content, not identity: hits are plain data that pass through the tools' JSON, and
+    # listing the chosen passage twice would push the article's next passage down.
     same = [h for h in hits if h["slug"] == slug and key(h) != key(chosen)]
     rest = [h for h in hits if h["slug"] != slug]
     if not article:
