@@ -29,6 +29,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -527,6 +528,19 @@ def loss_split(best_p: np.ndarray, best_ok: np.ndarray, gold_found: np.ndarray, 
     return {k: round(float(v.sum()) / n, 3) for k, v in parts.items()}
 
 
+def _save_oof_decisions(used: list[tuple[int, corpus.Example]], slugs: list[str], p: np.ndarray,
+                        threshold: float) -> None:
+    """Each training question's out-of-fold decision (not committed), to see which articles are
+    mistaken for which without training again."""
+    from django.conf import settings
+
+    path = Path(settings.BASE_DIR) / "var" / "answerability-oof.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps({"text": e.text, "label": e.label, "article": e.article, "source": e.source,
+                                        "chosen": slug, "p": round(float(q), 4), "answered": bool(q >= threshold)})
+                            + "\n" for (_, e), slug, q in zip(used, slugs, p, strict=True)))
+
+
 def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: list[str], k: int = 5,
                    log=print) -> str:
     """Build pairs with the real search, k-fold report, fit, choose the threshold, save."""
@@ -603,13 +617,15 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     # Per question: the best hit and its probability, out of fold.
     best_p = np.zeros(len(used))
     best_ok = np.zeros(len(used), dtype=bool)
+    best_slug = [""] * len(used)
     for q in range(len(used)):
         idx = np.where(g == q)[0]
         if len(idx) == 0:
             continue
         j = idx[np.argmax(p[idx])]
-        best_p[q], best_ok[q] = p[j], y[j] == 1
+        best_p[q], best_ok[q], best_slug[q] = p[j], y[j] == 1, hit_slugs[q][j - idx[0]]
     best_t, table = choose_threshold(best_p, best_ok, answerable)
+    _save_oof_decisions(used, best_slug, best_p, best_t)
     losses = loss_split(best_p, best_ok, np.asarray(gold_found), answerable, best_t)
     all_q = np.asarray([q for q in range(len(used)) if hit_slugs[q]])
     model = boost.fit(with_neighbours(all_q, None), y, trees=TREES, depth=DEPTH, lr=LEARNING_RATE)
