@@ -129,12 +129,12 @@ add("thanks", [
     "thanks, that fixed it!", "Perfect, works now. Cheers", "ok got it thank you", "great, sorted 👍",
     "Thank you so much, the invoice is there.", "that did the trick, appreciate it",
     "Hi again, just confirming the reset link worked. Thanks for the quick help!\n\nBest,\nPaul",
-    "ty", "merci, ça marche", "Brilliant, all good now.", "yes that's it, thanks a lot",
+    "merci, ça marche", "Brilliant, all good now.", "yes that's it, thanks a lot",
     "No worries, I found it. Thanks anyway!",
 ])
 add("greeting", [
-    "hi", "Hello?", "hey there", "good morning", "Hi Loomline team", "hello, anyone there?", "hey 👋",
-    "Hi, I have a question", "Hallo", "Good afternoon!", "yo", "Hi there, hope you're well.",
+    "hey there", "Hi Loomline team", "hello, anyone there?", "hey 👋",
+    "Hi there, hope you're well.",
 ])
 add("still_failing", [
     "I did all the steps you sent and it's still not working.",
@@ -198,7 +198,6 @@ add("none", ["export a doc as pdf?", "Our client is furious, I need the timeline
     article="export-to-pdf")
 add("none", ["I deleted a task by accident, can I get it back?"], article="trash-and-restore")
 add("none", ["How do I stop getting emails for every comment?"], article="notification-settings")
-add("none", ["How do I connect Slack?"], article="slack-integration-setup")
 add("none", ["how do we check a webhook signature", "What header has the webhook signature?"],
     article="webhook-signatures")
 add("none", ["What's the API rate limit per token?"], article="api-rate-limits")

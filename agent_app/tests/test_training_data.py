@@ -1,0 +1,47 @@
+"""The hand-written training corpus (context/training/*.jsonl) holds together.
+
+``validate.py`` checks the question files alone; these checks run over every file, since the
+judgement files name articles and sections too, and a message written twice (in two files,
+sometimes under two labels) weighs double in training and in the k-fold figures.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from django.conf import settings
+
+from agent_app.judgement.corpus import TRAINING_DIR, load_corpus
+from agent_app.knowledge.parsing import parse_markdown
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"[\s.,!?;:'\"()\-\u2013\u2014\u2026]+", " ", text.lower()).strip()
+
+
+def _lines() -> list[tuple[str, dict]]:
+    return [(f"{path.name}:{n}", json.loads(raw)) for path in sorted(TRAINING_DIR.glob("*.jsonl"))
+            for n, raw in enumerate(path.read_text().splitlines(), 1) if raw.strip()]
+
+
+def test_no_message_is_written_twice_across_the_training_files() -> None:
+    where: dict[str, list[str]] = defaultdict(list)
+    for at, row in _lines():
+        where[_normalised(row["text"])].append(at)
+    assert {text: ats for text, ats in where.items() if len(ats) > 1} == {}
+
+
+def test_every_article_and_section_a_line_names_is_in_the_help_centre() -> None:
+    docs = Path(settings.BASE_DIR) / "context" / "product-docs.md"
+    sections = {a.slug: {line[4:].strip() for line in a.body.splitlines() if line.startswith("### ")}
+                for a in parse_markdown(docs.read_text(), source=docs.name)}
+    wrong = [(at, row.get("article"), row.get("section")) for at, row in _lines()
+             if (row.get("article") and row["article"] not in sections)
+             or (row.get("section") and row["section"] not in sections.get(row.get("article"), set()))]
+    assert wrong == []
+
+
+def test_every_line_has_a_label_the_classifier_knows() -> None:
+    assert len(load_corpus()) == len(_lines())  # load_corpus raises on an unknown label
