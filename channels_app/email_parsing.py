@@ -156,38 +156,67 @@ _SIGNATURE_STARTS = [
 ]
 
 
+def _quote_header_at(lines: list[str], index: int) -> int:
+    """How many lines the quote header starting at ``index`` takes (0: none there)."""
+    line = lines[index]
+    for pattern in _QUOTE_HEADERS:
+        if pattern.match(line):
+            if pattern.pattern.startswith(r"^\s*From:"):
+                following = "\n".join(lines[index + 1:index + 5])
+                if not re.search(r"^\s*(Sent|Date):", following, re.IGNORECASE | re.MULTILINE):
+                    continue
+            return 1
+    # Gmail wraps a long "On … wrote:" over two lines.
+    if index + 1 < len(lines) and re.match(r"^\s*On\b", line, re.IGNORECASE) and re.match(
+        r"^.{0,200}\bwrote:\s*$", lines[index + 1]
+    ):
+        return 2
+    return 0
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
 def strip_quotes_and_signature(text: str) -> str:
-    """The new part of a reply: cut at the first quote header, ``>`` block or signature."""
+    """The customer's own words in a reply: without the quoted history and the signature.
+
+    Quoted lines ("> …") are dropped wherever they are, and an "On … wrote:" header above
+    them, but the text between and after them is kept: a customer who answers below a quote
+    ("> Try a private window" / "Also blank there") writes after it, and cutting at the
+    first quote kept only their greeting. History that is not marked line by line (Outlook's
+    "From: … Sent: …" block, "Original Message", a header with no quoted lines after it) and
+    a signature end the customer's part."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cut = len(lines)
-    for index, line in enumerate(lines):
-        if line.lstrip().startswith(">"):
-            # A quoted block; a single ">" line inside the customer's own text is rare,
-            # and everything after the first quote is almost always history.
-            cut = index
-            break
-        matched = False
-        for pattern in _QUOTE_HEADERS:
-            if pattern.match(line):
-                if pattern.pattern.startswith(r"^\s*From:"):
-                    following = "\n".join(lines[index + 1:index + 5])
-                    if not re.search(r"^\s*(Sent|Date):", following, re.IGNORECASE | re.MULTILINE):
-                        continue
-                matched = True
-                break
-        # Gmail wraps a long "On … wrote:" over two lines.
-        if not matched and index + 1 < len(lines) and re.match(r"^\s*On\b", line, re.IGNORECASE) and re.match(
-            r"^.{0,200}\bwrote:\s*$", lines[index + 1]
-        ):
-            matched = True
-        if matched:
-            cut = index
+    kept: list[str] = []
+    dropped = False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _quoted(line):
+            index, dropped = index + 1, True
+            continue
+        header = _quote_header_at(lines, index)
+        if header:
+            after = next((x for x in lines[index + header:] if x.strip()), "")
+            if _quoted(after) and _marks_its_quote(line):
+                index += header  # "On … wrote:" over "> " lines: drop both, read on
+                continue
             break
         if any(p.match(line) for p in _SIGNATURE_STARTS):
-            cut = index
             break
-    kept = "\n".join(lines[:cut]).strip()
-    return kept if kept else text.strip()
+        kept.append(line)
+        index += 1
+    new = "\n".join(kept).strip()
+    if dropped:  # where a quote sat between two paragraphs, one blank line
+        new = re.sub(r"\n\s*\n(?:\s*\n)+", "\n\n", new)
+    return new if new else text.strip()
+
+
+def _marks_its_quote(header: str) -> bool:
+    """An "On … wrote:" header (in any of its languages), which mail clients put above a "> "
+    quote; after the others (Outlook's, a forward's) the history follows unmarked."""
+    return bool(re.match(r"^\s*(On|Am|Le)\b", header, re.IGNORECASE))
 
 
 _AUTO_SUBJECT = re.compile(

@@ -116,6 +116,20 @@ def test_signatures_are_stripped(signature) -> None:  # type: ignore[no-untyped-
     assert strip_quotes_and_signature(f"Can I export to PDF?\n\n{signature}") == "Can I export to PDF?"
 
 
+def test_a_reply_written_below_the_quote_keeps_what_the_customer_wrote() -> None:
+    body = ("Hi,\n\n> 3. Try a private window.\n\nAlso blank in private mode.\n\n"
+            "On Tue, 2 Dec 2025 at 10:14, Loomline Support wrote:\n> 4. Check the status page.\n\n"
+            "Status page says all fine. What now?\n\n-- \nAna")
+    assert strip_quotes_and_signature(body) == (
+        "Hi,\n\nAlso blank in private mode.\n\nStatus page says all fine. What now?")
+
+
+def test_a_quote_header_with_unmarked_history_after_it_ends_the_reply() -> None:
+    # Outlook and the HTML-only mails whose quote lost its "> " marks: what follows is history.
+    body = "Works now.\n\nOn Tue, 2 Dec 2025, Loomline Support wrote:\nTry clearing the cache."
+    assert strip_quotes_and_signature(body) == "Works now."
+
+
 def test_a_mail_that_is_only_a_quote_keeps_its_text() -> None:
     body = "> quoted only"
     assert strip_quotes_and_signature(body) == "> quoted only"
