@@ -1,4 +1,4 @@
-"""Typographic quotes read as plain ones: ``don’t`` as ``don't``.
+"""Typographic quotes read as plain ones: ``don’t`` as ``don't``; emoji, for the intent layer, as their names.
 
 Customers' phones and mail clients write curly quotes; every training message, every
 regular expression and the Help Centre use plain ones. The intent layer, the knowledge
@@ -7,8 +7,34 @@ table, so they agree on its text (and the local embedder's cache sees the same s
 """
 from __future__ import annotations
 
+import unicodedata
+
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def plain_quotes(text: str) -> str:
     return (text or "").translate(_QUOTES)
+
+
+# Skin tones, the emoji presentation selector and the joiner between parts of one emoji.
+_EMOJI_PARTS = {chr(c) for c in range(0x1F3FB, 0x1F400)} | {"\ufe0f", "\u200d"}
+
+
+def emoji_words(text: str) -> str:
+    """Emoji as their Unicode names: "👍" as "thumbs up", "👎" as "thumbs down".
+
+    The intent layer's tokens are words and the bundled embedder reads every emoji as the
+    same unknown token, so a WhatsApp "👍" and "👎" were one message to it (and both read as
+    "that didn't help"). Arrows in menu paths ("→") are mathematical symbols and stay."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch in _EMOJI_PARTS:
+            continue
+        if ord(ch) >= 0x2190 and unicodedata.category(ch) == "So":
+            name = unicodedata.name(ch, "").lower().removesuffix(" sign")
+            out.append(f" {name} " if name else " ")
+        else:
+            out.append(ch)
+    return "".join(out)

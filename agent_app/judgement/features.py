@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from agent_app.plain_text import plain_quotes
+from agent_app.plain_text import emoji_words, plain_quotes
 
 HASH_BITS = 12
 HASH_DIM = 1 << HASH_BITS
@@ -41,7 +41,7 @@ _SCOPE_END = re.compile(r"[.,;:!?\n]|\bbut\b")
 
 
 def normalise(text: str) -> str:
-    return " ".join(plain_quotes(text).split())
+    return " ".join(emoji_words(plain_quotes(text)).split())
 
 
 def tokens(text: str) -> list[str]:
