@@ -7,6 +7,7 @@ table, so they agree on its text (and the local embedder's cache sees the same s
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
@@ -38,3 +39,20 @@ def emoji_words(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def question_first(text: str, *, longer_than: int) -> str:
+    """A long message with its asking sentences (those with a "?") moved to the front.
+
+    An embedding reads the start of a text (the intent layer's 400 characters; the model's
+    token limit for the search), and a long email often gives its background first and asks
+    at the end ("… my actual question: how do I export one project to CSV?"). A short text,
+    or one that asks nothing with a "?", is returned as it is."""
+    if len(text) <= longer_than or "?" not in text:
+        return text
+    sentences = _SENTENCE_END.split(text)
+    asks = [x for x in sentences if "?" in x]
+    return " ".join(asks + [x for x in sentences if "?" not in x])

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from agent_app.plain_text import emoji_words, plain_quotes
+from agent_app.plain_text import emoji_words, plain_quotes, question_first
 
 HASH_BITS = 12
 HASH_DIM = 1 << HASH_BITS
@@ -121,7 +121,8 @@ def message_text(text: str, *, subject: str = "") -> str:
     from agent_app.policy import message_core, with_subject
 
     core = with_subject(message_core(text or ""), subject)
-    return normalise(core)[:MESSAGE_CHARS] or normalise(f"{subject} {text}")[:MESSAGE_CHARS]
+    core = question_first(normalise(core), longer_than=MESSAGE_CHARS)
+    return core[:MESSAGE_CHARS] or normalise(f"{subject} {text}")[:MESSAGE_CHARS]
 
 
 def embed_message(texts: Sequence[str]) -> np.ndarray:

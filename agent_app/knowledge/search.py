@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from agent_app.embeddings import get_embedder
 from agent_app.knowledge.search_statistics import lexeme_statistics, text_query
-from agent_app.plain_text import plain_quotes
+from agent_app.plain_text import plain_quotes, question_first
 
 __all__ = ["MAX_K", "MAX_QUERY_CHARS", "InvalidQuery", "KnowledgeHit", "search_knowledge", "semantic_text"]
 
@@ -158,6 +158,11 @@ def search_knowledge(
     return _fuse(rows, k=k, threshold=threshold)
 
 
+#: The intent layer's ``judgement.features.MESSAGE_CHARS`` (a test keeps them equal): up to
+#: this length the search and the intent layer embed the same text.
+SHARED_VECTOR_CHARS = 400
+
+
 def semantic_text(query: str) -> str:
     """What the semantic retriever embeds of a (validated) query: the query with plain quotes,
     as the intent layer reads a message (``agent_app.plain_text``).
@@ -167,9 +172,10 @@ def semantic_text(query: str) -> str:
     whenever the message's core is at most 400 characters, so the local embedder already has
     its vector and a message costs one model run. Longer queries are embedded whole: cutting
     them to the intent layer's 400 characters changed the answerability figures (out of fold,
-    0.835 to 0.832 best hit is the gold article), so they are embedded twice.
+    0.835 to 0.832 best hit is the gold article), so they are embedded twice; their asking
+    sentences first (``question_first``), since the model reads only the start of a long text.
     """
-    return plain_quotes(query)
+    return question_first(plain_quotes(query), longer_than=SHARED_VECTOR_CHARS)
 
 
 def _search_rows(text: str, *, vector: Sequence[float], category: str | None) -> list[dict[str, Any]]:

@@ -167,3 +167,15 @@ def test_lexical_features_do_not_depend_on_the_hash_seed():
     digests = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
                               env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("1", "2", "3", "4", "5")}
     assert len(digests) == 1
+
+
+def test_a_long_message_is_embedded_with_its_question_first() -> None:
+    from agent_app.knowledge.search import SHARED_VECTOR_CHARS, semantic_text
+
+    assert SHARED_VECTOR_CHARS == features.MESSAGE_CHARS
+    background = "We moved from Trello to Loomline four months ago and the team likes the Timeline view. " * 6
+    message = background + "My actual question: how do I export a single project to CSV?"
+    assert features.message_text(message).startswith("My actual question: how do I export")
+    assert semantic_text(message).startswith("My actual question: how do I export")
+    short = "We moved from Trello. How do I export a project to CSV?"
+    assert features.message_text(short) == short  # a short message is read as written
