@@ -1,9 +1,11 @@
-"""Typographic quotes read as plain ones: ``don’t`` as ``don't``; emoji, for the intent layer, as their names.
+"""A customer's text as the models read it.
 
-Customers' phones and mail clients write curly quotes; every training message, every
-regular expression and the Help Centre use plain ones. The intent layer, the knowledge
-search's semantic retriever and governance's patterns read a message through this one
-table, so they agree on its text (and the local embedder's cache sees the same string).
+Typographic quotes read as plain ones (``don’t`` as ``don't``): customers' phones and mail
+clients write curly quotes; every training message, every regular expression and the Help
+Centre use plain ones. The intent layer, the knowledge search's semantic retriever and
+governance's patterns read a message through this one table, so they agree on its text (and
+the local embedder's cache sees the same string). For the intent layer, emoji read as their
+names; for both embeddings, a long message's question comes first.
 """
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
