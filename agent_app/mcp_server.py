@@ -50,14 +50,13 @@ async def search_knowledge_base(query: str, max_results: int = 5, category: str 
 @server.tool()
 async def read_article(slug: str) -> str:
     """Read a whole Help Centre article by slug: all its passages in the article's order."""
-    from agent_app.knowledge.articles import ArticleNotFound, article_passages
+    from agent_app.knowledge.articles import ArticleNotFound, article_as_read
 
     def body() -> dict[str, Any]:
         try:
-            passages = [p.as_passage() for p in article_passages(slug=slug)]
+            return article_as_read(slug=slug)
         except ArticleNotFound as exc:
             raise ToolRefusal(str(exc)) from exc
-        return {"slug": slug, "title": passages[0]["title"] if passages else "", "results": passages}
 
     return await _json(body)
 

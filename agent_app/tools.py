@@ -130,16 +130,16 @@ async def read_article(
     Args:
         slug: The article's slug, from the search results.
     """
-    from agent_app.knowledge.articles import ArticleNotFound, article_passages
+    from agent_app.knowledge.articles import ArticleNotFound, article_as_read
 
     def body() -> dict[str, Any]:
         try:
-            passages = [p.as_passage() for p in article_passages(slug=slug)]
+            # Shaped like a search's results, so the audit trail keeps slugs only, not the text.
+            article = article_as_read(slug=slug)
         except ArticleNotFound as exc:
             raise ToolRefusal(str(exc), status=404) from exc
-        ctx.context.articles_read.extend(passages)  # what the reply may say, for governance's grounding check
-        # Shaped like a search's results, so the audit trail keeps slugs only, not the text.
-        return {"slug": slug, "title": passages[0]["title"] if passages else "", "results": passages}
+        ctx.context.articles_read.extend(article["results"])  # what the reply may say, for grounding
+        return article
 
     return await _run(ctx, "read_article", {"slug": slug}, body)
 

@@ -14,7 +14,7 @@ with the gate's article first. Those steps are cached in ``var/eval_compose_hits
 per line (``--refresh`` recomputes them all; new lines are prepared on their own, and all of
 them again when the trained models or the number of hits change), so a
 change to the composer is measured in seconds. The chosen article is then read whole, as the
-offline model's ``read_article`` call does (``knowledge.articles.article_passages``, at measure time,
+offline model's ``read_article`` call does (``knowledge.articles.article_as_read``, at measure time,
 so the figures follow the Help Centre as ingested), and put after its retrieved passages
 (``compose.answer_order``). ``--half even`` (or ``odd``) keeps the lines
 whose index is even (odd): choose a change on one half, then confirm it on the other.
@@ -74,10 +74,10 @@ def tool_hits(query: str) -> list[dict[str, Any]]:
 
 def read_article(slug: str) -> list[dict[str, Any]]:
     """The article's passages as the read_article tool returns them ([] once it is gone)."""
-    from agent_app.knowledge.articles import ArticleNotFound, article_passages
+    from agent_app.knowledge.articles import ArticleNotFound, article_as_read
 
     try:
-        return [p.as_passage() for p in article_passages(slug=slug)]
+        return article_as_read(slug=slug)["results"]
     except ArticleNotFound:
         return []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agent_app.compose import answer_order, compose_answer
-from agent_app.knowledge.articles import ArticleNotFound, article_passages
+from agent_app.knowledge.articles import ArticleNotFound, article_as_read
 from agent_app.knowledge.search import InvalidQuery, search_knowledge
 from crm.models import Direction, Message, Ticket
 
@@ -46,7 +46,7 @@ def draft_reply(*, ticket: Ticket, channel: str) -> Draft:
     # Like the agent, it reads the best article whole: the fact asked for is often in a
     # section the search did not return.
     try:
-        article = [p.as_passage() for p in article_passages(slug=hits[0]["slug"])]
+        article = article_as_read(slug=hits[0]["slug"])["results"]
     except ArticleNotFound:  # deleted since the search found it
         article = None
     text = compose_answer(hits=answer_order(hits, hits[0], article), question=question, channel=channel)

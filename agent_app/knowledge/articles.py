@@ -7,10 +7,12 @@ the agent reads it the way a person opens the page after searching.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from agent_app.knowledge.search import KnowledgeHit
 from crm.models import KnowledgeArticle, KnowledgeChunk
 
-__all__ = ["ArticleNotFound", "article_passages"]
+__all__ = ["ArticleNotFound", "article_as_read", "article_passages"]
 
 
 class ArticleNotFound(LookupError):
@@ -36,3 +38,10 @@ def article_passages(*, slug: str) -> list[KnowledgeHit]:
     return [KnowledgeHit(chunk_id=c.pk, slug=article.slug, title=article.title, category=article.category,
                          heading=c.heading, text=c.text, score=0.0, vector_score=None, text_rank=0.0)
             for c in chunks]
+
+
+def article_as_read(*, slug: str) -> dict[str, Any]:
+    """The article as the ``read_article`` tools return it: its slug, title and passages, each
+    shaped like a search's results (``KnowledgeHit.as_passage``). Raises :class:`ArticleNotFound`."""
+    passages = [p.as_passage() for p in article_passages(slug=slug)]
+    return {"slug": slug, "title": passages[0]["title"] if passages else "", "results": passages}

@@ -39,10 +39,10 @@ def test_the_escalation_notice_uses_the_customers_zone() -> None:
 def _answer(question: str, channel: str) -> str:
     """As the offline model answers: the search, then the first hit's article read whole."""
     from agent_app.judgement import answerability
-    from agent_app.knowledge.articles import article_passages
+    from agent_app.knowledge.articles import article_as_read
 
     hits = answerability._search(question)
-    article = [p.as_passage() for p in article_passages(slug=hits[0]["slug"])]
+    article = article_as_read(slug=hits[0]["slug"])["results"]
     return compose_answer(hits=answer_order(hits, hits[0], article), question=question, channel=channel)
 
 
@@ -186,12 +186,12 @@ def test_email_may_carry_a_fourth_unit_that_whatsapp_leaves_out() -> None:
 ])
 def test_a_fact_the_search_did_not_return_is_answered_once_the_article_is_read(question: str, channel: str) -> None:
     from agent_app.judgement import answerability, grounding
-    from agent_app.knowledge.articles import article_passages
+    from agent_app.knowledge.articles import article_as_read
 
     hits = answerability._search(question)
     chosen = next(h for h in hits if h["slug"] == "supported-browsers")
     assert not any("5 Mbit/s" in h["text"] for h in hits)  # it is under "Recommended computer"
-    article = [p.as_passage() for p in article_passages(slug="supported-browsers")]
+    article = article_as_read(slug="supported-browsers")["results"]
     ordered = answer_order(hits, chosen, article)
     # The article's passages the search missed come after those it returned, marked as such.
     assert ordered[0]["text"] == chosen["text"] and ordered[0].get("retrieved", True)
@@ -233,12 +233,12 @@ def test_a_copy_of_the_chosen_passage_is_not_listed_twice() -> None:
     import copy
 
     from agent_app.judgement import answerability
-    from agent_app.knowledge.articles import article_passages
+    from agent_app.knowledge.articles import article_as_read
 
     question = "Forgot my password\nHow do I reset my password? I forgot it."
     hits = answerability._search(question)
     chosen = copy.deepcopy(next(h for h in hits if h["slug"] == "reset-password"))
-    article = [p.as_passage() for p in article_passages(slug="reset-password")]
+    article = article_as_read(slug="reset-password")["results"]
     for ordered in (answer_order(hits, chosen), answer_order(hits, chosen, article)):
         texts = [h["text"] for h in ordered if h["slug"] == "reset-password"]
         assert len(texts) == len(set(texts))
