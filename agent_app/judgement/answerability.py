@@ -30,7 +30,6 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -532,9 +531,9 @@ def _save_oof_decisions(used: list[tuple[int, corpus.Example]], slugs: list[str]
                         threshold: float) -> None:
     """Each training question's out-of-fold decision (not committed), to see which articles are
     mistaken for which without training again."""
-    from django.conf import settings
+    from agent_app.judgement.training import scratch_path
 
-    path = Path(settings.BASE_DIR) / "var" / "answerability-oof.jsonl"
+    path = scratch_path("answerability-oof.jsonl")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps({"text": e.text, "label": e.label, "article": e.article, "source": e.source,
                                         "chosen": slug, "p": round(float(q), 4), "answered": bool(q >= threshold)})

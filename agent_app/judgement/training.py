@@ -125,14 +125,20 @@ def save(result: IntentTraining, examples: list[Example], directory: Path = MODE
     (directory / "intents.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
+def scratch_path(name: str) -> Path:
+    """A file under var/ that training keeps between runs and nobody commits (embeddings,
+    out-of-fold predictions)."""
+    from django.conf import settings
+
+    return Path(settings.BASE_DIR) / "var" / name
+
+
 def cached_embeddings(texts: list[str]) -> np.ndarray:
     """MiniLM vectors of the texts, cached under var/ by a hash of each text (the slow part of
     a rebuild; the vectors are the same as embedding afresh)."""
     import hashlib
 
-    from django.conf import settings
-
-    path = Path(settings.BASE_DIR) / "var" / "intent-embeddings.npz"
+    path = scratch_path("intent-embeddings.npz")
     keys = [hashlib.blake2b(features.message_text(t).encode(), digest_size=10).hexdigest()
             for t in texts]
     known: dict[str, np.ndarray] = {}
@@ -149,9 +155,7 @@ def cached_embeddings(texts: list[str]) -> np.ndarray:
 
 
 def _oof_path() -> Path:
-    from django.conf import settings
-
-    return Path(settings.BASE_DIR) / "var" / "intents-oof.npz"
+    return scratch_path("intents-oof.npz")
 
 
 def save_oof(result: IntentTraining, examples: list[Example]) -> None:
