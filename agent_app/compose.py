@@ -326,7 +326,7 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
                     + (NUMBER_FOR_FACT if fact and not steps and number else 0.0)
                     + (PATH_FOR_WHERE if where and path else 0.0))
 
-    def rank(values: list[float]) -> list[float]:
+    def leaders(values: list[float]) -> list[float]:
         # 1 for the unit that leads on ``values``, falling to 0 for the third and later ones
         order = sorted(range(len(values)), key=lambda j: -values[j])
         out = [0.0] * len(values)
@@ -334,7 +334,7 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
             out[j] = 1.0 - r / 3
         return out
 
-    by_terms, by_meaning, by_score = rank(own), rank(meaning), rank(hand)
+    by_terms, by_meaning, by_score = leaders(own), leaders(meaning), leaders(hand)
     scored = []
     for i, ((unit, hit), group, near) in enumerate(zip(units, lines, closeness, strict=True)):
         steps, number, path = shapes[i]
