@@ -139,11 +139,14 @@ def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[dict[str, Any]
     return "\n\n".join(plain), "\n\n".join(html), attachments
 
 
-# Lines that start the quoted history in the common mail clients.
-_QUOTE_HEADERS = [
+# Lines that start the quoted history in the common mail clients: those put above a "> " quote...
+_REPLY_HEADERS = [
     re.compile(r"^\s*On\b.{0,200}\bwrote:\s*$", re.IGNORECASE),  # Gmail, Apple Mail, Thunderbird
     re.compile(r"^\s*Am\b.{0,200}\bschrieb\b.{0,100}:\s*$", re.IGNORECASE),  # German clients
     re.compile(r"^\s*Le\b.{0,200}\ba écrit\s*:\s*$", re.IGNORECASE),  # French clients
+]
+# ...and those after which the history follows unmarked.
+_HISTORY_HEADERS = [
     re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
     re.compile(r"^\s*-{2,}\s*Forwarded message\s*-{2,}\s*$", re.IGNORECASE),
     re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above "From: … Sent: …"
@@ -156,22 +159,25 @@ _SIGNATURE_STARTS = [
 ]
 
 
-def _quote_header_at(lines: list[str], index: int) -> int:
-    """How many lines the quote header starting at ``index`` takes (0: none there)."""
+def _quote_header_at(lines: list[str], index: int) -> tuple[int, bool]:
+    """How many lines the quote header starting at ``index`` takes (0: none there), and whether
+    it is the kind mail clients put above a "> " quote."""
     line = lines[index]
-    for pattern in _QUOTE_HEADERS:
+    if any(p.match(line) for p in _REPLY_HEADERS):
+        return 1, True
+    # Gmail wraps a long "On … wrote:" over two lines.
+    if index + 1 < len(lines) and re.match(r"^\s*On\b", line, re.IGNORECASE) and re.match(
+        r"^.{0,200}\bwrote:\s*$", lines[index + 1]
+    ):
+        return 2, True
+    for pattern in _HISTORY_HEADERS:
         if pattern.match(line):
             if pattern.pattern.startswith(r"^\s*From:"):
                 following = "\n".join(lines[index + 1:index + 5])
                 if not re.search(r"^\s*(Sent|Date):", following, re.IGNORECASE | re.MULTILINE):
                     continue
-            return 1
-    # Gmail wraps a long "On … wrote:" over two lines.
-    if index + 1 < len(lines) and re.match(r"^\s*On\b", line, re.IGNORECASE) and re.match(
-        r"^.{0,200}\bwrote:\s*$", lines[index + 1]
-    ):
-        return 2
-    return 0
+            return 1, False
+    return 0, False
 
 
 def _quoted(line: str) -> bool:
@@ -196,10 +202,10 @@ def strip_quotes_and_signature(text: str) -> str:
         if _quoted(line):
             index, dropped = index + 1, True
             continue
-        header = _quote_header_at(lines, index)
+        header, marks_its_quote = _quote_header_at(lines, index)
         if header:
             after = next((x for x in lines[index + header:] if x.strip()), "")
-            if _quoted(after) and _marks_its_quote(line):
+            if marks_its_quote and _quoted(after):
                 index += header  # "On … wrote:" over "> " lines: drop both, read on
                 continue
             break
@@ -211,12 +217,6 @@ def strip_quotes_and_signature(text: str) -> str:
     if dropped:  # where a quote sat between two paragraphs, one blank line
         new = re.sub(r"\n\s*\n(?:\s*\n)+", "\n\n", new)
     return new if new else text.strip()
-
-
-def _marks_its_quote(header: str) -> bool:
-    """An "On … wrote:" header (in any of its languages), which mail clients put above a "> "
-    quote; after the others (Outlook's, a forward's) the history follows unmarked."""
-    return bool(re.match(r"^\s*(On|Am|Le)\b", header, re.IGNORECASE))
 
 
 _AUTO_SUBJECT = re.compile(
