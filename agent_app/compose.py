@@ -19,7 +19,14 @@ from crm.models import EscalationReason
 # Words budgets for the answer body, below the channel limits so the channel's
 # greeting and signature fit.
 BODY_WORDS = {"email": 190, "web_form": 140}
-WHATSAPP_CHARS = 300  # the answer itself; the Help Centre link comes on its own line after it
+#: The WhatsApp answer itself (the Help Centre link comes on its own line after it). The brand voice
+#: asks for under 300 characters, and under about 1,600 when the answer needs more: a reply stays
+#: short when one unit answers the question and takes more only for units that score nearly as well
+#: as the best (SUPPORT_SHARE). 300 characters and three units left the fact out of a quarter of the
+#: replies answered from the right article; 600 and six took it 0.735 -> 0.854 on the even half
+#: (0.692 -> 0.771 on the odd half) for 281 -> 454 characters on average (bench/eval_compose.py;
+#: 800 gave 0.877 for 520, 500 gave 0.818 for 409).
+WHATSAPP_CHARS = 600
 
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -207,13 +214,11 @@ PATH_FOR_WHERE = 0.2    # a "where" question prefers a unit with a menu path
 SUPPORT_SHARE = 0.3
 #: ...this share when they come from another passage than the best one...
 OTHER_SECTION_SHARE = 0.45
-#: ...and at most this many units in all: six in an email or on the support page, three on WhatsApp,
-#: where the fourth added length and no facts (bench/eval_compose.py, chosen on the even half). Four
-#: in an email left the fact out when it sat in the fifth or sixth unit that still scored nearly as
-#: well as the best: six took the fact when answered from the right article 0.876 -> 0.892 on the
-#: even half and 0.854 -> 0.876 on the odd half, for 84 -> 92 words on average (budget 190 / 140).
+#: ...and at most this many units in all. Four in an email left the fact out when it sat in the
+#: fifth or sixth unit that still scored nearly as well as the best: six took the fact when answered
+#: from the right article 0.876 -> 0.892 on the even half and 0.854 -> 0.876 on the odd half, for
+#: 84 -> 92 words on average (budget 190 / 140).
 MAX_UNITS = 6
-MAX_UNITS_WHATSAPP = 3
 #: A unit after the best one also counts the share of the question's key terms it adds to those chosen...
 NOVELTY_WEIGHT = 0.3
 #: ...and gains this when it is the sentence just before or after a chosen one, in the same paragraph.
@@ -427,6 +432,12 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
         pick = max(ranked, key=lambda r: r[:2])[2]
         chosen.append(pick)
         candidates.remove(pick)
+    steps = [c for c in chosen if c.unit.kind == "steps"]
+    if how and steps and best.unit.kind != "steps":
+        # A how-to answered with its steps leads with them, as a person would: "how do I turn on
+        # 2FA" had "From the same page you can … turn 2FA off" first, the steps after it.
+        best = steps[0]
+        chosen = [best] + [c for c in chosen if c is not best]
     rest = sorted(chosen[1:], key=lambda s: (s.unit.place, s.unit.order))  # in the article's order
     return _lead(question, best.hit, best.unit.kind), [best, *rest]
 
@@ -537,9 +548,11 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     of the best article that answer it, and the article's title with its Help Centre link."""
     top = hits[0]
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
-    lead, chosen = _select(hits=hits, question=question,
-                           max_units=MAX_UNITS_WHATSAPP if channel == "whatsapp" else MAX_UNITS)
+    lead, chosen = _select(hits=hits, question=question)
     units = _texts(chosen)
+    if units and "\n" not in units[0]:
+        # The first thing said is a sentence, not a lone list item ("- Custom fields missing…").
+        units[0] = _STEP.sub("", units[0])
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
     if channel == "whatsapp":

@@ -103,6 +103,24 @@ def test_a_long_run_of_steps_on_whatsapp_keeps_the_step_that_states_the_fact() -
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("help_centre")
+def test_a_fact_on_whatsapp_stays_a_short_text() -> None:
+    # The brand voice: under 300 characters when that answers it; longer only when units after
+    # the best one score nearly as well.
+    body = _whatsapp_answer(_answer("locked out after typing the wrong password a bunch of times, how long do i wait",
+                                    "whatsapp"))
+    assert "15 minutes" in body
+    assert len(body) <= 300
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_lone_list_item_that_answers_is_said_as_a_sentence() -> None:
+    body = _whatsapp_answer(_answer("zapier won't list the custom field i just made in loomline", "whatsapp"))
+    assert body.startswith("Custom fields missing in the action: click Refresh fields")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
 @pytest.mark.parametrize(("question", "channel"), [
     ("How many people can we add to a Team plan workspace?", "email"),
     ("where do i find the invoices", "whatsapp"),
