@@ -177,8 +177,10 @@ def _units(hit: dict[str, Any], *, section: int = 0, start: int = 0, place: int 
                 for bullet in body:
                     add("bullet", f"{intro.text} {_bare(bullet)}", whole)
             else:
+                # A list item alone reads as a phrase, without its marker ("- Custom fields
+                # missing in the action: …" began a reply), as under an introduction.
                 for bullet in body:
-                    add("bullet", bullet)
+                    add("bullet", _bare(bullet))
         else:
             for sentence in _sentences(body):
                 add("sentence", sentence, paragraph=i)
@@ -550,9 +552,6 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     lead, chosen = _select(hits=hits, question=question)
     units = _texts(chosen)
-    if units and "\n" not in units[0]:
-        # The first thing said is a sentence, not a lone list item ("- Custom fields missing…").
-        units[0] = _STEP.sub("", units[0])
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
     if channel == "whatsapp":
