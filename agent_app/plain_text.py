@@ -12,6 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+#: What the embedding of a customer message reads: the intent layer's vector of its core
+#: (``judgement.features.message_text``) and, up to this length, the knowledge search's, which is
+#: then the same text, so the local embedder has the vector already and a message costs one run.
+MESSAGE_CHARS = 400
+
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 

@@ -15,7 +15,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from agent_app.plain_text import emoji_words, plain_quotes, question_first
+from agent_app.plain_text import (
+    MESSAGE_CHARS,
+    emoji_words,
+    plain_quotes,
+    question_first,
+)
 
 HASH_BITS = 12
 HASH_DIM = 1 << HASH_BITS
@@ -26,11 +31,10 @@ DIM = EMBED_DIM + 2 * HASH_DIM + SHAPE_DIM
 #: grows with the length and the point of a message is nearly always near its start; the
 #: lexical features read the whole message up to LEXICAL_CHARS).
 EMBED_CHARS = 400
-#: What a customer message's embedding sees: its core (no greeting line, sign-off or
-#: signature, ``policy.message_core``), cut at MESSAGE_CHARS characters. A greeting and a
-#: signature are tokens the embedding pays for (a fixed ~3 ms plus ~0.25 ms per token on
-#: one core) and that tell it nothing about the question.
-MESSAGE_CHARS = 400
+# What a customer message's embedding sees: its core (no greeting line, sign-off or
+# signature, ``policy.message_core``), cut at MESSAGE_CHARS characters (``plain_text``, shared
+# with the knowledge search). A greeting and a signature are tokens the embedding pays for (a
+# fixed ~3 ms plus ~0.25 ms per token on one core) and that tell it nothing about the question.
 LEXICAL_CHARS = 4000
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")

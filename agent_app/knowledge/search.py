@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from agent_app.embeddings import get_embedder
 from agent_app.knowledge.search_statistics import lexeme_statistics, text_query
-from agent_app.plain_text import plain_quotes, question_first
+from agent_app.plain_text import MESSAGE_CHARS, plain_quotes, question_first
 
 __all__ = ["MAX_K", "MAX_QUERY_CHARS", "InvalidQuery", "KnowledgeHit", "search_knowledge", "semantic_text"]
 
@@ -158,9 +158,8 @@ def search_knowledge(
     return _fuse(rows, k=k, threshold=threshold)
 
 
-#: The intent layer's ``judgement.features.MESSAGE_CHARS`` (a test keeps them equal): up to
-#: this length the search and the intent layer embed the same text.
-SHARED_VECTOR_CHARS = 400
+#: Up to this length the search and the intent layer embed the same text (one number, in plain_text).
+SHARED_VECTOR_CHARS = MESSAGE_CHARS
 
 
 def semantic_text(query: str) -> str:
