@@ -25,10 +25,6 @@ from crm.models import Author, Message
 VALID_CHANNELS = {"email", "whatsapp", "web_form"}
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.replace("\u2019", "'").lower().split())
-
-
 class DatasetError(ValueError):
     pass
 
@@ -70,7 +66,9 @@ class CaseResult:
 
     @property
     def fact_in_reply(self) -> bool:
-        return bool(self.expected_fact) and _squash(self.expected_fact) in _squash(self.reply)
+        from agent_app.formatting import as_read
+
+        return bool(self.expected_fact) and as_read(self.expected_fact) in as_read(self.reply)
 
 
 @dataclass

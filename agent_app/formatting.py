@@ -49,6 +49,13 @@ def strip_markdown(text: str) -> str:
     return text.strip()
 
 
+def as_read(text: str) -> str:
+    """The words of ``text`` as a customer reads them, for finding one text in another: markdown
+    gone (a fact written "`whsec_`" is in a reply that shows whsec_), case, curly apostrophes
+    and spacing folded."""
+    return " ".join(strip_markdown(text).replace("\u2019", "'").lower().split())
+
+
 def _first_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name or "@" in name:

@@ -60,10 +60,6 @@ DATASET = TRAINING / "intents-questions.jsonl"
 CACHE = ROOT / "var" / "eval_compose_hits.json"
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.replace("\u2019", "'").lower().split())
-
-
 def tool_hits(query: str) -> list[dict[str, Any]]:
     from agent_app.judgement.answerability import TOP_HITS
     from agent_app.knowledge.search import search_knowledge
@@ -166,7 +162,7 @@ def _covers(fact: str, reply: str) -> bool:
 
 def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: bool = True) -> dict[str, Any]:
     from agent_app import compose
-    from agent_app.formatting import format_for_channel
+    from agent_app.formatting import as_read, format_for_channel
     from agent_app.judgement import grounding
 
     per: dict[str, dict[str, list[float]]] = {}
@@ -177,7 +173,7 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: b
     for row in rows:
         channel = row["channel"]
         stats = per.setdefault(channel, {k: [] for k in keys})
-        fact = _squash(row["fact"])
+        fact = as_read(row["fact"])
         verbatim = fact in docs
         if not row["hits"]:
             stats["answered"].append(0.0)
@@ -192,10 +188,10 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: b
         hits = compose.answer_order(row["hits"], row["hits"][0], article)
         answer = compose.compose_answer(hits=hits, question=row["question"], channel=channel,
                                         sentiment=row["sentiment"])
-        reply = _squash(format_for_channel(answer, channel=channel, customer_name="Alex Doe"))
+        reply = as_read(format_for_channel(answer, channel=channel, customer_name="Alex Doe"))
         found, covers = fact in reply, _covers(fact, reply)
-        passages = _squash(" ".join(h["text"] for h in row["hits"] if h["slug"] == top))
-        whole = _squash(" ".join(h["text"] for h in article)) if article else passages
+        passages = as_read(" ".join(h["text"] for h in row["hits"] if h["slug"] == top))
+        whole = as_read(" ".join(h["text"] for h in article)) if article else passages
         stats["answered"].append(1.0)
         stats["covers"].append(float(covers))
         # Governance's check: the searches' hits and the article read (pipeline._ungrounded).
@@ -246,13 +242,13 @@ def fit_scorer(rows: list[dict[str, Any]], docs: str, *, l2: float = 1e-3, steps
     import numpy as np
 
     from agent_app import compose
-    from agent_app.formatting import strip_markdown
+    from agent_app.formatting import as_read
     from agent_app.judgement import linear
 
     x, y, lines = [], [], 0
     articles: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        fact = _squash(row["fact"])
+        fact = as_read(row["fact"])
         if not row["hits"] or row["hits"][0]["slug"] != row["article"] or fact not in docs:
             continue
         top = row["article"]
@@ -260,7 +256,7 @@ def fit_scorer(rows: list[dict[str, Any]], docs: str, *, l2: float = 1e-3, steps
             articles[top] = read_article(top)
         hits = compose.answer_order(row["hits"], row["hits"][0], articles[top])
         units = compose.scored_units(hits=hits, question=row["question"])
-        labels = [float(fact in _squash(strip_markdown(text))) for text, _ in units]
+        labels = [float(fact in as_read(text)) for text, _ in units]
         if not any(labels):
             continue  # the fact spans units (or the channel's shaping): nothing to learn from
         x += [features for _, features in units]
@@ -291,6 +287,8 @@ def main() -> None:
     import django
 
     django.setup()
+    from agent_app.formatting import as_read
+
     lines = dataset_lines(half=args.half)
     models = _models()
     stored = json.loads(CACHE.read_text()) if CACHE.exists() and not args.refresh else {}
@@ -305,7 +303,7 @@ def main() -> None:
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         CACHE.write_text(json.dumps({"models": models, "rows": list(known.values())}, ensure_ascii=False))
     rows = [known[_key(x)] for x in lines]
-    docs = _squash((ROOT / "context" / "product-docs.md").read_text())
+    docs = as_read((ROOT / "context" / "product-docs.md").read_text())
     if args.fit_scorer:
         print(json.dumps(fit_scorer(rows, docs), indent=1))
         return
