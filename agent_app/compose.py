@@ -277,14 +277,14 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     marked ``"retrieved": False``) with its score; a unit already seen in an earlier passage (the
     overlap of a long section split in two) is scored once."""
     from agent_app.judgement import answerability, features
-    from agent_app.policy import message_core
 
     model = answerability.load()
     terms = answerability.key_terms(question)
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
     where = bool(_WHERE.search(question))
-    question_vector = features.embed([message_core(question) or question])[0]
+    # The question as the intent layer and the gate read it (a long email's asking sentences first).
+    question_vector = features.embed_message([question])[0]
     units: list[tuple[_Unit, dict[str, Any]]] = []
     seen: set[str] = set()
     dropped: set[int] = set()
