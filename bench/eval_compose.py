@@ -19,12 +19,14 @@ so the figures follow the Help Centre as ingested), and put after its retrieved 
 (``compose.answer_order``). ``--half even`` (or ``odd``) keeps the lines
 whose index is even (odd): choose a change on one half, then confirm it on the other.
 The reply is then composed, shaped by ``format_for_channel`` and checked by the same
-grounding check governance runs.
+grounding check governance runs. A line is composed as a question nobody trained on would be:
+the composer's unit neighbours (the training questions answered by a unit's section or words)
+leave out the line's own file, where it and its paraphrases sit (``compose.leaving_out``).
 
 Reported per channel and overall:
 
-- ``fact_in_reply``: replies containing the fact (case-insensitive, whitespace-normalized)
-  over all lines; an escalation counts as a miss, as in ``eval_agent``.
+- ``fact_in_reply``: replies containing the fact (as a customer reads both: markdown gone,
+  case and whitespace folded, ``formatting.as_read``) over all lines; an escalation counts as a miss, as in ``eval_agent``.
 - ``fact_when_right_article``: the same over the lines answered from the expected article,
   which is what the composer alone decides.
 - ``fact_in_passages``: the lines where the fact is in the retrieved passages of the answered
@@ -116,9 +118,11 @@ def dataset_files(folder: Path = TRAINING) -> list[Path]:
 
 
 def dataset_lines(folder: Path = TRAINING, half: str = "") -> list[dict[str, Any]]:
-    """The answerable lines that name their fact, from every question file, in order;
-    with ``half`` ("even" or "odd") only those whose index has that parity."""
-    lines = [json.loads(x) for f in dataset_files(folder) for x in f.read_text().splitlines() if x.strip()]
+    """The answerable lines that name their fact, from every question file, in order, each with
+    the name of its file (``source``); with ``half`` ("even" or "odd") only those whose index has
+    that parity."""
+    lines = [json.loads(x) | {"source": f.name} for f in dataset_files(folder) for x in f.read_text().splitlines()
+             if x.strip()]
     lines = [x for x in lines if x["label"] == "none" and x.get("fact")]
     if half:
         lines = lines[("even", "odd").index(half)::2]
@@ -186,8 +190,11 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: b
             articles[top] = read_article(top) if read else []
         article = articles[top]
         hits = compose.answer_order(row["hits"], row["hits"][0], article)
-        answer = compose.compose_answer(hits=hits, question=row["question"], channel=channel,
-                                        sentiment=row["sentiment"])
+        # A line is composed as a new question would be: its own file's questions (itself and its
+        # paraphrases) are not among the unit neighbours.
+        with compose.leaving_out(row.get("source")):
+            answer = compose.compose_answer(hits=hits, question=row["question"], channel=channel,
+                                            sentiment=row["sentiment"])
         reply = as_read(format_for_channel(answer, channel=channel, customer_name="Alex Doe"))
         found, covers = fact in reply, _covers(fact, reply)
         passages = as_read(" ".join(h["text"] for h in row["hits"] if h["slug"] == top))
@@ -255,7 +262,8 @@ def fit_scorer(rows: list[dict[str, Any]], docs: str, *, l2: float = 1e-3, steps
         if top not in articles:
             articles[top] = read_article(top)
         hits = compose.answer_order(row["hits"], row["hits"][0], articles[top])
-        units = compose.scored_units(hits=hits, question=row["question"])
+        with compose.leaving_out(row.get("source")):
+            units = compose.scored_units(hits=hits, question=row["question"])
         labels = [float(fact in as_read(text)) for text, _ in units]
         if not any(labels):
             continue  # the fact spans units (or the channel's shaping): nothing to learn from
@@ -302,7 +310,7 @@ def main() -> None:
         known.update({_key(r): r for r in _prepare(fresh)})
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         CACHE.write_text(json.dumps({"models": models, "rows": list(known.values())}, ensure_ascii=False))
-    rows = [known[_key(x)] for x in lines]
+    rows = [known[_key(x)] | {"source": x["source"]} for x in lines]
     docs = as_read((ROOT / "context" / "product-docs.md").read_text())
     if args.fit_scorer:
         print(json.dumps(fit_scorer(rows, docs), indent=1))

@@ -159,13 +159,49 @@ def passage_sentences(hit: dict[str, Any]) -> list[str]:
 
 class Neighbours:
     """The training questions' vectors, with the article each was answered from (or, for one
-    the Help Centre doesn't answer, the nearest wrong article when the corpus names it)."""
+    the Help Centre doesn't answer, the nearest wrong article when the corpus names it), and for
+    an answerable one the section and the words that answer it, and the file it came from."""
 
-    def __init__(self, vectors: np.ndarray, articles: list[str], answerable: np.ndarray) -> None:
+    def __init__(self, vectors: np.ndarray, articles: list[str], answerable: np.ndarray, *,
+                 sections: list[str] | None = None, facts: list[str] | None = None,
+                 sources: list[str] | None = None) -> None:
+        from agent_app.formatting import as_read
+
         v = vectors.astype(np.float32)
         self.vectors = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
         self.articles = np.asarray(articles)
         self.answerable = np.asarray(answerable, dtype=bool)
+        blank = [""] * len(articles)
+        self.sections = [as_read(x) for x in sections or blank]
+        self.facts = [as_read(x) for x in facts or blank]
+        self.sources = np.asarray(sources or blank)
+
+    def answered_by(self, vector: np.ndarray, slug: str, units: list[tuple[str, str]], *,
+                    leave_out: str | None = None) -> list[tuple[float, float]]:
+        """For each (text, heading) of one article's units: how close the question is to the
+        training questions answered from that unit's section, and to those whose answering words
+        the unit holds ("questions like yours were answered by this sentence"). ``leave_out``: a
+        training file whose questions don't count (measuring on a file's own lines, whose
+        paraphrases sit next to them)."""
+        from agent_app.formatting import as_read
+
+        mine = (self.articles == slug) & self.answerable
+        if leave_out is not None:
+            mine &= self.sources != leave_out
+        rows = np.flatnonzero(mine)
+        rows = [int(i) for i in rows if self.sections[i] or self.facts[i]]
+        if not rows:
+            return [(0.0, 0.0)] * len(units)
+        sims = self.vectors[rows] @ (vector / max(float(np.linalg.norm(vector)), 1e-9))
+        out = []
+        for text, heading in units:
+            said, under = as_read(text), as_read(heading)
+            section = max((float(s) for s, i in zip(sims, rows, strict=True)
+                           if self.sections[i] and self.sections[i] in under), default=0.0)
+            words = max((float(s) for s, i in zip(sims, rows, strict=True)
+                         if self.facts[i] and self.facts[i] in said), default=0.0)
+            out.append((section, words))
+        return out
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         return self.vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-9))
@@ -261,8 +297,10 @@ def load() -> _Model:
     sentences = SentenceVectors([str(k) for k in store["keys"]], store["vectors"])
     model = boost.Boosted(features=arrays["tree_features"], thresholds=arrays["tree_thresholds"],
                           leaves=arrays["tree_leaves"], base=float(arrays["tree_base"]))
+    texts = (lambda name: [str(x) for x in arrays[name]] if name in arrays else None)
     neighbours = Neighbours(arrays["neighbour_vectors"], [str(a) for a in arrays["neighbour_articles"]],
-                            arrays["neighbour_answerable"])
+                            arrays["neighbour_answerable"], sections=texts("neighbour_sections"),
+                            facts=texts("neighbour_facts"), sources=texts("neighbour_sources"))
     articles = ArticleModel(LinearModel(weights=arrays["article_weights"].astype(np.float32),
                                         bias=arrays["article_bias"].astype(np.float32)),
                             [str(a) for a in arrays["article_slugs"]])
@@ -639,7 +677,10 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
                         tree_thresholds=model.thresholds, tree_leaves=model.leaves,
                         tree_base=np.float64(model.base), neighbour_vectors=qvecs.astype(np.float16),
                         neighbour_articles=np.array([e.article or "" for _, e in used]),
-                        neighbour_answerable=answerable, article_weights=article_model.weights.astype(np.float16),
+                        neighbour_answerable=answerable,
+                        neighbour_sections=np.array([e.section or "" for _, e in used]),
+                        neighbour_facts=np.array([e.fact or "" for _, e in used]),
+                        neighbour_sources=np.array([e.source for _, e in used]), article_weights=article_model.weights.astype(np.float16),
                         article_bias=article_model.bias.astype(np.float32), article_slugs=np.array(article_slugs))
     np.savez_compressed(MODEL_DIR / "sentences.npz", keys=np.array(keys), vectors=vectors.astype(np.float16))
     (MODEL_DIR / "answerability.json").write_text(json.dumps({

@@ -34,6 +34,9 @@ class Example:
     label: str  # one of CLASSES
     article: str | None
     source: str
+    # For an answerable question: the article's section and the words in it that answer it.
+    section: str | None = None
+    fact: str | None = None
 
 
 def _class_of(row: dict) -> str | None:
@@ -59,7 +62,8 @@ def load_corpus(directory: Path = TRAINING_DIR) -> list[Example]:
             cls = _class_of(row)
             if cls is None or not isinstance(row.get("text"), str):
                 raise ValueError(f"{path.name}:{n}: unknown label {row.get('label')!r}")
-            examples.append(Example(text=row["text"], label=cls, article=row.get("article"), source=path.name))
+            examples.append(Example(text=row["text"], label=cls, article=row.get("article"), source=path.name,
+                                    section=row.get("section"), fact=row.get("fact")))
     return examples
 
 

@@ -262,3 +262,32 @@ def test_a_copy_of_the_chosen_passage_is_not_listed_twice() -> None:
         assert len(texts) == len(set(texts))
     reply = compose_answer(hits=answer_order(hits, chosen, article), question=question, channel="web_form")
     assert "Forgot password?" in reply and "Send reset link" in reply
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+def test_a_unit_that_answered_questions_like_this_one_knows_it() -> None:
+    # A training question (intents-questions.jsonl: its fact is the sender's address, in the steps) asked
+    # again: the unit holding those words is marked by its neighbours, itself first. Composing as if its
+    # file had never been written (as bench/eval_compose.py measures), only other files' questions count.
+    from agent_app import compose
+    from agent_app.judgement import answerability
+    from agent_app.knowledge.articles import article_as_read
+
+    question = "Which email address do the reset mails come from? I want to whitelist it."
+    hits = answerability._search(question)
+    article = article_as_read(slug="reset-password")["results"]
+    ordered = answer_order(hits, next(h for h in hits if h["slug"] == "reset-password"), article)
+    section, words = compose.UNIT_FEATURES.index("nn_section"), compose.UNIT_FEATURES.index("nn_fact")
+
+    def evidence() -> dict[str, tuple[float, float]]:
+        return {text: (f[section], f[words]) for text, f in compose.scored_units(hits=ordered, question=question)}
+
+    asked = evidence()
+    with compose.leaving_out("intents-questions.jsonl"):
+        new = evidence()
+    holding = next(t for t in asked if "no-reply@loomline.example" in t)
+    assert asked[holding] == pytest.approx((1.0, 1.0), abs=1e-3)
+    assert 0 < new[holding][1] < 0.9 and 0 < new[holding][0] < 0.9
+    # The article's introduction answered no training question.
+    assert asked[next(t for t in asked if t.startswith("If you have forgotten your Loomline password"))] == (0.0, 0.0)

@@ -179,3 +179,29 @@ def test_a_long_message_is_embedded_with_its_question_first() -> None:
     assert semantic_text(message).startswith("My actual question: how do I export")
     short = "We moved from Trello. How do I export a project to CSV?"
     assert features.message_text(short) == short  # a short message is read as written
+
+
+def test_unit_neighbours_count_questions_answered_by_the_units_section_and_words():
+    # Training questions: two answered from article "a", one on "a" the Help Centre doesn't answer,
+    # one answered from "b". The question asked is as near the first, third and fourth as can be.
+    vectors = np.array([[1, 0, 0, 0], [0.6, 0.8, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]], dtype=np.float32)
+    neighbours = answerability.Neighbours(
+        vectors, ["a", "a", "a", "b"], np.array([True, True, False, True]),
+        sections=["Rename a channel", "Reconnect", "Choose a channel", "Choose a channel"],
+        facts=["renaming is **fine**", "click Reconnect", "", "one channel per project"],
+        sources=["one.jsonl", "two.jsonl", "one.jsonl", "one.jsonl"])
+    units = [("Renaming a Slack channel is fine: posts keep coming.", "Rename a channel"),
+             ("Renaming is fine.", "Slack > Rename a channel"),
+             ("Click **Reconnect** as an Admin.", "Reconnect"),
+             ("Loomline posts to one channel per project.", "Choose a channel")]
+    asked = np.array([1.0, 0, 0, 0], dtype=np.float32)
+    evidence = neighbours.answered_by(asked, "a", units)
+    assert evidence[0] == pytest.approx((1.0, 0.0))  # its section; not its words ("a Slack channel")
+    assert evidence[1] == pytest.approx((1.0, 1.0))  # markdown and case aside, the very words
+    assert evidence[2] == pytest.approx((0.6, 0.6))  # answered another question, less like this one
+    # A question the Help Centre doesn't answer, and another article's, never count for "a"...
+    assert evidence[3] == (0.0, 0.0)
+    assert neighbours.answered_by(asked, "b", units[3:]) == [pytest.approx((1.0, 1.0))]
+    # ...nor the questions of a file left out (measuring on that file's own lines).
+    assert neighbours.answered_by(asked, "a", units, leave_out="one.jsonl") == [
+        (0.0, 0.0), (0.0, 0.0), pytest.approx((0.6, 0.6)), (0.0, 0.0)]
