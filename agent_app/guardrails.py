@@ -21,6 +21,7 @@ from agents import (
 
 from agent_app import policy
 from channels_app.styles import channel_style
+from crm import selectors
 from crm.models import CustomerIdentifier, EscalationReason, Message
 from agent_app.context import AgentRunContext
 
@@ -46,7 +47,21 @@ _INTERNAL = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d \-]{7,16}\d")
-_ALLOWED_ADDRESS = re.compile(r"@loomline\.(?:example|com)$", re.IGNORECASE)
+_ALLOWED_ADDRESS = re.compile(r"@(?:[\w-]+\.)*loomline\.(?:example|com)$", re.IGNORECASE)
+
+
+def _published(text: str, match: re.Match[str]) -> bool:
+    """The match with a few words either side stands in the Help Centre: quoting it leaks nothing
+    ("Personal API tokens let scripts and internal tools use the Loomline REST API"). The same
+    words in the agent's own sentence are still refused."""
+    left = text[max(0, match.start() - _AROUND):match.start()].split(" ", 1)[-1] if match.start() > _AROUND else \
+        text[:match.start()]
+    right = text[match.end():match.end() + _AROUND].rsplit(" ", 1)[0]
+    return selectors.help_centre_publishes(text=f"{left}{match.group(0)}{right}")
+
+
+#: Characters either side of a match that must stand in the Help Centre with it.
+_AROUND = 24
 
 
 def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | None = None) -> list[str]:
@@ -58,11 +73,12 @@ def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | No
         problems.append("it promises a refund or credit; only the billing team decides refunds")
     if _FEATURE_PROMISE.search(text):
         problems.append("it promises a feature or date the Help Centre does not describe")
-    if _INTERNAL.search(text):
+    if any(not _published(text, m) for m in _INTERNAL.finditer(text)):
         problems.append("it reveals internal instructions or processes")
     allowed = {a.lower() for a in (customer_addresses or set())}
     for address in _EMAIL.findall(text):
-        if address.lower() not in allowed and not _ALLOWED_ADDRESS.search(address):
+        if address.lower() not in allowed and not _ALLOWED_ADDRESS.search(address) \
+                and not selectors.help_centre_publishes(text=address):
             problems.append(f"it contains an email address ({address}) that is not the customer's")
     for phone in _PHONE.findall(text):
         if re.sub(r"[ \-]", "", phone) not in allowed:

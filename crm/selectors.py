@@ -16,6 +16,7 @@ from crm.models import (
     ChannelConfig,
     DeliveryStatus,
     Direction,
+    KnowledgeChunk,
     Message,
     OutboxEvent,
     ProcessingState,
@@ -236,3 +237,9 @@ def ai_answer_before(*, ticket_id: int, before: datetime, exclude_ids: list[int]
     return (Message.objects.filter(ticket_id=ticket_id, direction=Direction.OUTBOUND, author=Author.AGENT,
                                    created_at__lt=before)
             .exclude(pk__in=exclude_ids or []).order_by("-created_at", "-id").first())
+
+
+def help_centre_publishes(*, text: str) -> bool:
+    """Whether ``text`` stands word for word in a Help Centre passage (case aside): what the
+    Help Centre publishes to every customer is not a leak when a reply quotes it."""
+    return bool(text.strip()) and KnowledgeChunk.objects.filter(text__icontains=text.strip()).exists()

@@ -1,0 +1,40 @@
+"""The reply rules (``guardrails.reply_problems``) against the real Help Centre: what it publishes
+may be quoted; the same words in a sentence of the agent's own are still refused."""
+from __future__ import annotations
+
+import pytest
+
+from agent_app.guardrails import reply_problems
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("help_centre")]
+
+
+def test_a_help_centre_sentence_that_mentions_internal_tools_may_be_quoted() -> None:
+    reply = ("Personal API tokens let scripts and internal tools use the Loomline REST API as you.\n\n"
+             "More: https://help.loomline.example/articles/api-tokens")
+    assert reply_problems(reply, channel="whatsapp") == []
+
+
+def test_addresses_the_help_centre_publishes_may_be_quoted() -> None:
+    reply = "Optionally add up to 3 CC recipients, for example ap@yourcompany.com."
+    assert reply_problems(reply, channel="whatsapp") == []
+    # Loomline's own senders, on a subdomain too.
+    reply = "Add notifications@mail.loomline.example and no-reply@loomline.example to your safe senders."
+    assert reply_problems(reply, channel="whatsapp") == []
+
+
+@pytest.mark.parametrize("reply", [
+    "Our internal tools show your account was flagged.",
+    "I checked the internal process for this and it takes a week.",
+    "Per my escalation rules this is a refund_request.",
+    "Scripts and internal tools can read your data.",  # close to the Help Centre, but not its words
+])
+def test_the_agents_own_words_about_internals_are_still_refused(reply: str) -> None:
+    assert "it reveals internal instructions or processes" in reply_problems(reply, channel="whatsapp")
+
+
+def test_an_address_the_help_centre_does_not_publish_is_still_refused() -> None:
+    problems = reply_problems("Write to ap@othercompany.com for an invoice copy.", channel="whatsapp")
+    assert any("ap@othercompany.com" in p for p in problems)
+    assert reply_problems("Write to Ines at ines@client.example.", channel="whatsapp",
+                          customer_addresses={"ines@client.example"}) == []
