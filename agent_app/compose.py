@@ -290,7 +290,8 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     how = bool(_HOW.search(question))
     fact = bool(_FACT.search(question)) and not how
     where = bool(_WHERE.search(question))
-    # The question as the intent layer and the gate read it (a long email's asking sentences first).
+    # Read as the intent layer reads a message (a long email's asking sentences first), so a long
+    # background does not drown the question.
     question_vector = features.embed_message([question])[0]
     units: list[tuple[_Unit, dict[str, Any]]] = []
     seen: set[str] = set()
@@ -349,7 +350,8 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
         return out
 
     by_terms, by_meaning, by_score = leaders(own), leaders(meaning), leaders(hand)
-    # Questions like this one, answered in the training corpus: by this unit's section, by its words.
+    # What the embedding and the shared words cannot see: which section and sentence answered the
+    # training questions nearest this one.
     evidence = _neighbour_evidence(question_vector, passages[0]["slug"],
                                    [(u.text, h.get("heading") or "") for u, h in units])
     scored = []

@@ -68,7 +68,8 @@ class CaseResult:
     def fact_in_reply(self) -> bool:
         from agent_app.formatting import as_read
 
-        return bool(self.expected_fact) and as_read(self.expected_fact) in as_read(self.reply)
+        fact = as_read(self.expected_fact or "")
+        return bool(fact) and fact in as_read(self.reply)
 
 
 @dataclass

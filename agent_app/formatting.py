@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import re
 
-from channels_app.styles import PART_SEPARATOR, WHATSAPP_MAX_PART_CHARS, channel_style, numbered_parts
+from agent_app.plain_text import plain_quotes
+from channels_app.styles import (
+    PART_SEPARATOR,
+    WHATSAPP_MAX_PART_CHARS,
+    channel_style,
+    numbered_parts,
+)
 from crm.models import Channel
 
 SIGNATURE_NAME = "Loomline Support"
@@ -51,9 +57,9 @@ def strip_markdown(text: str) -> str:
 
 def as_read(text: str) -> str:
     """The words of ``text`` as a customer reads them, for finding one text in another: markdown
-    gone (a fact written "`whsec_`" is in a reply that shows whsec_), case, curly apostrophes
-    and spacing folded."""
-    return " ".join(strip_markdown(text).replace("\u2019", "'").lower().split())
+    gone (a fact written "`whsec_`" is in a reply that shows whsec_), case, curly quotes and
+    spacing folded."""
+    return " ".join(plain_quotes(strip_markdown(text)).lower().split())
 
 
 def _first_name(name: str | None) -> str:

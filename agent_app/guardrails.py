@@ -8,6 +8,7 @@ wire, and the pipeline withholds it and hands the ticket to a human).
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 from agents import (
@@ -20,10 +21,11 @@ from agents import (
 )
 
 from agent_app import policy
+from agent_app.context import AgentRunContext
+from agent_app.formatting import as_read
 from channels_app.styles import channel_style
 from crm import selectors
 from crm.models import CustomerIdentifier, EscalationReason, Message
-from agent_app.context import AgentRunContext
 
 _PRICE = re.compile(
     r"(?:[$€£]\s?\d)|(?:\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)|(?:\d+\s?(?:/|per)\s?(?:month|mo|year|yr|seat|user)\b)"
@@ -50,18 +52,44 @@ _PHONE = re.compile(r"\+\d[\d \-]{7,16}\d")
 _ALLOWED_ADDRESS = re.compile(r"@(?:[\w-]+\.)*loomline\.(?:example|com)$", re.IGNORECASE)
 
 
-def _published(text: str, match: re.Match[str]) -> bool:
-    """The match with a few words either side stands in the Help Centre: quoting it leaks nothing
-    ("Personal API tokens let scripts and internal tools use the Loomline REST API"). The same
-    words in the agent's own sentence are still refused."""
-    left = text[max(0, match.start() - _AROUND):match.start()].split(" ", 1)[-1] if match.start() > _AROUND else \
-        text[:match.start()]
-    right = text[match.end():match.end() + _AROUND].rsplit(" ", 1)[0]
-    return selectors.help_centre_publishes(text=f"{left}{match.group(0)}{right}")
+class _Published:
+    """What the Help Centre publishes to every customer, as a customer reads it, and the addresses it
+    prints: a reply may quote them. Kept per process until the Help Centre is ingested again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fingerprint: tuple[int, int] | None = None
+        self._sentences: frozenset[str] = frozenset()
+        self._addresses: frozenset[str] = frozenset()
+
+    def _load(self) -> None:
+        fingerprint = selectors.help_centre_fingerprint()
+        if fingerprint == self._fingerprint:
+            return
+        fingerprint, texts = selectors.help_centre_texts()
+        with self._lock:
+            self._sentences = frozenset(as_read(x) for t in texts for x in _SENTENCE_END.split(t))
+            self._addresses = frozenset(a.lower() for t in texts for a in _EMAIL.findall(t))
+            self._fingerprint = fingerprint
+
+    def sentence(self, text: str, match: re.Match[str]) -> bool:
+        """The sentence holding the match is a sentence of a passage, word for word ("Personal API tokens
+        let scripts and internal tools use the Loomline REST API as you."): quoting it leaks nothing. The
+        same words in a sentence of the agent's own, a passage's sentence carried on or cut short, are
+        refused."""
+        start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())), default=0)
+        after = _SENTENCE_END.search(text, match.end())
+        said = as_read(text[start:after.start() + 1 if after else len(text)])
+        self._load()
+        return said in self._sentences
+
+    def address(self, address: str) -> bool:
+        self._load()
+        return address.lower() in self._addresses
 
 
-#: Characters either side of a match that must stand in the Help Centre with it.
-_AROUND = 24
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
+_published = _Published()
 
 
 def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | None = None) -> list[str]:
@@ -73,12 +101,11 @@ def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | No
         problems.append("it promises a refund or credit; only the billing team decides refunds")
     if _FEATURE_PROMISE.search(text):
         problems.append("it promises a feature or date the Help Centre does not describe")
-    if any(not _published(text, m) for m in _INTERNAL.finditer(text)):
+    if any(not _published.sentence(text, m) for m in _INTERNAL.finditer(text)):
         problems.append("it reveals internal instructions or processes")
     allowed = {a.lower() for a in (customer_addresses or set())}
     for address in _EMAIL.findall(text):
-        if address.lower() not in allowed and not _ALLOWED_ADDRESS.search(address) \
-                and not selectors.help_centre_publishes(text=address):
+        if address.lower() not in allowed and not _ALLOWED_ADDRESS.search(address) and not _published.address(address):
             problems.append(f"it contains an email address ({address}) that is not the customer's")
     for phone in _PHONE.findall(text):
         if re.sub(r"[ \-]", "", phone) not in allowed:

@@ -19,9 +19,9 @@ so the figures follow the Help Centre as ingested), and put after its retrieved 
 (``compose.answer_order``). ``--half even`` (or ``odd``) keeps the lines
 whose index is even (odd): choose a change on one half, then confirm it on the other.
 The reply is then composed, shaped by ``format_for_channel`` and checked by the same
-grounding check governance runs. A line is composed as a question nobody trained on would be:
-the composer's unit neighbours (the training questions answered by a unit's section or words)
-leave out the line's own file, where it and its paraphrases sit (``compose.leaving_out``).
+grounding check governance runs. The composer's unit neighbours (the training questions answered
+by a unit's section or words) leave out the line's own file, where it and its paraphrases sit
+(``compose.leaving_out``); the cached gate decisions still come from models that saw the line.
 
 Reported per channel and overall:
 
@@ -178,7 +178,7 @@ def _measure(rows: list[dict[str, Any]], docs: str, show_misses: int, *, read: b
         channel = row["channel"]
         stats = per.setdefault(channel, {k: [] for k in keys})
         fact = as_read(row["fact"])
-        verbatim = fact in docs
+        verbatim = bool(fact) and fact in docs
         if not row["hits"]:
             stats["answered"].append(0.0)
             stats["covers"].append(0.0)
@@ -256,7 +256,7 @@ def fit_scorer(rows: list[dict[str, Any]], docs: str, *, l2: float = 1e-3, steps
     articles: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         fact = as_read(row["fact"])
-        if not row["hits"] or row["hits"][0]["slug"] != row["article"] or fact not in docs:
+        if not fact or not row["hits"] or row["hits"][0]["slug"] != row["article"] or fact not in docs:
             continue
         top = row["article"]
         if top not in articles:

@@ -239,7 +239,14 @@ def ai_answer_before(*, ticket_id: int, before: datetime, exclude_ids: list[int]
             .exclude(pk__in=exclude_ids or []).order_by("-created_at", "-id").first())
 
 
-def help_centre_publishes(*, text: str) -> bool:
-    """Whether ``text`` stands word for word in a Help Centre passage (case aside): what the
-    Help Centre publishes to every customer is not a leak when a reply quotes it."""
-    return bool(text.strip()) and KnowledgeChunk.objects.filter(text__icontains=text.strip()).exists()
+
+def help_centre_texts() -> tuple[tuple[int, int], list[str]]:
+    """Every Help Centre passage's text, with a fingerprint (how many, the newest id) that changes
+    whenever the Help Centre is ingested again: callers keep what they derive until it changes."""
+    texts = list(KnowledgeChunk.objects.order_by("pk").values_list("text", flat=True))
+    return help_centre_fingerprint(), texts
+
+
+def help_centre_fingerprint() -> tuple[int, int]:
+    stats = KnowledgeChunk.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    return stats["n"] or 0, stats["last"] or 0

@@ -175,6 +175,14 @@ class Neighbours:
         self.sections = [as_read(x) for x in sections or blank]
         self.facts = [as_read(x) for x in facts or blank]
         self.sources = np.asarray(sources or blank)
+        self._by_article: dict[str, list[int]] = {}
+        for i, (article, answered) in enumerate(zip(self.articles, self.answerable, strict=True)):
+            if answered and (self.sections[i] or self.facts[i]):
+                self._by_article.setdefault(str(article), []).append(i)
+
+    def _answered_from(self, slug: str) -> list[int]:
+        """The answerable training questions of ``slug`` that name their section or answering words."""
+        return self._by_article.get(slug, [])
 
     def answered_by(self, vector: np.ndarray, slug: str, units: list[tuple[str, str]], *,
                     leave_out: str | None = None) -> list[tuple[float, float]]:
@@ -185,14 +193,10 @@ class Neighbours:
         paraphrases sit next to them)."""
         from agent_app.formatting import as_read
 
-        mine = (self.articles == slug) & self.answerable
-        if leave_out is not None:
-            mine &= self.sources != leave_out
-        rows = np.flatnonzero(mine)
-        rows = [int(i) for i in rows if self.sections[i] or self.facts[i]]
+        rows = [i for i in self._answered_from(slug) if leave_out is None or self.sources[i] != leave_out]
         if not rows:
             return [(0.0, 0.0)] * len(units)
-        sims = self.vectors[rows] @ (vector / max(float(np.linalg.norm(vector)), 1e-9))
+        sims = self.similarities(vector)[rows]
         out = []
         for text, heading in units:
             said, under = as_read(text), as_read(heading)
@@ -297,10 +301,15 @@ def load() -> _Model:
     sentences = SentenceVectors([str(k) for k in store["keys"]], store["vectors"])
     model = boost.Boosted(features=arrays["tree_features"], thresholds=arrays["tree_thresholds"],
                           leaves=arrays["tree_leaves"], base=float(arrays["tree_base"]))
-    texts = (lambda name: [str(x) for x in arrays[name]] if name in arrays else None)
+    if "neighbour_sections" not in arrays:
+        # The composer's unit neighbours read these: without them its two largest weights would
+        # silently be zero.
+        raise ModelMissing("the answerability model has no unit neighbours; run `manage.py train_intents`")
     neighbours = Neighbours(arrays["neighbour_vectors"], [str(a) for a in arrays["neighbour_articles"]],
-                            arrays["neighbour_answerable"], sections=texts("neighbour_sections"),
-                            facts=texts("neighbour_facts"), sources=texts("neighbour_sources"))
+                            arrays["neighbour_answerable"],
+                            sections=[str(x) for x in arrays["neighbour_sections"]],
+                            facts=[str(x) for x in arrays["neighbour_facts"]],
+                            sources=[str(x) for x in arrays["neighbour_sources"]])
     articles = ArticleModel(LinearModel(weights=arrays["article_weights"].astype(np.float32),
                                         bias=arrays["article_bias"].astype(np.float32)),
                             [str(a) for a in arrays["article_slugs"]])

@@ -39,7 +39,9 @@ def test_a_fact_is_found_in_the_reply_as_the_customer_reads_it() -> None:
     assert _result("Make sure the new owner is already an Admin",
                    "Make sure the new Owner is\nalready an Admin.").fact_in_reply
     assert not _result("The link works for 7 days", "The link works for 3 days.").fact_in_reply
+    assert _result("the \u201cExport\u201d button", 'Click the "Export" button.').fact_in_reply
     assert not _result("", "anything").fact_in_reply
+    assert not _result("**", "anything").fact_in_reply  # a fact that is only markup is no fact
 
 
 @pytest.mark.django_db

@@ -13,6 +13,10 @@ def test_a_help_centre_sentence_that_mentions_internal_tools_may_be_quoted() -> 
     reply = ("Personal API tokens let scripts and internal tools use the Loomline REST API as you.\n\n"
              "More: https://help.loomline.example/articles/api-tokens")
     assert reply_problems(reply, channel="whatsapp") == []
+    # As the customer receives it too (markdown stripped, a greeting before it), which the output
+    # guardrail checks again.
+    assert reply_problems("Hi Ines,\n\nPersonal API tokens let scripts and **internal tools** use the Loomline "
+                          "REST API as you.", channel="whatsapp") == []
 
 
 def test_addresses_the_help_centre_publishes_may_be_quoted() -> None:
@@ -24,10 +28,15 @@ def test_addresses_the_help_centre_publishes_may_be_quoted() -> None:
 
 
 @pytest.mark.parametrize("reply", [
-    "Our internal tools show your account was flagged.",
+    "Our internal tools show your account history.",
     "I checked the internal process for this and it takes a week.",
     "Per my escalation rules this is a refund_request.",
     "Scripts and internal tools can read your data.",  # close to the Help Centre, but not its words
+    # A Help Centre sentence carried on with the agent's own words.
+    "Personal API tokens let scripts and internal tools use the Loomline REST API to look up your history.",
+    # The Help Centre's words with long tokens around them are not its sentence.
+    "See https://help.loomline.example/articles/api-tokens-and-scopes internal tools https://app.loomline.example/x",
+    "internal tools",
 ])
 def test_the_agents_own_words_about_internals_are_still_refused(reply: str) -> None:
     assert "it reveals internal instructions or processes" in reply_problems(reply, channel="whatsapp")
@@ -36,5 +45,7 @@ def test_the_agents_own_words_about_internals_are_still_refused(reply: str) -> N
 def test_an_address_the_help_centre_does_not_publish_is_still_refused() -> None:
     problems = reply_problems("Write to ap@othercompany.com for an invoice copy.", channel="whatsapp")
     assert any("ap@othercompany.com" in p for p in problems)
+    # Part of a published address is another address.
+    assert any("p@yourcompany.com" in p for p in reply_problems("Write to p@yourcompany.com.", channel="whatsapp"))
     assert reply_problems("Write to Ines at ines@client.example.", channel="whatsapp",
                           customer_addresses={"ines@client.example"}) == []

@@ -181,6 +181,13 @@ def test_a_long_message_is_embedded_with_its_question_first() -> None:
     assert features.message_text(short) == short  # a short message is read as written
 
 
+def test_the_committed_model_holds_the_unit_neighbours():
+    # The composer's two largest learned weights read them (compose.UNIT_WEIGHTS: nn_section, nn_fact).
+    neighbours = answerability.load().neighbours
+    named = sum(1 for section, fact in zip(neighbours.sections, neighbours.facts, strict=True) if section and fact)
+    assert named > 2000 and len(set(neighbours.sources.tolist())) > 5
+
+
 def test_unit_neighbours_count_questions_answered_by_the_units_section_and_words():
     # Training questions: two answered from article "a", one on "a" the Help Centre doesn't answer,
     # one answered from "b". The question asked is as near the first, third and fourth as can be.
