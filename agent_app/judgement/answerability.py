@@ -157,6 +157,15 @@ def passage_sentences(hit: dict[str, Any]) -> list[str]:
     return [p for p in parts if p][:24]
 
 
+@functools.lru_cache(maxsize=8192)
+def _as_read(text: str) -> str:
+    # The Help Centre's units and headings come back reply after reply; reading one (the markdown
+    # stripped) costs more than the rest of answered_by.
+    from agent_app.formatting import as_read
+
+    return as_read(text)
+
+
 class Neighbours:
     """The training questions' vectors, with the article each was answered from (or, for one
     the Help Centre doesn't answer, the nearest wrong article when the corpus names it), and for
@@ -191,15 +200,13 @@ class Neighbours:
         the unit holds ("questions like yours were answered by this sentence"). ``leave_out``: a
         training file whose questions don't count (measuring on a file's own lines, whose
         paraphrases sit next to them)."""
-        from agent_app.formatting import as_read
-
         rows = [i for i in self._answered_from(slug) if leave_out is None or self.sources[i] != leave_out]
         if not rows:
             return [(0.0, 0.0)] * len(units)
         sims = self.similarities(vector)[rows]
         out = []
         for text, heading in units:
-            said, under = as_read(text), as_read(heading)
+            said, under = _as_read(text), _as_read(heading)
             section = max((float(s) for s, i in zip(sims, rows, strict=True)
                            if self.sections[i] and self.sections[i] in under), default=0.0)
             words = max((float(s) for s, i in zip(sims, rows, strict=True)
