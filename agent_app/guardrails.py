@@ -23,6 +23,7 @@ from agents import (
 from agent_app import policy
 from agent_app.context import AgentRunContext
 from agent_app.formatting import as_read
+from agent_app.plain_text import SENTENCE_BREAK
 from channels_app.styles import channel_style
 from crm import selectors
 from crm.models import CustomerIdentifier, EscalationReason, Message
@@ -68,7 +69,7 @@ class _Published:
             return
         fingerprint, texts = selectors.help_centre_texts()
         with self._lock:
-            self._sentences = frozenset(as_read(x) for t in texts for x in _SENTENCE_END.split(t))
+            self._sentences = frozenset(as_read(x) for t in texts for x in SENTENCE_BREAK.split(t))
             self._addresses = frozenset(a.lower() for t in texts for a in _EMAIL.findall(t))
             self._fingerprint = fingerprint
 
@@ -77,8 +78,8 @@ class _Published:
         let scripts and internal tools use the Loomline REST API as you."): quoting it leaks nothing. The
         same words in a sentence of the agent's own, a passage's sentence carried on or cut short, are
         refused."""
-        start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())), default=0)
-        after = _SENTENCE_END.search(text, match.end())
+        start = max((m.end() for m in SENTENCE_BREAK.finditer(text, 0, match.start())), default=0)
+        after = SENTENCE_BREAK.search(text, match.end())
         said = as_read(text[start:after.start() + 1 if after else len(text)])
         self._load()
         return said in self._sentences
@@ -88,7 +89,6 @@ class _Published:
         return address.lower() in self._addresses
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s|\n")
 _published = _Published()
 
 

@@ -49,6 +49,9 @@ def emoji_words(text: str) -> str:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+#: Where one sentence or line of a text ends and the next begins: the answerability features read a
+#: passage's sentences this way, and the reply rules a reply's and the Help Centre's alike.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def question_first(text: str, *, longer_than: int) -> str:

@@ -37,6 +37,7 @@ import numpy as np
 from agent_app.judgement import boost, corpus
 from agent_app.judgement.intents import MODEL_DIR, IntentScores, ModelMissing
 from agent_app.judgement.linear import LinearModel, fit, stratified_folds
+from agent_app.plain_text import SENTENCE_BREAK
 
 # The search hits the decision weighs: eight rather than five puts the right article among them more
 # often (out of fold 0.926 -> 0.948) and the trees, with the article model, pick it (docs/agent.md).
@@ -78,7 +79,6 @@ ARTICLE_MODEL_FEATURES = ["p_article", "p_article_margin", "p_article_max", "p_n
 FEATURES = BASE_FEATURES + ARTICLE_FEATURES + NEIGHBOUR_FEATURES + ARTICLE_MODEL_FEATURES
 _CAPABILITY = re.compile(r"\b(?:can (?:i|we|you|it)|is (?:it|there)|are there|does (?:it|loomline)|do you|could (?:i|we)|"
                          r"possible|support(?:s|ed)?|any way|option to|allow)\b", re.I)
-_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -153,7 +153,7 @@ class SentenceVectors:
 
 def passage_sentences(hit: dict[str, Any]) -> list[str]:
     parts = [hit.get("heading") or hit.get("title") or ""]
-    parts += [x.strip() for x in _SENT.split(hit.get("text", "")) if len(x.strip()) > 3]
+    parts += [x.strip() for x in SENTENCE_BREAK.split(hit.get("text", "")) if len(x.strip()) > 3]
     return [p for p in parts if p][:24]
 
 
@@ -400,7 +400,7 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
         slug, present = slugs[i], passage_terms[i]
         missing = [idf.get(t, unknown) for t in terms if t not in present]
         best_sentence, best_sentence_terms = 0.0, frozenset()
-        for x in _SENT.split(h.get("text", "")):
+        for x in SENTENCE_BREAK.split(h.get("text", "")):
             if not x.strip():
                 continue
             found = _term_set(x)
