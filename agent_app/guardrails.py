@@ -67,7 +67,7 @@ class _Published:
         fingerprint = selectors.help_centre_fingerprint()
         if fingerprint == self._fingerprint:
             return
-        fingerprint, texts = selectors.help_centre_texts()
+        texts = selectors.help_centre_texts()
         with self._lock:
             self._sentences = frozenset(as_read(x) for t in texts for x in SENTENCE_BREAK.split(t))
             self._addresses = frozenset(a.lower() for t in texts for a in _EMAIL.findall(t))

@@ -240,13 +240,14 @@ def ai_answer_before(*, ticket_id: int, before: datetime, exclude_ids: list[int]
 
 
 
-def help_centre_texts() -> tuple[tuple[int, int], list[str]]:
-    """Every Help Centre passage's text, with a fingerprint (how many, the newest id) that changes
-    whenever the Help Centre is ingested again: callers keep what they derive until it changes."""
-    texts = list(KnowledgeChunk.objects.order_by("pk").values_list("text", flat=True))
-    return help_centre_fingerprint(), texts
+
+def help_centre_texts() -> list[str]:
+    """Every Help Centre passage's text."""
+    return list(KnowledgeChunk.objects.order_by("pk").values_list("text", flat=True))
 
 
 def help_centre_fingerprint() -> tuple[int, int]:
+    """How many passages and the newest id: changes whenever the Help Centre is ingested again, so
+    callers keep what they derive from its texts until it does."""
     stats = KnowledgeChunk.objects.aggregate(n=Count("pk"), last=Max("pk"))
     return stats["n"] or 0, stats["last"] or 0
