@@ -78,7 +78,11 @@ def _threshold(p: np.ndarray, positive: np.ndarray) -> float:
 
 
 def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
+    """Fit on the examples meant for the intent layer; ``oof`` covers every example (a gate-only
+    one is predicted by the final model, which never saw it), since the gate weighs it."""
     classes = list(CLASSES)
+    every = examples
+    examples = [e for e in every if e.intents]
     texts = [e.text for e in examples]
     y = np.array([classes.index(e.label) for e in examples], dtype=np.int64)
     log(f"featurising {len(texts)} messages…")
@@ -106,9 +110,17 @@ def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
         thresholds[c] = min(thresholds[c], HARD_REASON_MAX_THRESHOLD)
     model = fit(x, y, len(classes), l2=L2, steps=STEPS, seed=SEED)
     model.temperature = temperature
+    per_class, accuracy = _per_class(y, pred, classes), round(float(np.mean(pred == y)), 3)
+    hard = _hard_reasons(oof, y, classes, thresholds)
+    if len(every) > len(examples):
+        # A gate-only line is read by the final model, which never saw it either.
+        gate_only = [e.text for e in every if not e.intents]
+        unseen = iter(softmax(model.logits(features.featurise(gate_only, embeddings=cached_embeddings(gate_only)))
+                              / temperature))
+        seen = iter(oof)
+        oof = np.stack([next(seen) if e.intents else next(unseen) for e in every])
     return IntentTraining(model=model, classes=classes, oof=oof, thresholds=thresholds,
-                          per_class=_per_class(y, pred, classes), accuracy=round(float(np.mean(pred == y)), 3),
-                          hard_reasons=_hard_reasons(oof, y, classes, thresholds))
+                          per_class=per_class, accuracy=accuracy, hard_reasons=hard)
 
 
 def save(result: IntentTraining, examples: list[Example], directory: Path = MODEL_DIR) -> None:
@@ -118,7 +130,8 @@ def save(result: IntentTraining, examples: list[Example], directory: Path = MODE
     meta = {
         "classes": result.classes, "temperature": round(result.model.temperature, 4),
         "thresholds": result.thresholds, "feature_dim": features.DIM, "hash_bits": features.HASH_BITS,
-        "embedding": "all-MiniLM-L6-v2-onnx-int8", "examples": len(examples), "corpus_digest": corpus_digest(examples),
+        "embedding": "all-MiniLM-L6-v2-onnx-int8", "examples": sum(e.intents for e in examples),
+        "gate_only_examples": sum(not e.intents for e in examples), "corpus_digest": corpus_digest(examples),
         "seed": SEED, "l2": L2, "steps": STEPS,
         "kfold": {"accuracy": result.accuracy, "per_class": result.per_class, "hard_reasons": result.hard_reasons},
     }

@@ -1,4 +1,4 @@
-"""Validate context/training/intents-questions*.jsonl (all of them together: duplicates
+"""Validate context/training/intents-questions*.jsonl and gate-questions*.jsonl (all of them together: duplicates
 are looked for across files) and print counts.
 
 Usage: python3 context/training/validate.py
@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = sorted(HERE.glob("intents-questions*.jsonl"))
+DATA = sorted([*HERE.glob("intents-questions*.jsonl"), *HERE.glob("gate-questions*.jsonl")])
 DOCS = HERE.parent / "product-docs.md"
 
 LABELS = {"none", "unanswerable", "thanks", "greeting", "still_failing", "injection", "not_helpful"}

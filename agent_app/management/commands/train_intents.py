@@ -25,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, folds: int, skip_answerability: bool, answerability_only: bool,  # type: ignore[no-untyped-def]
                **options) -> None:
         examples = load_corpus()
-        self.stdout.write(f"{len(examples)} labelled messages")
+        gate_only = sum(not e.intents for e in examples)
+        self.stdout.write(f"{len(examples)} labelled messages ({gate_only} of them for the answerability gate only)")
         if answerability_only:
             oof, classes = training.load_oof(examples)
             self.stdout.write(answerability.train_and_save(examples, oof=oof, classes=classes, k=folds,
