@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = sorted([*HERE.glob("intents-questions*.jsonl"), *HERE.glob("gate-questions*.jsonl")])
+DATA = sorted([*HERE.glob("intents-questions*.jsonl"), *HERE.glob("gate-*.jsonl")])
 DOCS = HERE.parent / "product-docs.md"
 
 LABELS = {"none", "unanswerable", "thanks", "greeting", "still_failing", "injection", "not_helpful"}
