@@ -37,6 +37,7 @@ from agent_app.context import AgentRunContext
 from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
 from agent_app.tools import ALL_TOOLS, record_reply
 from channels_app.delivery import deliver_now
+from channels_app.email_parsing import strip_pasted_history
 from channels_app.styles import channel_style
 from crm import selectors, services
 from crm.models import (
@@ -117,6 +118,19 @@ def _withdraw_replies(context: AgentRunContext, why: str, *, only: list[int] | N
                                "result": {"withdrawn_replies": ids, "why": why}, "ms": 0})
 
 
+def text_for_agent(message: Message) -> str:
+    """What the agent reads of an inbound message: the model's input, the intent layer, the
+    knowledge search, the answerability gate, sentiment, repeat contacts and the summaries.
+
+    A web-form message without the email thread the customer pasted under (or over) the new
+    question: otherwise our old replies read as the customer's words and the search finds
+    them instead of the question. The stored message keeps everything typed, for staff. An
+    email's history was stripped when it was parsed (``email_parsing``); WhatsApp has none."""
+    if message.channel == Channel.WEB_FORM:
+        return strip_pasted_history(message.content)
+    return message.content
+
+
 def _ensure_ticket(context: AgentRunContext, message: Message) -> Ticket:
     if context.ticket_id:
         return Ticket.objects.get(pk=context.ticket_id)
@@ -134,9 +148,9 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
     history = [h for h in selectors.customer_history(customer_id=context.customer_id)
                if h["message_id"] != message.pk]
     ticket = _ensure_ticket(context, message)
-    repeats = policy.repeat_contacts(history=history, text=message.content, ticket_reference=ticket.reference)
-    assessment = policy.assess(message.content, channel=message.channel, subject=message.subject,
-                               repeat_contacts=repeats)
+    text = text_for_agent(message)
+    repeats = policy.repeat_contacts(history=history, text=text, ticket_reference=ticket.reference)
+    assessment = policy.assess(text, channel=message.channel, subject=message.subject, repeat_contacts=repeats)
     searched_empty = len(context.searches) >= 2 and not any(s["hits"] for s in context.searches)
 
     reason, urgency, why = None, Urgency.NORMAL, ""
@@ -172,7 +186,7 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
         if own is not None and URGENCY_RANK.get(own.get("urgency", ""), 9) < URGENCY_RANK[urgency]:
             urgency = own["urgency"]
         found = ", ".join(s["slug"] for s in context.sources) or "none"
-        summary = (f"Customer wants: {' '.join(message.content.split())[:300] or '(empty message)'}\n"
+        summary = (f"Customer wants: {' '.join(text.split())[:300] or '(empty message)'}\n"
                    f"Why a person is needed: {why}\nArticles found: {found}.")
         ticket = services.ticket_escalate(
             ticket=ticket, reason=reason, urgency=urgency, summary=summary,
@@ -211,7 +225,7 @@ def _record_feedback_in_words(context: AgentRunContext, message: Message, ticket
     if rated is None:
         return  # nothing the AI said to rate (thanks after a person's reply, or a first message)
     result = services.ticket_feedback_record(ticket=ticket, helped=helped, channel=message.channel, answer=rated,
-                                             comment=message.content)
+                                             comment=text_for_agent(message))
     context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True, "ms": 0, "result": {
         "feedback": {"helped": helped, "rated_message_id": rated.pk, "recorded": result.recorded}}})
 
@@ -220,7 +234,7 @@ def _ungrounded(context: AgentRunContext, message: Message, assessment: policy.A
     """Why the run's answer may not be sent (empty when it may): the answerability gate and
     the grounding check, recorded in the audit trail."""
     hits = next((s["hits"] for s in context.searches if s["hits"]), [])
-    question = policy.question_text(message.content, subject=message.subject)
+    question = policy.question_text(text_for_agent(message), subject=message.subject)
     decision = answerability.decide(question, hits, assessment.intents)
     replies = [c["arguments"].get("message", "") for c in context.tool_calls
                if c["tool"] == "send_response" and c.get("ok") and c["arguments"].get("by") != "governance"]
@@ -308,7 +322,7 @@ def process_message(*, message_id: int) -> str:
     else:
         meta = {"customer_id": customer.pk, "channel": message.channel, "customer_name": display_name,
                 "subject": message.subject, "message_id": message.pk}
-        user_input = prompts.user_input(meta=meta, content=message.content)
+        user_input = prompts.user_input(meta=meta, content=text_for_agent(message))
         try:
             run = async_to_sync(_run_agent)(context, user_input)
         except PROVIDER_ERRORS as exc:
@@ -324,7 +338,7 @@ def process_message(*, message_id: int) -> str:
             held = list(Message.objects.filter(pk__in=context.reply_ids))
             return _hold_for_human(message, context, held, model_name, started, tokens=tokens)
         _govern(context, message, run)
-        sentiment = policy.sentiment_score(message.content)
+        sentiment = policy.sentiment_score(text_for_agent(message))
         # Record the audit trail now, so a retry after a delivery failure can reuse it.
         services.message_record_run(message_id=message.pk, tokens_used=tokens, tool_calls=context.tool_calls)
 
@@ -355,7 +369,7 @@ def _run_offline_instead(context: AgentRunContext, message: Message, user_input:
 def _hand_to_people(message: Message, context: AgentRunContext, model_name: str, started: float) -> str:
     """AI replies are switched off for this channel (admin): the message goes to a person, unanswered."""
     ticket = _ensure_ticket(context, message)
-    wants = " ".join(message.content.split())[:300] or "(empty message)"
+    wants = " ".join(text_for_agent(message).split())[:300] or "(empty message)"
     summary = (f"Customer wants: {wants}\nWhy a person is needed: AI replies are switched off for "
                f"{message.get_channel_display()} in the channel settings; the customer has had no answer yet.")
     services.ticket_escalate(ticket=ticket, reason=EscalationReason.CHANNEL_PAUSED, urgency=Urgency.NORMAL,

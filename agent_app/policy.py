@@ -168,7 +168,9 @@ def sentiment_score(text: str) -> float:
     mild = len(_MILD_NEGATIVE.findall(cleaned))
     positive = len(_POSITIVE.findall(cleaned))
     letters = [c for c in text if c.isalpha()]
-    shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+    # Capitals amplify words of trouble; alone they are no mood (caps lock, a habit, poor
+    # eyesight), and "HOW DO I EXPORT MY TASKS" should not be answered with an apology.
+    shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7 and (strong or mild)
     bangs = text.count("!!")
     raw = -3 * strong - 1 * mild + 1 * positive - (3 if shouting else 0) - (1 if bangs and (strong or mild) else 0)
     return max(-1.0, min(1.0, raw / 6))

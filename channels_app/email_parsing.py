@@ -10,7 +10,9 @@
   by header (threading) work too; the intake service cleans again before storing.
 - Quoted replies ("On … wrote:", "> …", Outlook's "From: … Sent: …" block) and
   signatures ("-- ", "Sent from my iPhone") are stripped, but never down to nothing:
-  if stripping would leave no text we keep the original.
+  if stripping would leave no text we keep the original. ``strip_pasted_history`` applies
+  the same history rules to a thread pasted into the web form, where a signature or a lone
+  "> " line is the customer's own.
 - Auto-replies and bounces are recognised (RFC 3834 ``Auto-Submitted``, the
   ``X-Autoreply`` family, ``Precedence: bulk|junk|auto_reply``, delivery status
   reports, mailer-daemons) so that the agent never answers a robot — two robots
@@ -146,10 +148,11 @@ _REPLY_HEADERS = [
     re.compile(r"^\s*Le\b.{0,200}\ba écrit\s*:\s*$", re.IGNORECASE),  # French clients
 ]
 # ...and those after which the history follows unmarked.
+_OUTLOOK_RULE = re.compile(r"^\s*_{10,}\s*$")  # Outlook's rule above "From: … Sent: …"
 _HISTORY_HEADERS = [
     re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
     re.compile(r"^\s*-{2,}\s*Forwarded message\s*-{2,}\s*$", re.IGNORECASE),
-    re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above "From: … Sent: …"
+    _OUTLOOK_RULE,
     re.compile(r"^\s*From:\s.+$", re.IGNORECASE),  # only when followed by Sent:/Date: (checked below)
 ]
 _SIGNATURE_STARTS = [
@@ -184,6 +187,60 @@ def _quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
+def _quoted_reply_header(line: str) -> bool:
+    """``> On … wrote:``: a reply header that was itself quoted (a thread pasted as a quote)."""
+    unquoted = re.sub(r"^\s*(?:>\s?)+", "", line)
+    return any(p.match(unquoted) for p in _REPLY_HEADERS)
+
+
+def _outlook_block_after(lines: list[str], index: int) -> bool:
+    """Whether Outlook's "From: … Sent: …" block is the next text after ``index``."""
+    following = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), None)
+    return following is not None and bool(re.match(r"^\s*From:", lines[following], re.IGNORECASE)) and bool(
+        _quote_header_at(lines, following)[0])
+
+
+def _own_part(text: str, *, mail: bool) -> tuple[str, bool]:
+    """The customer's own lines of ``text`` (before history that is not marked line by line,
+    without "> " history), and whether anything was left out.
+
+    ``mail``: an email body, where every "> " line is quoted history and a signature ends
+    the customer's part. Otherwise the text was typed into a form, where nothing adds a
+    signature or quotes a line by itself, so only a pasted thread is history: "--" and
+    "Sent from my iPhone" are the customer's words, "> " lines are history only under a reply
+    header ("On … wrote:", or a quoted one), and a rule of underscores only above Outlook's
+    block; a "> " line on its own quotes an error message or a sentence the customer answers."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept: list[str] = []
+    dropped = cut = False
+    in_thread = mail  # whether a "> " line is history
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _quoted(line) and (in_thread or _quoted_reply_header(line)):
+            index, dropped, in_thread = index + 1, True, True
+            continue
+        header, marks_its_quote = (0, False) if _quoted(line) else _quote_header_at(lines, index)
+        if header and not mail and _OUTLOOK_RULE.match(line) and not _outlook_block_after(lines, index):
+            header = 0  # a separator the customer typed
+        if header:
+            after = next((x for x in lines[index + header:] if x.strip()), "")
+            if marks_its_quote and _quoted(after):
+                index, in_thread = index + header, True  # "On … wrote:" over "> " lines: drop both, read on
+                continue
+            cut = True
+            break
+        if mail and any(p.match(line) for p in _SIGNATURE_STARTS):
+            cut = True
+            break
+        kept.append(line)
+        index += 1
+    new = "\n".join(kept).strip()
+    if dropped:  # where a quote sat between two paragraphs, one blank line
+        new = re.sub(r"\n\s*\n(?:\s*\n)+", "\n\n", new)
+    return new, dropped or cut
+
+
 def strip_quotes_and_signature(text: str) -> str:
     """The customer's own words in a reply: without the quoted history and the signature.
 
@@ -193,30 +250,20 @@ def strip_quotes_and_signature(text: str) -> str:
     first quote kept only their greeting. History that is not marked line by line (Outlook's
     "From: … Sent: …" block, "Original Message", a header with no quoted lines after it) and
     a signature end the customer's part."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    kept: list[str] = []
-    dropped = False
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if _quoted(line):
-            index, dropped = index + 1, True
-            continue
-        header, marks_its_quote = _quote_header_at(lines, index)
-        if header:
-            after = next((x for x in lines[index + header:] if x.strip()), "")
-            if marks_its_quote and _quoted(after):
-                index += header  # "On … wrote:" over "> " lines: drop both, read on
-                continue
-            break
-        if any(p.match(line) for p in _SIGNATURE_STARTS):
-            break
-        kept.append(line)
-        index += 1
-    new = "\n".join(kept).strip()
-    if dropped:  # where a quote sat between two paragraphs, one blank line
-        new = re.sub(r"\n\s*\n(?:\s*\n)+", "\n\n", new)
+    new, _ = _own_part(text, mail=True)
     return new if new else text.strip()
+
+
+def strip_pasted_history(text: str) -> str:
+    """Text typed into a form without the email thread the customer pasted into it.
+
+    The history is found as in a mail (``strip_quotes_and_signature``): "> " lines under an
+    "On … wrote:" header, with what the customer wrote between and below them kept, and
+    Outlook's "From: … Sent: …" block or "Original Message" ending the customer's part. But
+    nothing else is taken for history (see ``_own_part``): a text with no pasted thread is
+    returned exactly as it is, and so is one that would be left with nothing."""
+    new, left_out = _own_part(text, mail=False)
+    return new if left_out and new else text
 
 
 _AUTO_SUBJECT = re.compile(

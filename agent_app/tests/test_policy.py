@@ -66,6 +66,14 @@ def test_greetings_and_thanks_are_not_escalations():
     assert policy.assess("that worked, thanks!", channel="whatsapp").kind == "thanks"
 
 
+def test_capitals_alone_are_no_mood_but_amplify_words_of_trouble():
+    calm = "HOW DO I EXPORT ALL MY TASKS TO A CSV FILE?"
+    assert policy.sentiment_score(calm) == 0.0
+    assert not policy.assess(calm, channel="email").triggers
+    assert policy.sentiment_score("THE EXPORT IS BROKEN AGAIN") < policy.sentiment_score("the export is broken again") < 0
+    assert policy.sentiment_score("THIS IS USELESS AND I AM FURIOUS") <= -0.5
+
+
 def test_repeat_contacts_count_only_the_same_issue_within_24_hours():
     now = datetime.now(tz=UTC)
     history = [

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from channels_app.styles import sendable_parts
 from agent_app.compose import WHATSAPP_CHARS
-from agent_app.pipeline import process_message
+from agent_app.pipeline import process_message, text_for_agent
 from channels_app.tasks import deliver_message_task
+from channels_app.webform import webform_submit
 from crm import services
 from crm.models import AgentMetric, Author, Message, OutboxEvent, Ticket
 
@@ -83,6 +84,29 @@ def test_product_questions_are_answered_from_the_knowledge_base(text, slug):
     metric = AgentMetric.objects.get(message=message)
     assert metric.outcome == "answered" and metric.latency_ms > 0 and metric.tokens_used > 0
     assert OutboxEvent.objects.filter(topic="fte.metrics", payload__message_id=message.pk).exists()
+
+
+def test_on_the_web_form_the_agent_reads_the_new_question_not_the_email_thread_pasted_under_it():
+    typed = ("Where can I download our invoices?\n\n"
+             "On Mon, 2 Dec 2026 at 10:14, Loomline Support <support@loomline.example> wrote:\n"
+             "> Hi Ana,\n>\n> To reset your password, open the sign-in page and choose Forgot password. The link\n"
+             "> in the email works once. If it does not arrive, check your spam folder.\n>\n"
+             "> Best regards,\n> Loomline Support")
+    submission = webform_submit(name="Ana Díaz", email="ana@example.com", subject="Invoices", category="billing",
+                                priority="medium", message=typed)
+    message = submission.message
+    assert services.message_claim(message_id=message.pk)
+
+    assert process_message(message_id=message.pk) == "answered"
+
+    message.refresh_from_db()
+    assert message.content == typed  # staff see everything the customer typed
+    assert text_for_agent(message) == "Where can I download our invoices?"
+    [search] = [c for c in message.tool_calls if c["tool"] == "search_knowledge_base"]
+    assert "password" not in search["arguments"]["query"].lower()
+    assert search["result"]["results"][0]["slug"] == "download-invoices"
+    [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
+    assert "https://help.loomline.example/articles/download-invoices" in reply.content
 
 
 @pytest.mark.parametrize("channel,text,reason", [

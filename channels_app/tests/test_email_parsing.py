@@ -10,6 +10,7 @@ from channels_app.email_parsing import (
     html_to_text,
     parse_email,
     reply_subject,
+    strip_pasted_history,
     strip_quotes_and_signature,
 )
 
@@ -195,3 +196,65 @@ def test_reply_subject() -> None:
 
 def test_html_to_text_keeps_plain_links_once() -> None:
     assert html_to_text('<a href="https://x.example">https://x.example</a>') == "https://x.example"
+
+
+# Text typed into the web support form, where a customer sometimes pastes the email thread
+# under (or over) the new question: ``strip_pasted_history`` is what the agent reads of it.
+QUESTION = "How do I give a guest access to one project only?"
+SUPPORT_REPLY = "Hi Ana,\n\nTo export a board, open it and choose Export.\n\nBest regards,\nLoomline Support"
+
+
+def test_a_pasted_gmail_thread_is_history() -> None:
+    quoted = "\n".join(f"> {line}" if line else ">" for line in SUPPORT_REPLY.split("\n"))
+    text = f"{QUESTION}\n\nOn Mon, 2 Dec 2026 at 10:14, Loomline Support <support@loomline.example> wrote:\n{quoted}"
+    assert strip_pasted_history(text) == QUESTION
+
+
+def test_a_pasted_thread_whose_header_was_quoted_too_is_history() -> None:
+    text = f"{QUESTION}\n\n> On Tue, Loomline Support wrote:\n> To export a board, open it and choose Export."
+    assert strip_pasted_history(text) == QUESTION
+
+
+@pytest.mark.parametrize("header", [
+    ("From: Loomline Support <support@loomline.example>\nSent: Monday, December 2, 2026 10:14\nTo: Ana Díaz\n"
+     "Subject: RE: Export"),
+    ("________________________________\nFrom: Loomline Support <support@loomline.example>\nSent: Monday, "
+     "December 2, 2026 10:14\nTo: Ana Díaz"),
+    "-----Original Message-----\nFrom: Loomline Support\nDate: 2 Dec 2026 10:14",
+    "On Mon, 2 Dec 2026 at 10:14, Loomline Support <support@loomline.example> wrote:",  # its "> " lost in the paste
+])
+def test_pasted_history_not_marked_line_by_line_ends_the_question(header) -> None:  # type: ignore[no-untyped-def]
+    assert strip_pasted_history(f"Hello,\n\n{QUESTION}\n\n{header}\n\n{SUPPORT_REPLY}") == f"Hello,\n\n{QUESTION}"
+
+
+def test_a_question_written_below_or_between_the_quotes_is_kept() -> None:
+    text = ("On Mon, 2 Dec 2026 at 10:14, Loomline Support <support@loomline.example> wrote:\n"
+            "> 3. Try a private window.\n\nAlso blank in private mode.\n\n> 4. Check the status page.\n\n"
+            "The status page says all is fine. What now?")
+    assert strip_pasted_history(text) == ("Also blank in private mode.\n\n"
+                                          "The status page says all is fine. What now?")
+
+
+def test_pasted_history_and_nothing_else_is_kept_as_it_is() -> None:
+    # Never down to nothing: staff and the agent would otherwise have no question at all.
+    text = f"On Mon, 2 Dec 2026 at 10:14, Loomline Support wrote:\n> {QUESTION}"
+    assert strip_pasted_history(text) == text
+    assert strip_pasted_history(f"-----Original Message-----\n{SUPPORT_REPLY}") == (
+        f"-----Original Message-----\n{SUPPORT_REPLY}")
+
+
+@pytest.mark.parametrize("text", [
+    f"{QUESTION}\n\nThanks,\nAna",
+    # In a form nothing adds a signature: what follows "--" or "Sent from my iPhone" was typed.
+    "Export fails for one board.\n--\nSteps: open the board, choose Export, wait. Why does it stop at 90%?",
+    "Quick one:\nSent from my iPhone, the app shows no boards. Is the mobile app down?",
+    # A "> " line with no reply header above it quotes an error message or a sentence answered.
+    "Import fails with:\n> Error 413: file too large\nWhat is the limit?",
+    "> Invitations expire after 14 days.\n\nAh, that explains it. How do I resend one?",
+    # A rule the customer typed, not Outlook's.
+    "Two questions.\n______________________________\n1. Can guests comment?\n2. Can they export?",
+    "From: the board view I cannot drag cards.\nIt started today.",
+    "  Leading and trailing space stay as typed.\r\n",
+])
+def test_a_message_without_a_pasted_thread_is_read_exactly_as_typed(text) -> None:  # type: ignore[no-untyped-def]
+    assert strip_pasted_history(text) == text
