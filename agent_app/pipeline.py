@@ -31,13 +31,12 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
 
-from agent_app import compose, policy, prompts, providers
+from agent_app import compose, policy, prompts, providers, reading
 from agent_app.judgement import answerability, grounding
 from agent_app.context import AgentRunContext
 from agent_app.guardrails import prompt_injection_guardrail, reply_rules_guardrail
 from agent_app.tools import ALL_TOOLS, record_reply
 from channels_app.delivery import deliver_now
-from channels_app.email_parsing import strip_pasted_history
 from channels_app.styles import channel_style
 from crm import selectors, services
 from crm.models import (
@@ -119,16 +118,8 @@ def _withdraw_replies(context: AgentRunContext, why: str, *, only: list[int] | N
 
 
 def text_for_agent(message: Message) -> str:
-    """What the agent reads of an inbound message: the model's input, the intent layer, the
-    knowledge search, the answerability gate, sentiment, repeat contacts and the summaries.
-
-    A web-form message without the email thread the customer pasted under (or over) the new
-    question: otherwise our old replies read as the customer's words and the search finds
-    them instead of the question. The stored message keeps everything typed, for staff. An
-    email's history was stripped when it was parsed (``email_parsing``); WhatsApp has none."""
-    if message.channel == Channel.WEB_FORM:
-        return strip_pasted_history(message.content)
-    return message.content
+    """What the agent reads of an inbound message (``reading.text_for_agent``)."""
+    return reading.text_for_agent(channel=message.channel, content=message.content)
 
 
 def _ensure_ticket(context: AgentRunContext, message: Message) -> Ticket:
@@ -145,8 +136,8 @@ def _ensure_ticket(context: AgentRunContext, message: Message) -> Ticket:
 
 def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None:
     """Enforce the hard triggers and make sure the customer hears back exactly once."""
-    history = [h for h in selectors.customer_history(customer_id=context.customer_id)
-               if h["message_id"] != message.pk]
+    history = reading.history_for_agent([h for h in selectors.customer_history(customer_id=context.customer_id)
+                                         if h["message_id"] != message.pk])
     ticket = _ensure_ticket(context, message)
     text = text_for_agent(message)
     repeats = policy.repeat_contacts(history=history, text=text, ticket_reference=ticket.reference)

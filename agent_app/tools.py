@@ -17,7 +17,7 @@ from agents import RunContextWrapper, function_tool
 from asgiref.sync import sync_to_async
 from pydantic import Field
 
-from agent_app import guardrails
+from agent_app import guardrails, reading
 from agent_app.context import AgentRunContext
 from agent_app.formatting import format_for_channel
 from crm import selectors, services
@@ -193,7 +193,8 @@ async def get_customer_history(ctx: RunContextWrapper[AgentRunContext], customer
         c = ctx.context
         _own_customer(c, customer_id)
         customer = Customer.objects.get(pk=customer_id)
-        history = [h for h in selectors.customer_history(customer_id=customer_id) if h["message_id"] != c.message_id]
+        history = reading.history_for_agent([h for h in selectors.customer_history(customer_id=customer_id)
+                                             if h["message_id"] != c.message_id])
         tickets = [{"ticket_id": t.reference, "status": t.status, "subject": t.subject,
                     "created_at": t.created_at.isoformat()}
                    for t in selectors.customer_tickets(customer_id=customer_id, limit=10)]

@@ -200,6 +200,31 @@ def _outlook_block_after(lines: list[str], index: int) -> bool:
         _quote_header_at(lines, following)[0])
 
 
+def _our_names() -> tuple[str, ...]:
+    """What a header of one of our own replies carries: our sender name and our mail domain."""
+    from django.conf import settings
+
+    names = [getattr(settings, "GMAIL_SENDER_NAME", ""), parseaddr(getattr(settings, "DEFAULT_FROM_EMAIL", ""))[1]]
+    names += [a.rpartition("@")[2] for a in (getattr(settings, "GMAIL_ADDRESS", ""), names[1]) if "@" in a]
+    return tuple(n.lower() for n in names if n)
+
+
+def _pasted_header(lines: list[str], index: int) -> bool:
+    """In a form, whether the history starting at ``index`` is a thread the customer pasted: a
+    client's "On <date or address> … wrote:" above it (prose such as "On Monday our admin
+    wrote:" has neither), or an unmarked block that names us (one of our replies). A forwarded
+    mail or another sender's block is material the customer wants us to read, not history."""
+    head = "\n".join(lines[index:index + 8]).lower()  # a rule, "From:", "Sent:", "To:" and a blank or two
+    if any(p.match(lines[index]) for p in _REPLY_HEADERS) or re.match(r"^\s*On\b", lines[index], re.IGNORECASE):
+        return bool(re.search(r"\d|@", "\n".join(lines[index:index + 2])))
+    return any(name in head for name in _our_names())
+
+
+#: In a form, the words a customer must have written before a pasted block for the block to
+#: be cut: "Hello," above a pasted thread is no message, and the question is below it.
+_FORM_MIN_WORDS_BEFORE_CUT = 4
+
+
 def _own_part(text: str, *, mail: bool) -> tuple[str, bool]:
     """The customer's own lines of ``text`` (before history that is not marked line by line,
     without "> " history), and whether anything was left out.
@@ -223,11 +248,15 @@ def _own_part(text: str, *, mail: bool) -> tuple[str, bool]:
         header, marks_its_quote = (0, False) if _quoted(line) else _quote_header_at(lines, index)
         if header and not mail and _OUTLOOK_RULE.match(line) and not _outlook_block_after(lines, index):
             header = 0  # a separator the customer typed
+        if header and not mail and not _pasted_header(lines, index):
+            header = 0
         if header:
             after = next((x for x in lines[index + header:] if x.strip()), "")
             if marks_its_quote and _quoted(after):
                 index, in_thread = index + header, True  # "On … wrote:" over "> " lines: drop both, read on
                 continue
+            if not mail and len(" ".join(kept).split()) < _FORM_MIN_WORDS_BEFORE_CUT:
+                return text.strip(), False
             cut = True
             break
         if mail and any(p.match(line) for p in _SIGNATURE_STARTS):
@@ -258,10 +287,12 @@ def strip_pasted_history(text: str) -> str:
     """Text typed into a form without the email thread the customer pasted into it.
 
     The history is found as in a mail (``strip_quotes_and_signature``): "> " lines under an
-    "On … wrote:" header, with what the customer wrote between and below them kept, and
-    Outlook's "From: … Sent: …" block or "Original Message" ending the customer's part. But
-    nothing else is taken for history (see ``_own_part``): a text with no pasted thread is
-    returned exactly as it is, and so is one that would be left with nothing."""
+    "On <date or address> … wrote:" header, with what the customer wrote between and below them
+    kept, and one of our replies in Outlook's "From: … Sent: …" block or under "Original
+    Message" ending the customer's part after at least a few words of theirs. Nothing else is
+    taken for history (see ``_own_part`` and ``_pasted_header``): what is wrongly cut is lost
+    to the agent. A text with no pasted thread is returned exactly as it is, and so is one that
+    would be left with nothing."""
     new, left_out = _own_part(text, mail=False)
     return new if left_out and new else text
 

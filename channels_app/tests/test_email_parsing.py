@@ -258,3 +258,18 @@ def test_pasted_history_and_nothing_else_is_kept_as_it_is() -> None:
 ])
 def test_a_message_without_a_pasted_thread_is_read_exactly_as_typed(text) -> None:  # type: ignore[no-untyped-def]
     assert strip_pasted_history(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    # The words before a pasted block are only a greeting: the question (and its triggers) is below it.
+    ("Hello,\n\n-----Original Message-----\nFrom: Loomline Support\nSent: Monday\n\nTry clearing the cache.\n\n"
+     "That did not work. I want a refund now, or I will contact my lawyer."),
+    # Prose, not a mail client's header: no date, no address.
+    "Hi team,\nOn Monday our admin wrote:\nwe need SSO for everyone. How do I enable SSO?",
+    # A forwarded mail or another sender's block is what the customer wants us to read.
+    ("Can you help with the issue below?\n---------- Forwarded message ---------\nFrom: Bob <bob@acme.example>\n"
+     "Date: Mon, 2 Dec 2026\n\nI can't log in, my account is locked."),
+    "Why was I charged twice?\nFrom: Visa ending 4242\nDate: 2 Dec\nAmount: 120 EUR",
+])
+def test_a_block_that_is_not_our_pasted_reply_is_read(text) -> None:  # type: ignore[no-untyped-def]
+    assert strip_pasted_history(text) == text
