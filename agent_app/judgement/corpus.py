@@ -1,9 +1,10 @@
 """The labelled training corpus under context/training/ (JSON lines), and the class set.
 
 A file named ``gate-*.jsonl`` trains the answerability gate only, not the intent layer: its
-answerable questions teach which article answers what, and add no kind of message the intent
-layer lacks. Given to the intent layer as well, 287 of them tilted it towards "none" (out of fold
-the six hard reasons' recall fell 0.867 -> 0.854, and 0.871 -> 0.862 with another fold seed).
+answerable questions and near misses teach which article answers what and where the Help Centre
+stops, and add no kind of message the intent layer lacks. Given to the intent layer as well, 287
+answerable ones tilted it towards "none" (out of fold the six hard reasons' recall fell 0.867 ->
+0.854, and 0.871 -> 0.862 with another fold seed).
 
 Never reads context/sample-tickets.json or context/eval/: those are evaluation sets.
 """

@@ -48,8 +48,8 @@ def test_every_line_has_a_label_the_classifier_knows() -> None:
 
 
 def test_a_gate_file_trains_the_answerability_gate_only() -> None:
-    # gate-*.jsonl: answerable questions that teach which article answers what; given to the
-    # intent layer too, they tilted it towards "none" (corpus.py).
+    # gate-*.jsonl: answerable questions and near misses that teach which article answers what;
+    # given to the intent layer too, answerable ones tilted it towards "none" (corpus.py).
     examples = load_corpus()
     gate = [e for e in examples if e.source.startswith("gate-")]
     assert gate and not any(e.intents for e in gate)

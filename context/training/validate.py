@@ -1,4 +1,4 @@
-"""Validate context/training/intents-questions*.jsonl and gate-questions*.jsonl (all of them together: duplicates
+"""Validate context/training/intents-questions*.jsonl and gate-*.jsonl (all of them together: duplicates
 are looked for across files) and print counts.
 
 Usage: python3 context/training/validate.py
