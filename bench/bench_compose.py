@@ -39,6 +39,7 @@ def main() -> None:
     from agent_app import compose
     from agent_app.judgement import answerability
     from bench import eval_compose
+    from bench.timing import latency, report
 
     if not eval_compose.CACHE.exists():
         sys.exit("no cached search hits: run bench/eval_compose.py once first")
@@ -67,16 +68,9 @@ def main() -> None:
             (with_nn if variant is real else without).append(compose_one(r))
     neighbours.answered_by = real
 
-    def stats(ms: list[float]) -> dict[str, float]:
-        return {"p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2)}
-
-    report = {"lines": len(rows), "with_unit_neighbours": stats(with_nn), "without": stats(without),
+    result = {"lines": len(rows), "with_unit_neighbours": latency(with_nn), "without": latency(without),
               "added_p50_ms": round(float(np.percentile(np.subtract(with_nn, without), 50)), 2)}
-    if args.json:
-        print(json.dumps(report))
-        return
-    for key, value in report.items():
-        print(f"{key:22} {value}")
+    report(result, as_json=args.json)
 
 
 if __name__ == "__main__":

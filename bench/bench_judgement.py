@@ -30,7 +30,6 @@ size of the model artifacts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -66,6 +65,7 @@ def main() -> None:
     from agent_app.judgement import answerability, intents
     from agent_app.judgement.corpus import load_corpus
     from bench.eval_compose import tool_hits
+    from bench.timing import latency, report
 
     examples = load_corpus()
     step = max(1, len(examples) // args.messages)
@@ -126,29 +126,21 @@ def main() -> None:
         np.asarray(x) for x in (intent, search, answer, governance, alone))
     pipeline = intent_a + search_a + answer_a + governance_a
 
-    def stats(values: np.ndarray) -> dict[str, float]:
-        return {"p50_ms": round(float(np.percentile(values, 50)), 2),
-                "p95_ms": round(float(np.percentile(values, 95)), 2), "max_ms": round(float(values.max()), 2)}
-
     result = {
         "messages": len(texts),
         "repeat": args.repeat,
-        "added_by_judgement": stats(pipeline - alone_a),
-        "search_alone": stats(alone_a),
-        "search_intent_answerability": stats(pipeline),
+        "added_by_judgement": latency(pipeline - alone_a),
+        "search_alone": latency(alone_a),
+        "search_intent_answerability": latency(pipeline),
         "search_shared_intent_vector": round(float(np.mean(shared)), 3),
-        "intent": stats(intent_a),
-        "answerability": stats(answer_a),
-        "intent_plus_answerability": stats(intent_a + answer_a),
-        "governance_again": stats(governance_a),
+        "intent": latency(intent_a),
+        "answerability": latency(answer_a),
+        "intent_plus_answerability": latency(intent_a + answer_a),
+        "governance_again": latency(governance_a),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "artifact_bytes": sum(p.stat().st_size for p in intents.MODEL_DIR.iterdir()),
     }
-    if args.json:
-        print(json.dumps(result))
-        return
-    for key, value in result.items():
-        print(f"{key:30} {value}")
+    report(result, as_json=args.json)
 
 
 if __name__ == "__main__":
