@@ -114,11 +114,12 @@ def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
     hard = _hard_reasons(oof, y, classes, thresholds)
     if len(every) > len(examples):
         # A gate-only line is read by the final model, which never saw it either.
+        for_intents = np.asarray([e.intents for e in every])
         gate_only = [e.text for e in every if not e.intents]
-        unseen = iter(softmax(model.logits(features.featurise(gate_only, embeddings=cached_embeddings(gate_only)))
-                              / temperature))
-        seen = iter(oof)
-        oof = np.stack([next(seen) if e.intents else next(unseen) for e in every])
+        unseen = model.proba(features.featurise(gate_only, embeddings=cached_embeddings(gate_only)))
+        everyone = np.empty((len(every), len(classes)), dtype=np.result_type(oof, unseen))
+        everyone[for_intents], everyone[~for_intents] = oof, unseen
+        oof = everyone
     return IntentTraining(model=model, classes=classes, oof=oof, thresholds=thresholds,
                           per_class=per_class, accuracy=accuracy, hard_reasons=hard)
 
