@@ -14,6 +14,8 @@ class AgentRunContext:
     channel: str
     customer_name: str = ""
     subject: str = ""
+    # What the agent reads of the message (``reading.text_for_agent``), read once per run.
+    text: str = ""
     # The customer's IANA zone (this message's, else the one stored on the customer); empty: UTC.
     time_zone: str = ""
     ticket_id: int | None = None

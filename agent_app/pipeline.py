@@ -117,11 +117,6 @@ def _withdraw_replies(context: AgentRunContext, why: str, *, only: list[int] | N
                                "result": {"withdrawn_replies": ids, "why": why}, "ms": 0})
 
 
-def text_for_agent(message: Message) -> str:
-    """What the agent reads of an inbound message (``reading.text_for_agent``)."""
-    return reading.text_for_agent(channel=message.channel, content=message.content)
-
-
 def _ensure_ticket(context: AgentRunContext, message: Message) -> Ticket:
     if context.ticket_id:
         return Ticket.objects.get(pk=context.ticket_id)
@@ -139,7 +134,7 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
     history = reading.history_for_agent([h for h in selectors.customer_history(customer_id=context.customer_id)
                                          if h["message_id"] != message.pk])
     ticket = _ensure_ticket(context, message)
-    text = text_for_agent(message)
+    text = context.text
     repeats = policy.repeat_contacts(history=history, text=text, ticket_reference=ticket.reference)
     assessment = policy.assess(text, channel=message.channel, subject=message.subject, repeat_contacts=repeats)
     searched_empty = len(context.searches) >= 2 and not any(s["hits"] for s in context.searches)
@@ -216,7 +211,7 @@ def _record_feedback_in_words(context: AgentRunContext, message: Message, ticket
     if rated is None:
         return  # nothing the AI said to rate (thanks after a person's reply, or a first message)
     result = services.ticket_feedback_record(ticket=ticket, helped=helped, channel=message.channel, answer=rated,
-                                             comment=text_for_agent(message))
+                                             comment=context.text)
     context.tool_calls.append({"tool": "governance", "arguments": {}, "ok": True, "ms": 0, "result": {
         "feedback": {"helped": helped, "rated_message_id": rated.pk, "recorded": result.recorded}}})
 
@@ -225,7 +220,7 @@ def _ungrounded(context: AgentRunContext, message: Message, assessment: policy.A
     """Why the run's answer may not be sent (empty when it may): the answerability gate and
     the grounding check, recorded in the audit trail."""
     hits = next((s["hits"] for s in context.searches if s["hits"]), [])
-    question = policy.question_text(text_for_agent(message), subject=message.subject)
+    question = policy.question_text(context.text, subject=message.subject)
     decision = answerability.decide(question, hits, assessment.intents)
     replies = [c["arguments"].get("message", "") for c in context.tool_calls
                if c["tool"] == "send_response" and c.get("ok") and c["arguments"].get("by") != "governance"]
@@ -279,6 +274,7 @@ def process_message(*, message_id: int) -> str:
     display_name = selectors.typed_name(message) if message.channel == Channel.WEB_FORM else customer.name
     context = AgentRunContext(message_id=message.pk, customer_id=customer.pk, conversation_id=message.conversation_id,
                               channel=message.channel, customer_name=display_name, subject=message.subject,
+                              text=reading.text_for_agent(channel=message.channel, content=message.content),
                               time_zone=(message.metadata or {}).get("time_zone") or customer.time_zone)
     model_name = providers.model_name()
 
@@ -313,7 +309,7 @@ def process_message(*, message_id: int) -> str:
     else:
         meta = {"customer_id": customer.pk, "channel": message.channel, "customer_name": display_name,
                 "subject": message.subject, "message_id": message.pk}
-        user_input = prompts.user_input(meta=meta, content=text_for_agent(message))
+        user_input = prompts.user_input(meta=meta, content=context.text)
         try:
             run = async_to_sync(_run_agent)(context, user_input)
         except PROVIDER_ERRORS as exc:
@@ -329,7 +325,7 @@ def process_message(*, message_id: int) -> str:
             held = list(Message.objects.filter(pk__in=context.reply_ids))
             return _hold_for_human(message, context, held, model_name, started, tokens=tokens)
         _govern(context, message, run)
-        sentiment = policy.sentiment_score(text_for_agent(message))
+        sentiment = policy.sentiment_score(context.text)
         # Record the audit trail now, so a retry after a delivery failure can reuse it.
         services.message_record_run(message_id=message.pk, tokens_used=tokens, tool_calls=context.tool_calls)
 
@@ -360,7 +356,7 @@ def _run_offline_instead(context: AgentRunContext, message: Message, user_input:
 def _hand_to_people(message: Message, context: AgentRunContext, model_name: str, started: float) -> str:
     """AI replies are switched off for this channel (admin): the message goes to a person, unanswered."""
     ticket = _ensure_ticket(context, message)
-    wants = " ".join(text_for_agent(message).split())[:300] or "(empty message)"
+    wants = " ".join(context.text.split())[:300] or "(empty message)"
     summary = (f"Customer wants: {wants}\nWhy a person is needed: AI replies are switched off for "
                f"{message.get_channel_display()} in the channel settings; the customer has had no answer yet.")
     services.ticket_escalate(ticket=ticket, reason=EscalationReason.CHANNEL_PAUSED, urgency=Urgency.NORMAL,

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from channels_app.styles import sendable_parts
 from agent_app.compose import WHATSAPP_CHARS
-from agent_app.pipeline import process_message, text_for_agent
+from agent_app.pipeline import process_message
+from agent_app.reading import text_for_agent
 from channels_app.tasks import deliver_message_task
 from channels_app.webform import webform_submit
 from crm import services
@@ -101,7 +102,7 @@ def test_on_the_web_form_the_agent_reads_the_new_question_not_the_email_thread_p
 
     message.refresh_from_db()
     assert message.content == typed  # staff see everything the customer typed
-    assert text_for_agent(message) == "Where can I download our invoices?"
+    assert text_for_agent(channel=message.channel, content=message.content) == "Where can I download our invoices?"
     [search] = [c for c in message.tool_calls if c["tool"] == "search_knowledge_base"]
     assert "password" not in search["arguments"]["query"].lower()
     assert search["result"]["results"][0]["slug"] == "download-invoices"
