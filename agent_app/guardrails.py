@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from agents import (
@@ -53,40 +54,45 @@ _PHONE = re.compile(r"\+\d[\d \-]{7,16}\d")
 _ALLOWED_ADDRESS = re.compile(r"@(?:[\w-]+\.)*loomline\.(?:example|com)$", re.IGNORECASE)
 
 
-class _Published:
+@dataclass(frozen=True)
+class _Publication:
     """What the Help Centre publishes to every customer, as a customer reads it, and the addresses it
-    prints: a reply may quote them. Kept per process until the Help Centre is ingested again."""
+    prints: a reply may quote them."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._fingerprint: tuple[int, int] | None = None
-        self._sentences: frozenset[str] = frozenset()
-        self._addresses: frozenset[str] = frozenset()
+    sentences: frozenset[str] = frozenset()
+    addresses: frozenset[str] = frozenset()
 
-    def _load(self) -> None:
-        fingerprint = selectors.help_centre_fingerprint()
-        if fingerprint == self._fingerprint:
-            return
-        texts = selectors.help_centre_texts()
-        with self._lock:
-            self._sentences = frozenset(as_read(x) for t in texts for x in SENTENCE_BREAK.split(t))
-            self._addresses = frozenset(a.lower() for t in texts for a in _EMAIL.findall(t))
-            self._fingerprint = fingerprint
-
-    def sentence(self, text: str, match: re.Match[str]) -> bool:
+    def holds_sentence(self, text: str, match: re.Match[str]) -> bool:
         """The sentence holding the match is a sentence of a passage, word for word ("Personal API tokens
         let scripts and internal tools use the Loomline REST API as you."): quoting it leaks nothing. The
         same words in a sentence of the agent's own, a passage's sentence carried on or cut short, are
         refused."""
         start = max((m.end() for m in SENTENCE_BREAK.finditer(text, 0, match.start())), default=0)
         after = SENTENCE_BREAK.search(text, match.end())
-        said = as_read(text[start:after.start() + 1 if after else len(text)])
-        self._load()
-        return said in self._sentences
+        return as_read(text[start:after.start() + 1 if after else len(text)]) in self.sentences
 
-    def address(self, address: str) -> bool:
-        self._load()
-        return address.lower() in self._addresses
+    def prints(self, address: str) -> bool:
+        return address.lower() in self.addresses
+
+
+class _Published:
+    """The Help Centre's publication, kept per process until the Help Centre is ingested again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fingerprint: tuple[int, int] | None = None
+        self._publication = _Publication()
+
+    def current(self) -> _Publication:
+        fingerprint = selectors.help_centre_fingerprint()
+        if fingerprint != self._fingerprint:
+            texts = selectors.help_centre_texts()
+            publication = _Publication(
+                sentences=frozenset(as_read(x) for t in texts for x in SENTENCE_BREAK.split(t)),
+                addresses=frozenset(a.lower() for t in texts for a in _EMAIL.findall(t)))
+            with self._lock:
+                self._publication, self._fingerprint = publication, fingerprint
+        return self._publication
 
 
 _published = _Published()
@@ -101,11 +107,16 @@ def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | No
         problems.append("it promises a refund or credit; only the billing team decides refunds")
     if _FEATURE_PROMISE.search(text):
         problems.append("it promises a feature or date the Help Centre does not describe")
-    if any(not _published.sentence(text, m) for m in _INTERNAL.finditer(text)):
-        problems.append("it reveals internal instructions or processes")
     allowed = {a.lower() for a in (customer_addresses or set())}
-    for address in _EMAIL.findall(text):
-        if address.lower() not in allowed and not _ALLOWED_ADDRESS.search(address) and not _published.address(address):
+    internal = list(_INTERNAL.finditer(text))
+    foreign = [a for a in _EMAIL.findall(text) if a.lower() not in allowed and not _ALLOWED_ADDRESS.search(a)]
+    # Only a reply that would be refused asks whether the Help Centre publishes its words (one
+    # look at the Help Centre's fingerprint per reply, none for most).
+    published = _published.current() if internal or foreign else _Publication()
+    if any(not published.holds_sentence(text, m) for m in internal):
+        problems.append("it reveals internal instructions or processes")
+    for address in foreign:
+        if not published.prints(address):
             problems.append(f"it contains an email address ({address}) that is not the customer's")
     for phone in _PHONE.findall(text):
         if re.sub(r"[ \-]", "", phone) not in allowed:

@@ -239,8 +239,6 @@ def ai_answer_before(*, ticket_id: int, before: datetime, exclude_ids: list[int]
             .exclude(pk__in=exclude_ids or []).order_by("-created_at", "-id").first())
 
 
-
-
 def help_centre_texts() -> list[str]:
     """Every Help Centre passage's text."""
     return list(KnowledgeChunk.objects.order_by("pk").values_list("text", flat=True))
