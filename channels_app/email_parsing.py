@@ -213,7 +213,10 @@ def _pasted_header(lines: list[str], index: int) -> bool:
     """In a form, whether the history starting at ``index`` is a thread the customer pasted: a
     client's "On <date or address> … wrote:" above it (prose such as "On Monday our admin
     wrote:" has neither), or an unmarked block that names us (one of our replies). A forwarded
-    mail or another sender's block is material the customer wants us to read, not history."""
+    mail or another sender's block is material the customer wants us to read, not history, and
+    a rule of underscores with no Outlook block after it is a separator the customer typed."""
+    if _OUTLOOK_RULE.match(lines[index]) and not _outlook_block_after(lines, index):
+        return False
     head = "\n".join(lines[index:index + 8]).lower()  # a rule, "From:", "Sent:", "To:" and a blank or two
     if any(p.match(lines[index]) for p in _REPLY_HEADERS) or re.match(r"^\s*On\b", lines[index], re.IGNORECASE):
         return bool(re.search(r"\d|@", "\n".join(lines[index:index + 2])))
@@ -246,8 +249,6 @@ def _own_part(text: str, *, mail: bool) -> tuple[str, bool]:
             index, dropped, in_thread = index + 1, True, True
             continue
         header, marks_its_quote = (0, False) if _quoted(line) else _quote_header_at(lines, index)
-        if header and not mail and _OUTLOOK_RULE.match(line) and not _outlook_block_after(lines, index):
-            header = 0  # a separator the customer typed
         if header and not mail and not _pasted_header(lines, index):
             header = 0
         if header:
