@@ -184,14 +184,11 @@ class Neighbours:
         self.sections = [as_read(x) for x in sections or blank]
         self.facts = [as_read(x) for x in facts or blank]
         self.sources = np.asarray(sources or blank)
+        # Per article, the answerable training questions that name their section or answering words.
         self._by_article: dict[str, list[int]] = {}
         for i, (article, answered) in enumerate(zip(self.articles, self.answerable, strict=True)):
             if answered and (self.sections[i] or self.facts[i]):
                 self._by_article.setdefault(str(article), []).append(i)
-
-    def _answered_from(self, slug: str) -> list[int]:
-        """The answerable training questions of ``slug`` that name their section or answering words."""
-        return self._by_article.get(slug, [])
 
     def answered_by(self, vector: np.ndarray, slug: str, units: list[tuple[str, str]], *,
                     leave_out: str | None = None) -> list[tuple[float, float]]:
@@ -200,7 +197,7 @@ class Neighbours:
         the unit holds ("questions like yours were answered by this sentence"). ``leave_out``: a
         training file whose questions don't count (measuring on a file's own lines, whose
         paraphrases sit next to them)."""
-        rows = [i for i in self._answered_from(slug) if leave_out is None or self.sources[i] != leave_out]
+        rows = [i for i in self._by_article.get(slug, []) if leave_out is None or self.sources[i] != leave_out]
         if not rows:
             return [(0.0, 0.0)] * len(units)
         sims = self.similarities(vector)[rows]
