@@ -9,6 +9,7 @@ follow-ups need.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 import uuid
@@ -23,6 +24,68 @@ from crm import services
 from crm.models import Author, Message
 
 VALID_CHANNELS = {"email", "whatsapp", "web_form"}
+REASONS = ("security_incident", "legal_language", "refund_request", "pricing_inquiry", "negative_sentiment",
+           "explicit_human_request", "knowledge_not_found")
+
+# Labelled sets written by other teams for the same brief name the same things differently. Each
+# spelling below means exactly what ours does, so reading it costs nothing in strictness; anything
+# else still gets the error that says what a case needs.
+_CHANNELS = {"email": "email", "gmail": "email", "mail": "email", "e_mail": "email",
+             "whatsapp": "whatsapp", "wa": "whatsapp", "twilio_whatsapp": "whatsapp",
+             "web_form": "web_form", "webform": "web_form", "web": "web_form", "form": "web_form",
+             "support_form": "web_form", "web_support_form": "web_form", "website": "web_form"}
+_ACTIONS = {"resolve": "resolve", "resolved": "resolve", "answer": "resolve", "answered": "resolve",
+            "respond": "resolve", "reply": "resolve", "auto_resolve": "resolve", "auto_reply": "resolve",
+            "escalate": "escalate", "escalated": "escalate", "escalation": "escalate", "handoff": "escalate",
+            "human": "escalate", "human_handoff": "escalate"}
+_KEYS = {"content": ("message", "body", "text"), "customer_email": ("email", "from_email", "sender_email"),
+         "customer_phone": ("phone", "from_phone", "sender_phone", "whatsapp_number"),
+         "customer_name": ("name", "sender_name"),
+         "escalation_reason": ("expected_reason", "expected_escalation_reason", "reason"),
+         "expected_action": ("action",), "expected_article": ("article", "expected_slug", "article_slug")}
+_ESCALATES = ("expected_escalation", "should_escalate", "escalate", "escalated")
+_REASON_WORDS = {"security": "security_incident", "legal": "legal_language", "refund": "refund_request",
+                 "pricing": "pricing_inquiry", "price": "pricing_inquiry", "negative": "negative_sentiment",
+                 "sentiment": "negative_sentiment", "explicit": "explicit_human_request",
+                 "human": "explicit_human_request", "knowledge": "knowledge_not_found", "kb": "knowledge_not_found"}
+_CASE_LISTS = ("tickets", "cases", "messages", "data", "examples")
+
+
+def _token(value: Any) -> str:
+    return re.sub(r"[\s-]+", "_", str(value).strip().lower())
+
+
+def _reason(value: Any) -> Any:
+    """A canonical code, or the code its first word names ("pricing", "security_breach", "human")."""
+    token = _token(value)
+    return token if token in REASONS else _REASON_WORDS.get(token.split("_")[0], value)
+
+
+def normalised_case(case: dict[str, Any]) -> dict[str, Any]:
+    """The case in our field names, values and codes; what is already ours is left as it is."""
+    out = dict(case)
+    customer = out.get("customer")
+    if isinstance(customer, dict):
+        for ours, theirs in (("customer_email", "email"), ("customer_phone", "phone"), ("customer_name", "name")):
+            out.setdefault(ours, customer.get(theirs))
+    for ours, theirs in _KEYS.items():
+        if out.get(ours) is None:
+            out[ours] = next((out[key] for key in theirs if out.get(key) is not None), None)
+        if out[ours] is None:
+            del out[ours]
+    if "expected_action" not in out:
+        flag = next((out[key] for key in _ESCALATES if isinstance(out.get(key), bool)), None)
+        if flag is not None:
+            out["expected_action"] = "escalate" if flag else "resolve"
+    if "channel" in out:
+        out["channel"] = _CHANNELS.get(_token(out["channel"]), out["channel"])
+    if "expected_action" in out:
+        out["expected_action"] = _ACTIONS.get(_token(out["expected_action"]), out["expected_action"])
+    if out.get("escalation_reason"):
+        out["escalation_reason"] = _reason(out["escalation_reason"])
+    if out.get("expected_action") == "resolve":
+        out.pop("escalation_reason", None)
+    return out
 
 
 class DatasetError(ValueError):
@@ -36,14 +99,20 @@ def load_dataset(path: str | Path) -> list[dict[str, Any]]:
         raise DatasetError(f"{path}: no such file") from None
     except ValueError as exc:
         raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict):
+        data = next((data[key] for key in _CASE_LISTS if isinstance(data.get(key), list)), data)
     if not isinstance(data, list):
-        raise DatasetError(f"{path}: expected a JSON array of cases")
+        raise DatasetError(f"{path}: expected a JSON array of cases (or an object holding one under "
+                           f"{', '.join(_CASE_LISTS)})")
+    cases = []
     for i, case in enumerate(data):
+        case = normalised_case(case) if isinstance(case, dict) else case
         if not isinstance(case, dict) or case.get("channel") not in VALID_CHANNELS or "content" not in case:
             raise DatasetError(f"{path}: case {i} needs a channel (email, whatsapp, web_form) and content")
         if case.get("expected_action") not in ("resolve", "escalate"):
             raise DatasetError(f"{path}: case {case.get('id', i)} needs expected_action resolve or escalate")
-    return data
+        cases.append(case)
+    return cases
 
 
 @dataclass

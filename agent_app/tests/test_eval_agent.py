@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from agent_app.evaluation import CaseResult
+from agent_app.evaluation import CaseResult, normalised_case
 
 CASES = [
     {"id": "how-to", "channel": "web_form", "customer_email": "ines.okafor@eval-tests.example",
@@ -80,3 +80,28 @@ def test_eval_agent_refuses_a_dataset_it_cannot_read(tmp_path: Path) -> None:
         call_command("eval_agent", dataset=str(bad))
     with pytest.raises(CommandError, match="no such file"):
         call_command("eval_agent", dataset=str(tmp_path / "missing.json"))
+
+
+def test_another_teams_spelling_of_a_case_is_read_as_ours() -> None:
+    theirs = {"id": 7, "channel": "Web Form", "message": "Can I get a quote for 40 seats?", "expected_escalation": True,
+              "expected_reason": "pricing", "customer": {"email": "a@b.example", "name": "Ana"}}
+    assert normalised_case(theirs) == {**theirs, "channel": "web_form", "content": theirs["message"],
+                                       "expected_action": "escalate", "escalation_reason": "pricing_inquiry",
+                                       "customer_email": "a@b.example", "customer_name": "Ana"}
+    assert normalised_case({"channel": "gmail", "body": "hi", "action": "answered", "reason": "none"}) == {
+        "channel": "email", "body": "hi", "content": "hi", "action": "answered", "expected_action": "resolve",
+        "reason": "none"}
+    assert normalised_case({"channel": "WhatsApp", "expected_action": "escalated",
+                            "escalation_reason": "security-breach"})["escalation_reason"] == "security_incident"
+    # What is already ours is untouched, and what nobody could mean is left for the loader to refuse.
+    assert normalised_case(CASES[1]) == CASES[1]
+    assert normalised_case({"channel": "fax", "escalation_reason": "weather"}) == {
+        "channel": "fax", "escalation_reason": "weather"}
+
+
+def test_a_dataset_wrapped_in_an_object_is_read(tmp_path: Path) -> None:
+    from agent_app.evaluation import load_dataset
+
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"tickets": [{"channel": "whatsapp", "text": "thanks!", "should_escalate": False}]}))
+    assert load_dataset(wrapped)[0]["expected_action"] == "resolve"
