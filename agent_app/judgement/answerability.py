@@ -303,8 +303,7 @@ def load() -> _Model:
     arrays = np.load(weights_path)
     store = np.load(MODEL_DIR / "sentences.npz")
     sentences = SentenceVectors([str(k) for k in store["keys"]], store["vectors"])
-    model = boost.Boosted(features=arrays["tree_features"], thresholds=arrays["tree_thresholds"],
-                          leaves=arrays["tree_leaves"], base=float(arrays["tree_base"]))
+    model = boost.Boosted.from_arrays(arrays)
     if "neighbour_sections" not in arrays:
         # The composer's unit neighbours read these: without them its two largest weights would
         # silently be zero.
@@ -686,9 +685,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
                "gold_article_in_top5": round(retrieval, 3), "best_hit_is_gold": round(float(best_ok[answerable].mean()), 3),
                "threshold": best_t, "answered_from_right_article": round(at[1], 3),
                "unanswerable_escalated": round(at[2], 3), "answerable_lost": losses}
-    np.savez_compressed(MODEL_DIR / "answerability.npz", tree_features=model.features.astype(np.int16),
-                        tree_thresholds=model.thresholds, tree_leaves=model.leaves,
-                        tree_base=np.float64(model.base), neighbour_vectors=qvecs.astype(np.float16),
+    np.savez_compressed(MODEL_DIR / "answerability.npz", **model.arrays(), neighbour_vectors=qvecs.astype(np.float16),
                         neighbour_articles=np.array([e.article or "" for _, e in used]),
                         neighbour_answerable=answerable,
                         neighbour_sections=np.array([e.section or "" for _, e in used]),

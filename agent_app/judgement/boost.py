@@ -10,6 +10,7 @@ data gives the same trees on every machine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,16 @@ class Boosted:
     thresholds: np.ndarray  # (trees, depth) float32; a row goes right when x >= threshold
     leaves: np.ndarray  # (trees, 2**depth) float32 leaf values (learning rate applied)
     base: float
+
+    def arrays(self, prefix: str = "tree_") -> dict[str, np.ndarray]:
+        """The model as named arrays for ``np.savez`` (``from_arrays`` reads them back)."""
+        return {f"{prefix}features": self.features.astype(np.int16), f"{prefix}thresholds": self.thresholds,
+                f"{prefix}leaves": self.leaves, f"{prefix}base": np.float64(self.base)}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str = "tree_") -> Boosted:
+        return cls(features=arrays[f"{prefix}features"], thresholds=arrays[f"{prefix}thresholds"],
+                   leaves=arrays[f"{prefix}leaves"], base=float(arrays[f"{prefix}base"]))
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
