@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -228,22 +229,17 @@ MAX_UNITS = 6
 NOVELTY_WEIGHT = 0.3
 #: ...and gains this when it is the sentence just before or after a chosen one, in the same paragraph.
 ADJACENT_BONUS = 0.3
-#: The learned unit scorer: a logistic regression over UNIT_FEATURES, the probability that a
-#: unit states the fact a training question asks for, fitted on every answerable training line
-#: answered from the right article (``bench/eval_compose.py --fit-scorer`` prints this table: refit
-#: it when the features, the hand-set weights or the training questions change). Its
-#: probability, times LEARNED_WEIGHT, is added to the hand-set score: fitted on the even half, it
-#: took the odd half from 0.784 to 0.814 (fact in reply when answered from the right article);
-#: with the unit neighbours (nn_section, nn_fact; each line measured and fitted without its own
-#: file's questions) 0.849 -> 0.861 on the odd half, 0.879 -> 0.898 on the even one.
-#: Empty: the hand-set score alone.
-UNIT_WEIGHTS: dict[str, float] = {"terms": 0.624, "heading_terms": 0.346, "meaning": 0.437, "heading_meaning": 0.4,
-    "terms_gap": 0.993, "meaning_gap": 2.393, "first_by_terms": 0.689, "first_by_meaning": 1.025,
-    "first_by_score": 1.334, "rank": -0.415, "not_retrieved": -0.677, "place": -0.025, "intro": -0.762,
-    "sentence": -0.049, "bullet": 0.096, "row": -0.572, "list": 0.593, "steps": -0.069, "nested": 0.329,
-    "number": -0.055, "path": -0.244, "words": -0.63, "how": -0.006, "fact": -0.478, "where": -0.064,
-    "how_steps": -0.0, "fact_steps": 0.316, "fact_number": 0.902, "where_path": 1.641, "nn_section": 2.198,
-    "nn_fact": 1.685, "bias": -3.08}
+#: The learned unit scorer: gradient-boosted trees (``judgement.boost``) over UNIT_FEATURES giving the
+#: probability that a unit states the fact a training question asks for, fitted on every answerable
+#: training line answered from the right article (``bench/eval_compose.py --fit-scorer`` writes it:
+#: refit it when the features, the hand-set weights or the training questions change). Its
+#: probability, times LEARNED_WEIGHT, is added to the hand-set score. A logistic regression came
+#: first: fitted on the even half, it took the odd half from 0.784 to 0.814 (fact in reply when
+#: answered from the right article); with the unit neighbours (nn_section, nn_fact; each line measured
+#: and fitted without its own file's questions) 0.849 -> 0.861 on the odd half, 0.879 -> 0.898 on
+#: the even one. The trees find the fact's unit first more often on every question file left out of
+#: fitting (0.55-0.72 -> 0.59-0.74); the figures are in docs/agent.md.
+UNIT_SCORER = Path(__file__).resolve().parent / "judgement" / "model" / "unit_scorer.npz"
 LEARNED_WEIGHT = 2.0
 
 
@@ -264,7 +260,7 @@ class _Scored:
     features: tuple[float, ...] = ()  # UNIT_FEATURES
 
 
-#: What the learned scorer (UNIT_WEIGHTS) knows of a unit: the hand-set score's terms (the
+#: What the learned scorer (UNIT_SCORER) knows of a unit: the hand-set score's terms (the
 #: question's key terms in the unit and its heading, their meanings' closeness), the same
 #: against the best unit of the article for this question (the scorer sees one unit at a time),
 #: where the passage stands (rank among the retrieved ones, not retrieved, position in the
@@ -279,10 +275,11 @@ UNIT_FEATURES = ("terms", "heading_terms", "meaning", "heading_meaning", "terms_
                  "nn_section", "nn_fact")
 
 
-def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
+def _scored(question: str, passages: list[dict[str, Any]], *, with_learned: bool = True) -> list[_Scored]:
     """Every unit of ``passages`` (one article's: the retrieved ones first, then those only read,
     marked ``"retrieved": False``) with its score; a unit already seen in an earlier passage (the
-    overlap of a long section split in two) is scored once."""
+    overlap of a long section split in two) is scored once. ``with_learned=False``: the hand-set
+    score alone (what the unit scorer is fitted next to)."""
     from agent_app.judgement import answerability, features
 
     model = answerability.load()
@@ -354,22 +351,22 @@ def _scored(question: str, passages: list[dict[str, Any]]) -> list[_Scored]:
     # training questions nearest this one.
     evidence = _neighbour_evidence(question_vector, passages[0]["slug"],
                                    [(u.text, h.get("heading") or "") for u, h in units])
-    scored = []
-    for i, ((unit, hit), group, near) in enumerate(zip(units, lines, closeness, strict=True)):
+    rows = []
+    for i, (unit, hit) in enumerate(units):
         steps, number, path = shapes[i]
-        score = hand[i]
-        row = (own[i], heads[i], meaning[i], float(heading_meaning[unit.section]),
+        rows.append((own[i], heads[i], meaning[i], float(heading_meaning[unit.section]),
                own[i] - max(own), meaning[i] - max(meaning), by_terms[i], by_meaning[i], by_score[i],
                min(unit.section, retrieved) / 3, float(unit.section >= retrieved), unit.place / last_place,
                float(unit.place == 0),
                *(float(unit.kind == k) for k in ("sentence", "bullet", "row", "list", "steps")),
                float(unit.within is not None), float(number), float(path), math.log1p(len(unit.text.split())) / 5,
                float(how), float(fact), float(where), float(how and steps), float(fact and steps),
-               float(fact and number and not steps), float(where and path), *evidence[i])
-        if UNIT_WEIGHTS:
-            score += LEARNED_WEIGHT * _learned(row)
+               float(fact and number and not steps), float(where and path), *evidence[i]))
+    learned = _learned(rows) if with_learned else [0.0] * len(rows)
+    scored = []
+    for i, ((unit, hit), group, near) in enumerate(zip(units, lines, closeness, strict=True)):
         per_line = tuple(cover(x) + MEANING_WEIGHT * float(v) for x, v in zip(group, near, strict=True))
-        scored.append(_Scored(score, unit, hit, per_line, row))
+        scored.append(_Scored(hand[i] + LEARNED_WEIGHT * learned[i], unit, hit, per_line, rows[i]))
     return scored
 
 
@@ -394,10 +391,38 @@ def _neighbour_evidence(vector: Any, slug: str, units: list[tuple[str, str]]) ->
     return answerability.load().neighbours.answered_by(vector, slug, units, leave_out=_LEFT_OUT.get())
 
 
-def _learned(row: tuple[float, ...]) -> float:
-    """The learned scorer's probability that the unit states the fact asked for."""
-    z = UNIT_WEIGHTS["bias"] + sum(UNIT_WEIGHTS[name] * x for name, x in zip(UNIT_FEATURES, row, strict=True))
-    return 1.0 / (1.0 + math.exp(-z))
+class ScorerMissing(RuntimeError):
+    pass
+
+
+def load_unit_scorer(path: Path) -> Any:
+    """The unit scorer (``judgement.boost.Boosted``) stored at ``path``, if it reads UNIT_FEATURES."""
+    import numpy as np
+
+    from agent_app.judgement import boost
+
+    if not path.exists():
+        raise ScorerMissing("no unit scorer; run `bench/eval_compose.py --fit-scorer`")
+    arrays = np.load(path)
+    if [str(x) for x in arrays["features"]] != list(UNIT_FEATURES):
+        raise ScorerMissing("the unit scorer was fitted on other features; run `bench/eval_compose.py --fit-scorer`")
+    return boost.Boosted.from_arrays(arrays)
+
+
+_scorer: Any = None
+
+
+def unit_scorer() -> Any:
+    """The committed unit scorer, loaded once."""
+    global _scorer
+    if _scorer is None:
+        _scorer = load_unit_scorer(UNIT_SCORER)
+    return _scorer
+
+
+def _learned(rows: list[tuple[float, ...]]) -> list[float]:
+    """The learned scorer's probability, per unit, that it states the fact asked for."""
+    return [float(p) for p in unit_scorer().proba(rows)] if rows else []
 
 
 def _position_penalty(section: int, retrieved: int) -> float:
@@ -425,7 +450,7 @@ def _article(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def scored_units(*, hits: list[dict[str, Any]], question: str) -> list[tuple[str, tuple[float, ...]]]:
     """Each unit the composer weighs for ``question`` (``hits`` as ``answer_order`` gives them),
     with its UNIT_FEATURES: what the learned scorer is fitted on."""
-    return [(s.unit.text, s.features) for s in _scored(question, _article(hits))]
+    return [(s.unit.text, s.features) for s in _scored(question, _article(hits), with_learned=False)]
 
 
 def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_UNITS) -> tuple[str, list[_Scored]]:

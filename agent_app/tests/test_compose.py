@@ -226,19 +226,38 @@ def test_a_fact_the_search_did_not_return_is_answered_once_the_article_is_read(q
         assert len(_whatsapp_answer(reply)) <= WHATSAPP_CHARS
 
 
-def test_the_learned_unit_scorer_weighs_every_feature_and_nothing_else() -> None:
+def test_the_learned_unit_scorer_reads_every_feature_and_nothing_else() -> None:
+    import numpy as np
+
     from agent_app import compose
 
-    assert set(compose.UNIT_WEIGHTS) == {*compose.UNIT_FEATURES, "bias"}
-    assert all(isinstance(w, float) for w in compose.UNIT_WEIGHTS.values())
+    assert [str(x) for x in np.load(compose.UNIT_SCORER)["features"]] == list(compose.UNIT_FEATURES)
+    scorer = compose.unit_scorer()
+    assert int(scorer.features.max()) < len(compose.UNIT_FEATURES)
     # A probability, and higher for a unit that leads on the question's terms and meaning than for
     # the same unit trailing the best one by a wide margin.
     lead = dict.fromkeys(compose.UNIT_FEATURES, 0.0) | {"terms": 0.8, "meaning": 0.6, "first_by_terms": 1.0,
                                                           "first_by_meaning": 1.0, "first_by_score": 1.0, "sentence": 1.0}
     trail = lead | {"terms_gap": -0.6, "meaning_gap": -0.4, "first_by_terms": 0.0, "first_by_meaning": 0.0,
                     "first_by_score": 0.0}
-    p_lead, p_trail = (compose._learned(tuple(x[n] for n in compose.UNIT_FEATURES)) for x in (lead, trail))
+    p_lead, p_trail = compose._learned([tuple(x[n] for n in compose.UNIT_FEATURES) for x in (lead, trail)])
     assert 0.0 < p_trail < p_lead < 1.0
+
+
+def test_a_unit_scorer_fitted_on_other_features_is_refused(tmp_path) -> None:
+    import numpy as np
+
+    from agent_app import compose
+    from agent_app.judgement import boost
+
+    stale = tmp_path / "unit_scorer.npz"
+    model = boost.fit(np.array([[0.0], [1.0], [0.0], [1.0]]), np.array([0, 1, 0, 1]), trees=2, depth=1)
+    np.savez_compressed(stale, features=np.array(["terms"]), **model.arrays())
+    assert boost.Boosted.from_arrays(np.load(stale)).proba([[1.0]])[0] == model.proba([[1.0]])[0]
+    with pytest.raises(compose.ScorerMissing, match="other features"):
+        compose.load_unit_scorer(stale)
+    with pytest.raises(compose.ScorerMissing, match="no unit scorer"):
+        compose.load_unit_scorer(tmp_path / "missing.npz")
 
 
 @pytest.mark.django_db

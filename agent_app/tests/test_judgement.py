@@ -182,7 +182,7 @@ def test_a_long_message_is_embedded_with_its_question_first() -> None:
 
 
 def test_the_committed_model_holds_the_unit_neighbours():
-    # The composer's two largest learned weights read them (compose.UNIT_WEIGHTS: nn_section, nn_fact).
+    # The composer's learned unit scorer reads them (compose.UNIT_FEATURES: nn_section, nn_fact).
     neighbours = answerability.load().neighbours
     named = sum(1 for section, fact in zip(neighbours.sections, neighbours.facts, strict=True) if section and fact)
     assert named > 2000 and len(set(neighbours.sources.tolist())) > 5
