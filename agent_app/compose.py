@@ -40,17 +40,6 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(re.sub(r"\s+", " ", text)) if s.strip()]
 
 
-def _take_words(lines: list[str], budget: int) -> list[str]:
-    kept, used = [], 0
-    for line in lines:
-        n = len(line.split())
-        if used + n > budget:
-            break
-        kept.append(line)
-        used += n
-    return kept
-
-
 # A how-to question wants steps; "how long", "how many", "how much" want a fact.
 _HOW = re.compile(r"\bhow (?!long|many|much|often|big|large|old|soon|far)\w+|\b(?:where|what steps|set up|setup|turn on|"
                   r"enable|connect|install|invite)\b", re.IGNORECASE)
@@ -502,10 +491,11 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
     return _lead(question, best.hit, best.unit.kind), [best, *rest]
 
 
-def _texts(chosen: list[_Scored]) -> list[str]:
-    """The chosen units' texts; rows of one two-column table go on the first one's line
-    ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather than repeating the heading."""
-    out: list[str] = []
+def _texts(chosen: list[_Scored]) -> list[tuple[str, float]]:
+    """The chosen units' texts with their scores; rows of one two-column table go on the first one's
+    line ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather than repeating the
+    heading, with the best of their scores."""
+    out: list[tuple[str, float]] = []
     tables: dict[tuple[int, str], int] = {}
     for s in chosen:
         unit = s.unit
@@ -513,12 +503,23 @@ def _texts(chosen: list[_Scored]) -> list[str]:
         if unit.kind == "row" and " \u2014 " in unit.text and table in tables:
             at = tables[table]
             row = unit.text.split(" \u2014 ", 1)[1]
-            out[at] = f"{out[at].rstrip('.')}; {row}"
+            out[at] = (f"{out[at][0].rstrip('.')}; {row}", max(out[at][1], s.score))
             continue
         if unit.kind == "row":
             tables[table] = len(out)
-        out.append(unit.text)
+        out.append((unit.text, s.score))
     return out
+
+
+def _best_that_fit(sizes: list[int], scores: list[float], budget: int) -> list[int]:
+    """Which units to show, in their order: the best-scoring ones that fit in ``budget`` together,
+    taken best first, so a long unit early in the article does not crowd out a better one after it."""
+    kept, used = [], 0
+    for i in sorted(range(len(sizes)), key=lambda j: (-scores[j], j)):
+        if used + sizes[i] <= budget:
+            kept.append(i)
+            used += sizes[i]
+    return sorted(kept)
 
 
 def select_answer(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_UNITS) -> tuple[str, list[str]]:
@@ -536,7 +537,7 @@ def select_answer(*, hits: list[dict[str, Any]], question: str, max_units: int =
     no steps; a bullet is not repeated next to its own list or run of steps.
     """
     lead, chosen = _select(hits=hits, question=question, max_units=max_units)
-    return lead, _texts(chosen)
+    return lead, [text for text, _ in _texts(chosen)]
 
 
 def _fit_lines(lines: list[str], relevance: tuple[float, ...], budget: int, *, skip: bool) -> list[str]:
@@ -609,7 +610,8 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     top = hits[0]
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     lead, chosen = _select(hits=hits, question=question)
-    units = _texts(chosen)
+    scored = _texts(chosen)
+    units, scores = [text for text, _ in scored], [score for _, score in scored]
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
     if channel == "whatsapp":
@@ -617,23 +619,27 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
         budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
         # Counted as the customer sees it: the channel's formatting drops the markdown.
-        for n, unit in enumerate(strip_markdown(u) for u in units):
-            if n == 0:
-                lines, relevance = unit.split("\n"), chosen[0].lines
-                if len(lines) == len(relevance) and len(lines) > 1:
-                    lines = _fit_lines(lines, relevance, budget - len(text) - 1,
-                                       skip=not _HOW.search(question))
-                text = "\n".join([text] + lines if text else lines)
-            elif len(text) + 1 + len(unit) <= budget:  # the others only whole
-                text = f"{text}\n{unit}"
+        shown = [strip_markdown(u) for u in units]
+        if shown:
+            lines, relevance = shown[0].split("\n"), chosen[0].lines
+            if len(lines) == len(relevance) and len(lines) > 1:
+                lines = _fit_lines(lines, relevance, budget - len(text) - 1, skip=not _HOW.search(question))
+            text = "\n".join([text] + lines if text else lines)
+            # The others only whole.
+            others = _best_that_fit([len(u) + 1 for u in shown[1:]], scores[1:], budget - len(text))
+            text = "\n".join([text, *(shown[1 + i] for i in others)])
         if len(text) > budget:
             text = text[: budget - 1].rsplit(" ", 1)[0] + "\u2026"
         return f"{text}\n{link}"
 
     budget = BODY_WORDS.get(channel, 150)
     parts = [p for p in ((opener + lead).strip(),) if p]
-    parts += _take_words(units, budget - sum(len(p.split()) for p in parts))
-    if len(parts) == (1 if (opener + lead).strip() else 0) and units:
+    left = budget - sum(len(p.split()) for p in parts)
+    if units and len(units[0].split()) <= left:
+        # The best unit always leads; the others are the best that fit after it.
+        others = _best_that_fit([len(u.split()) for u in units[1:]], scores[1:], left - len(units[0].split()))
+        parts += [units[0], *(units[1 + i] for i in others)]
+    elif units:
         parts.append(" ".join(units[0].split()[:budget]))
     parts.append(link + ".")
     return "\n\n".join(parts)

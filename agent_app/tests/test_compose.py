@@ -310,3 +310,14 @@ def test_a_unit_that_answered_questions_like_this_one_knows_it() -> None:
     assert 0 < new[holding][1] < 0.9 and 0 < new[holding][0] < 0.9
     # The article's introduction answered no training question.
     assert asked[next(t for t in asked if t.startswith("If you have forgotten your Loomline password"))] == (0.0, 0.0)
+
+
+def test_a_long_unit_early_in_the_article_does_not_crowd_out_a_better_one_after_it() -> None:
+    from agent_app.compose import _best_that_fit
+
+    # Sizes and scores of the units after the best one, in the article's order; 10 left.
+    # In order, the 8-long first unit would fill the budget and the better 3-long third one be lost.
+    assert _best_that_fit([8, 2, 3], [0.5, 0.4, 0.9], 10) == [1, 2]
+    assert _best_that_fit([8, 2, 3], [0.9, 0.4, 0.5], 10) == [0, 1]  # the better one is kept when it is first
+    assert _best_that_fit([4, 4], [0.2, 0.1], 10) == [0, 1]  # all that fit are shown, in order
+    assert _best_that_fit([11], [1.0], 10) == []
