@@ -21,15 +21,14 @@ from django.db import transaction
 from django.test import override_settings
 
 from crm import services
-from crm.models import Author, Message
+from crm.models import REASON_PRECEDENCE, Author, Message
 
 VALID_CHANNELS = {"email", "whatsapp", "web_form"}
-REASONS = ("security_incident", "legal_language", "refund_request", "pricing_inquiry", "negative_sentiment",
-           "explicit_human_request", "knowledge_not_found")
+REASONS = tuple(str(r) for r in REASON_PRECEDENCE)
 
 # Labelled sets written by other teams for the same brief name the same things differently. Each
 # spelling below means exactly what ours does, so reading it costs nothing in strictness; anything
-# else still gets the error that says what a case needs.
+# else still gets the error that says what a case needs (a channel, content, an action, a known reason).
 _CHANNELS = {"email": "email", "gmail": "email", "mail": "email", "e_mail": "email",
              "whatsapp": "whatsapp", "wa": "whatsapp", "twilio_whatsapp": "whatsapp",
              "web_form": "web_form", "webform": "web_form", "web": "web_form", "form": "web_form",
@@ -44,10 +43,17 @@ _KEYS = {"content": ("message", "body", "text"), "customer_email": ("email", "fr
          "escalation_reason": ("expected_reason", "expected_escalation_reason", "reason"),
          "expected_action": ("action",), "expected_article": ("article", "expected_slug", "article_slug")}
 _ESCALATES = ("expected_escalation", "should_escalate", "escalate", "escalated")
-_REASON_WORDS = {"security": "security_incident", "legal": "legal_language", "refund": "refund_request",
-                 "pricing": "pricing_inquiry", "price": "pricing_inquiry", "negative": "negative_sentiment",
-                 "sentiment": "negative_sentiment", "explicit": "explicit_human_request",
-                 "human": "explicit_human_request", "knowledge": "knowledge_not_found", "kb": "knowledge_not_found"}
+# Whole spellings only: a code read by its first word would turn "security_question" into a
+# security incident.
+_REASON_SPELLINGS = {
+    "security": "security_incident", "security_breach": "security_incident", "security_issue": "security_incident",
+    "legal": "legal_language", "legal_threat": "legal_language", "legal_request": "legal_language",
+    "refund": "refund_request", "refunds": "refund_request",
+    "pricing": "pricing_inquiry", "price": "pricing_inquiry", "pricing_question": "pricing_inquiry",
+    "pricing_enquiry": "pricing_inquiry", "sentiment": "negative_sentiment", "negative": "negative_sentiment",
+    "angry_customer": "negative_sentiment", "human": "explicit_human_request", "human_request": "explicit_human_request",
+    "human_requested": "explicit_human_request", "knowledge_gap": "knowledge_not_found", "kb_miss": "knowledge_not_found",
+    "no_answer": "knowledge_not_found", "not_found": "knowledge_not_found"}
 _CASE_LISTS = ("tickets", "cases", "messages", "data", "examples")
 
 
@@ -56,9 +62,9 @@ def _token(value: Any) -> str:
 
 
 def _reason(value: Any) -> Any:
-    """A canonical code, or the code its first word names ("pricing", "security_breach", "human")."""
+    """A canonical code, or the one another team's whole spelling names ("pricing", "security_breach")."""
     token = _token(value)
-    return token if token in REASONS else _REASON_WORDS.get(token.split("_")[0], value)
+    return token if token in REASONS else _REASON_SPELLINGS.get(token, value)
 
 
 def normalised_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -83,8 +89,8 @@ def normalised_case(case: dict[str, Any]) -> dict[str, Any]:
         out["expected_action"] = _ACTIONS.get(_token(out["expected_action"]), out["expected_action"])
     if out.get("escalation_reason"):
         out["escalation_reason"] = _reason(out["escalation_reason"])
-    if out.get("expected_action") == "resolve":
-        out.pop("escalation_reason", None)
+    if out.get("expected_action") == "resolve" and "escalation_reason" not in case:
+        out.pop("escalation_reason", None)  # their "reason": "none" beside an answer
     return out
 
 
@@ -111,6 +117,10 @@ def load_dataset(path: str | Path) -> list[dict[str, Any]]:
             raise DatasetError(f"{path}: case {i} needs a channel (email, whatsapp, web_form) and content")
         if case.get("expected_action") not in ("resolve", "escalate"):
             raise DatasetError(f"{path}: case {case.get('id', i)} needs expected_action resolve or escalate")
+        reason = case.get("escalation_reason")
+        if case["expected_action"] == "escalate" and reason and reason not in REASONS:
+            raise DatasetError(f"{path}: case {case.get('id', i)} has escalation_reason {reason!r}; "
+                               f"expected one of {', '.join(REASONS)}")
         cases.append(case)
     return cases
 

@@ -78,6 +78,10 @@ def test_eval_agent_refuses_a_dataset_it_cannot_read(tmp_path: Path) -> None:
     bad.write_text(json.dumps([{"channel": "fax", "content": "hello", "expected_action": "resolve"}]))
     with pytest.raises(CommandError, match="needs a channel"):
         call_command("eval_agent", dataset=str(bad))
+    bad.write_text(json.dumps([{"channel": "email", "content": "hello", "expected_action": "escalate",
+                                "escalation_reason": "weather"}]))
+    with pytest.raises(CommandError, match="escalation_reason 'weather'"):
+        call_command("eval_agent", dataset=str(bad))
     with pytest.raises(CommandError, match="no such file"):
         call_command("eval_agent", dataset=str(tmp_path / "missing.json"))
 
@@ -93,8 +97,13 @@ def test_another_teams_spelling_of_a_case_is_read_as_ours() -> None:
         "reason": "none"}
     assert normalised_case({"channel": "WhatsApp", "expected_action": "escalated",
                             "escalation_reason": "security-breach"})["escalation_reason"] == "security_incident"
-    # What is already ours is untouched, and what nobody could mean is left for the loader to refuse.
-    assert normalised_case(CASES[1]) == CASES[1]
+    # A code is read whole: another team's "security_question" is not a security incident.
+    assert normalised_case({"escalation_reason": "security_question"})["escalation_reason"] == "security_question"
+    # What is already ours is untouched, in every committed set.
+    root = Path(__file__).resolve().parents[2] / "context"
+    for case in [*CASES, *(c for name in ("sample-tickets.json", "eval/heldout-tickets.json", "eval/fresh-tickets.json")
+                           for c in json.loads((root / name).read_text()))]:
+        assert normalised_case(case) == case, case.get("id")
     assert normalised_case({"channel": "fax", "escalation_reason": "weather"}) == {
         "channel": "fax", "escalation_reason": "weather"}
 
