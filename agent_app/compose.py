@@ -8,8 +8,9 @@ import contextlib
 import contextvars
 import math
 import re
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 
 from agent_app.formatting import strip_markdown
+from agent_app.judgement.intents import MODEL_DIR, ModelMissing
 from crm.models import EscalationReason
 
 # Words budgets for the answer body, below the channel limits so the channel's
@@ -228,7 +230,7 @@ ADJACENT_BONUS = 0.3
 #: and fitted without its own file's questions) 0.849 -> 0.861 on the odd half, 0.879 -> 0.898 on
 #: the even one. The trees find the fact's unit first more often on every question file left out of
 #: fitting (0.55-0.72 -> 0.59-0.74); the figures are in docs/agent.md.
-UNIT_SCORER = Path(__file__).resolve().parent / "judgement" / "model" / "unit_scorer.npz"
+UNIT_SCORER = MODEL_DIR / "unit_scorer.npz"
 LEARNED_WEIGHT = 2.0
 
 
@@ -247,6 +249,7 @@ class _Scored:
     hit: dict[str, Any]
     lines: tuple[float, ...]  # how well each line of the unit speaks to the question
     features: tuple[float, ...] = ()  # UNIT_FEATURES
+    picked: int = 0  # the order _select chose it in: what it was worth next to those chosen before it
 
 
 #: What the learned scorer (UNIT_SCORER) knows of a unit: the hand-set score's terms (the
@@ -380,10 +383,6 @@ def _neighbour_evidence(vector: Any, slug: str, units: list[tuple[str, str]]) ->
     return answerability.load().neighbours.answered_by(vector, slug, units, leave_out=_LEFT_OUT.get())
 
 
-class ScorerMissing(RuntimeError):
-    pass
-
-
 def load_unit_scorer(path: Path) -> Any:
     """The unit scorer (``judgement.boost.Boosted``) stored at ``path``, if it reads UNIT_FEATURES."""
     import numpy as np
@@ -391,22 +390,24 @@ def load_unit_scorer(path: Path) -> Any:
     from agent_app.judgement import boost
 
     if not path.exists():
-        raise ScorerMissing("no unit scorer; run `bench/eval_compose.py --fit-scorer`")
-    arrays = np.load(path)
-    if [str(x) for x in arrays["features"]] != list(UNIT_FEATURES):
-        raise ScorerMissing("the unit scorer was fitted on other features; run `bench/eval_compose.py --fit-scorer`")
-    return boost.Boosted.from_arrays(arrays)
+        raise ModelMissing("no unit scorer; run `bench/eval_compose.py --fit-scorer`")
+    with np.load(path) as arrays:
+        if [str(x) for x in arrays["features"]] != list(UNIT_FEATURES):
+            raise ModelMissing("the unit scorer was fitted on other features; run `bench/eval_compose.py --fit-scorer`")
+        return boost.Boosted.from_arrays(arrays)
 
 
-_scorer: Any = None
+_scorers: dict[Path, Any] = {}
+_scorers_lock = threading.Lock()
 
 
 def unit_scorer() -> Any:
-    """The committed unit scorer, loaded once."""
-    global _scorer
-    if _scorer is None:
-        _scorer = load_unit_scorer(UNIT_SCORER)
-    return _scorer
+    """The unit scorer at UNIT_SCORER, loaded once per path."""
+    path = UNIT_SCORER
+    with _scorers_lock:
+        if path not in _scorers:
+            _scorers[path] = load_unit_scorer(path)
+        return _scorers[path]
 
 
 def _learned(rows: list[tuple[float, ...]]) -> list[float]:
@@ -481,6 +482,8 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
         pick = max(ranked, key=lambda r: r[:2])[2]
         chosen.append(pick)
         candidates.remove(pick)
+    chosen = [replace(c, picked=n) for n, c in enumerate(chosen)]
+    best = chosen[0]
     steps = [c for c in chosen if c.unit.kind == "steps"]
     if how and steps and best.unit.kind != "steps":
         # A how-to answered with its steps leads with them, as a person would: "how do I turn on
@@ -491,11 +494,11 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
     return _lead(question, best.hit, best.unit.kind), [best, *rest]
 
 
-def _texts(chosen: list[_Scored]) -> list[tuple[str, float]]:
-    """The chosen units' texts with their scores; rows of one two-column table go on the first one's
-    line ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather than repeating the
-    heading, with the best of their scores."""
-    out: list[tuple[str, float]] = []
+def _texts(chosen: list[_Scored]) -> list[tuple[str, int]]:
+    """The chosen units' texts, each with the order it was picked in; rows of one two-column table
+    go on the first one's line ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather
+    than repeating the heading, picked when the first of them was."""
+    out: list[tuple[str, int]] = []
     tables: dict[tuple[int, str], int] = {}
     for s in chosen:
         unit = s.unit
@@ -503,19 +506,20 @@ def _texts(chosen: list[_Scored]) -> list[tuple[str, float]]:
         if unit.kind == "row" and " \u2014 " in unit.text and table in tables:
             at = tables[table]
             row = unit.text.split(" \u2014 ", 1)[1]
-            out[at] = (f"{out[at][0].rstrip('.')}; {row}", max(out[at][1], s.score))
+            out[at] = (f"{out[at][0].rstrip('.')}; {row}", min(out[at][1], s.picked))
             continue
         if unit.kind == "row":
             tables[table] = len(out)
-        out.append((unit.text, s.score))
+        out.append((unit.text, s.picked))
     return out
 
 
-def _best_that_fit(sizes: list[int], scores: list[float], budget: int) -> list[int]:
-    """Which units to show, in their order: the best-scoring ones that fit in ``budget`` together,
-    taken best first, so a long unit early in the article does not crowd out a better one after it."""
+def _best_that_fit(sizes: list[int], picked: list[int], budget: int) -> list[int]:
+    """Which units to show, in their order: those picked first that fit in ``budget`` together, so
+    a long unit early in the article does not crowd out a better one after it, and a sentence
+    picked for continuing another is kept only after it."""
     kept, used = [], 0
-    for i in sorted(range(len(sizes)), key=lambda j: (-scores[j], j)):
+    for i in sorted(range(len(sizes)), key=lambda j: (picked[j], j)):
         if used + sizes[i] <= budget:
             kept.append(i)
             used += sizes[i]
@@ -611,7 +615,7 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
     lead, chosen = _select(hits=hits, question=question)
     scored = _texts(chosen)
-    units, scores = [text for text, _ in scored], [score for _, score in scored]
+    units, picked = [text for text, _ in scored], [n for _, n in scored]
     link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
 
     if channel == "whatsapp":
@@ -626,7 +630,7 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
                 lines = _fit_lines(lines, relevance, budget - len(text) - 1, skip=not _HOW.search(question))
             text = "\n".join([text] + lines if text else lines)
             # The others only whole.
-            others = _best_that_fit([len(u) + 1 for u in shown[1:]], scores[1:], budget - len(text))
+            others = _best_that_fit([len(u) + 1 for u in shown[1:]], picked[1:], budget - len(text))
             text = "\n".join([text, *(shown[1 + i] for i in others)])
         if len(text) > budget:
             text = text[: budget - 1].rsplit(" ", 1)[0] + "\u2026"
@@ -637,7 +641,7 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     left = budget - sum(len(p.split()) for p in parts)
     if units and len(units[0].split()) <= left:
         # The best unit always leads; the others are the best that fit after it.
-        others = _best_that_fit([len(u.split()) for u in units[1:]], scores[1:], left - len(units[0].split()))
+        others = _best_that_fit([len(u.split()) for u in units[1:]], picked[1:], left - len(units[0].split()))
         parts += [units[0], *(units[1 + i] for i in others)]
     elif units:
         parts.append(" ".join(units[0].split()[:budget]))

@@ -139,12 +139,14 @@ def _models() -> str:
     gate weighs): after a retraining the cached gate decisions are stale, so they are prepared again."""
     import hashlib
 
+    from agent_app.compose import UNIT_SCORER
     from agent_app.judgement.answerability import TOP_HITS
     from agent_app.judgement.intents import MODEL_DIR
 
     h = hashlib.sha256(str(TOP_HITS).encode())
     # The unit scorer composes from the rows; it does not prepare them.
-    for name in sorted(p.name for p in MODEL_DIR.iterdir() if p.suffix in (".json", ".npz") and p.name != "unit_scorer.npz"):
+    for name in sorted(p.name for p in MODEL_DIR.iterdir()
+                       if p.suffix in (".json", ".npz") and p.name != UNIT_SCORER.name):
         h.update((MODEL_DIR / name).read_bytes())
     return h.hexdigest()[:16]
 
@@ -299,6 +301,9 @@ def main() -> None:
     parser.add_argument("--show-misses", type=int, default=0, metavar="N",
                         help="List N replies from the right article that miss a fact the passages contain.")
     args = parser.parse_args()
+    if args.fit_scorer and args.half and not args.scorer:
+        parser.error("--fit-scorer --half writes a scorer fitted on half the lines: give it --scorer FILE, "
+                     "not the committed one")
 
     import django
 

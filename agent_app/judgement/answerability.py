@@ -305,8 +305,8 @@ def load() -> _Model:
     sentences = SentenceVectors([str(k) for k in store["keys"]], store["vectors"])
     model = boost.Boosted.from_arrays(arrays)
     if "neighbour_sections" not in arrays:
-        # The composer's unit neighbours read these: without them its two largest weights would
-        # silently be zero.
+        # The composer's unit scorer reads these (nn_section, nn_fact): without them two of its
+        # strongest features would silently be zero.
         raise ModelMissing("the answerability model has no unit neighbours; run `manage.py train_intents`")
     neighbours = Neighbours(arrays["neighbour_vectors"], [str(a) for a in arrays["neighbour_articles"]],
                             arrays["neighbour_answerable"],

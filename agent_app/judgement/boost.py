@@ -29,6 +29,7 @@ class Boosted:
 
     @classmethod
     def from_arrays(cls, arrays: Any, prefix: str = "tree_") -> Boosted:
+        """The model ``arrays`` wrote, from anything indexed by name (an ``np.load`` of the file)."""
         return cls(features=arrays[f"{prefix}features"], thresholds=arrays[f"{prefix}thresholds"],
                    leaves=arrays[f"{prefix}leaves"], base=float(arrays[f"{prefix}base"]))
 

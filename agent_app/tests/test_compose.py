@@ -249,14 +249,15 @@ def test_a_unit_scorer_fitted_on_other_features_is_refused(tmp_path) -> None:
 
     from agent_app import compose
     from agent_app.judgement import boost
+    from agent_app.judgement.intents import ModelMissing
 
     stale = tmp_path / "unit_scorer.npz"
     model = boost.fit(np.array([[0.0], [1.0], [0.0], [1.0]]), np.array([0, 1, 0, 1]), trees=2, depth=1)
     np.savez_compressed(stale, features=np.array(["terms"]), **model.arrays())
     assert boost.Boosted.from_arrays(np.load(stale)).proba([[1.0]])[0] == model.proba([[1.0]])[0]
-    with pytest.raises(compose.ScorerMissing, match="other features"):
+    with pytest.raises(ModelMissing, match="other features"):
         compose.load_unit_scorer(stale)
-    with pytest.raises(compose.ScorerMissing, match="no unit scorer"):
+    with pytest.raises(ModelMissing, match="no unit scorer"):
         compose.load_unit_scorer(tmp_path / "missing.npz")
 
 
@@ -315,9 +316,10 @@ def test_a_unit_that_answered_questions_like_this_one_knows_it() -> None:
 def test_a_long_unit_early_in_the_article_does_not_crowd_out_a_better_one_after_it() -> None:
     from agent_app.compose import _best_that_fit
 
-    # Sizes and scores of the units after the best one, in the article's order; 10 left.
-    # In order, the 8-long first unit would fill the budget and the better 3-long third one be lost.
-    assert _best_that_fit([8, 2, 3], [0.5, 0.4, 0.9], 10) == [1, 2]
-    assert _best_that_fit([8, 2, 3], [0.9, 0.4, 0.5], 10) == [0, 1]  # the better one is kept when it is first
-    assert _best_that_fit([4, 4], [0.2, 0.1], 10) == [0, 1]  # all that fit are shown, in order
-    assert _best_that_fit([11], [1.0], 10) == []
+    # Sizes of the units after the best one, in the article's order, and the order they were picked
+    # in; 10 left. In order, the 8-long first unit would fill the budget and the 3-long third one,
+    # picked before it, be lost.
+    assert _best_that_fit([8, 2, 3], [2, 3, 1], 10) == [1, 2]
+    assert _best_that_fit([8, 2, 3], [1, 3, 2], 10) == [0, 1]  # the one picked first is kept when it is first
+    assert _best_that_fit([4, 4], [2, 1], 10) == [0, 1]  # all that fit are shown, in order
+    assert _best_that_fit([11], [1], 10) == []
