@@ -66,3 +66,14 @@ def question_first(text: str, *, longer_than: int) -> str:
     sentences = _SENTENCE_END.split(text)
     asks = [x for x in sentences if "?" in x]
     return " ".join(asks + [x for x in sentences if "?" not in x])
+
+
+_CASUAL_DROPS = re.compile(r"[.,!?;:\"()]")
+
+
+def casual_writing(text: str) -> str:
+    """The text as someone typing fast writes it: lower case, no ``. , ! ? ; : " ( )``, the lines
+    kept. Training reads a variant of each email and form message written this way
+    (``judgement.training``), and ``context/eval/perturb.py --casual`` makes evaluation copies."""
+    return "\n".join(" ".join(_CASUAL_DROPS.sub("", line.lower()).split()) for line in text.splitlines()).strip()
+

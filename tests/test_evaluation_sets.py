@@ -52,3 +52,21 @@ def test_a_perturbed_copy_changes_the_message_alone_and_the_same_way_each_time(t
     (case,) = outputs[0]
     assert case["content"] == "hello how do i export my tasks csv please thanks"
     assert {k: v for k, v in case.items() if k != "content"} == {k: v for k, v in cases[0].items() if k != "content"}
+
+
+def test_typos_are_seeded(tmp_path: Path) -> None:
+    source = tmp_path / "set.json"
+    words = "please tell me where the export button lives because our finance team needs every report today"
+    cases = [{"id": "a", "channel": "whatsapp", "content": f"{words} {words}", "expected_action": "resolve"}]
+    source.write_text(json.dumps(cases))
+    outputs = []
+    for run in (1, 2):
+        out = tmp_path / f"typos{run}.json"
+        subprocess.run([sys.executable, str(EVAL / "perturb.py"), str(source), str(out), "--typos"], check=True)
+        outputs.append(json.loads(out.read_text()))
+    assert outputs[0] == outputs[1]
+    (case,) = outputs[0]
+    assert case["content"] != cases[0]["content"]
+    assert len(case["content"].split()) == len(cases[0]["content"].split())  # letters move, words stay
+    assert {k: v for k, v in case.items() if k != "content"} == {k: v for k, v in cases[0].items() if k != "content"}
+

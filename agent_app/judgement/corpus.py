@@ -47,6 +47,7 @@ class Example:
     section: str | None = None
     fact: str | None = None
     intents: bool = True  # False: a gate-*.jsonl line, which trains the answerability gate only
+    channel: str | None = None
 
 
 def _class_of(row: dict) -> str | None:
@@ -74,7 +75,7 @@ def load_corpus(directory: Path = TRAINING_DIR) -> list[Example]:
                 raise ValueError(f"{path.name}:{n}: unknown label {row.get('label')!r}")
             examples.append(Example(text=row["text"], label=cls, article=row.get("article"), source=path.name,
                                     section=row.get("section"), fact=row.get("fact"),
-                                    intents=not path.name.startswith(GATE_ONLY_PREFIX)))
+                                    intents=not path.name.startswith(GATE_ONLY_PREFIX), channel=row.get("channel")))
     return examples
 
 

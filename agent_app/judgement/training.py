@@ -12,13 +12,16 @@ from pathlib import Path
 import numpy as np
 
 from agent_app.judgement import features
-from agent_app.judgement.corpus import CLASSES, Example, corpus_digest
+from agent_app.judgement.corpus import CLASSES, NONE, Example, corpus_digest
 from agent_app.judgement.intents import MODEL_DIR
 from agent_app.judgement.linear import LinearModel, fit, fit_temperature, softmax, stratified_folds
+from agent_app.plain_text import casual_writing
 
 SEED = 20261202
 L2 = 3e-5
 STEPS = 400
+#: Whether training reads the casual variants of the email and form lines (``casual_variants``).
+CASUAL_VARIANTS = True
 # Classes whose probability alone can escalate (the reasons, and the knowledge_not_found
 # kinds the rules send to a person), with the precision the threshold must keep on
 # out-of-fold predictions.
@@ -40,6 +43,8 @@ class IntentTraining:
     #: The six hard reasons together at their thresholds, out of fold: of the messages where
     #: one fires, the share whose label is a hard reason, and of those, the share where one fires.
     hard_reasons: dict[str, float] = field(default_factory=dict)
+    #: How many casual variants (``casual_variants``) the fits read; 0 without them.
+    casual_variants: int = 0
 
 
 def _hard_reasons(oof: np.ndarray, y: np.ndarray, classes: list[str], thresholds: dict[str, float]) -> dict[str, float]:
@@ -50,6 +55,15 @@ def _hard_reasons(oof: np.ndarray, y: np.ndarray, classes: list[str], thresholds
     positive = np.isin(y, hard)
     hits = int(np.sum(fired & positive))
     return {"precision": round(hits / max(1, int(fired.sum())), 3), "recall": round(hits / max(1, int(positive.sum())), 3)}
+
+
+def _none_escalated(oof: np.ndarray, y: np.ndarray, classes: list[str], thresholds: dict[str, float]) -> float:
+    """The share of "none" lines (ordinary questions) on which some trigger class fires."""
+    none = y == classes.index(NONE)
+    fired = np.zeros(int(none.sum()), dtype=bool)
+    for c, t in thresholds.items():
+        fired |= oof[none, classes.index(c)] >= t
+    return float(fired.mean()) if none.any() else 0.0
 
 
 def _per_class(y: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict[str, dict[str, float]]:
@@ -77,9 +91,26 @@ def _threshold(p: np.ndarray, positive: np.ndarray) -> float:
     return best
 
 
-def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
+def casual_variants(examples: list[Example]) -> list[tuple[int, str]]:
+    """(index, text) of a casually written variant (``plain_text.casual_writing``) of each email,
+    form or channel-less line that punctuation or capitals change. WhatsApp lines are mostly
+    written that way already; emails and form messages almost never are, and without a "?" the
+    intent layer read a casual question as something only staff can answer (docs/agent.md, 12-04)."""
+    out = []
+    for i, e in enumerate(examples):
+        if e.channel != "whatsapp" and (variant := casual_writing(e.text)) and variant != e.text.strip():
+            out.append((i, variant))
+    return out
+
+
+def train(examples: list[Example], *, k: int = 5, log=print, casual: bool = CASUAL_VARIANTS) -> IntentTraining:
     """Fit on the examples meant for the intent layer; ``oof`` covers every example (a gate-only
-    one is predicted by the final model, which never saw it), since the gate weighs it."""
+    one is predicted by the final model, which never saw it), since the gate weighs it.
+
+    With ``casual``, each fit also reads the casual variants of its lines (``casual_variants``;
+    a variant sits in its line's fold, so out of fold it is never seen through its original).
+    The out-of-fold figures, calibration and thresholds are over the written lines alone, as
+    without them; the variants' own out-of-fold figures are logged either way."""
     classes = list(CLASSES)
     every = examples
     examples = [e for e in every if e.intents]
@@ -88,11 +119,22 @@ def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
     log(f"featurising {len(texts)} messages…")
     x = features.featurise(texts, embeddings=cached_embeddings(texts))
     folds = stratified_folds(y, k, seed=SEED)
+    variants = casual_variants(examples)
+    of = np.array([i for i, _ in variants], dtype=np.int64)
+    vtexts = [t for _, t in variants]
+    xv = features.featurise(vtexts, embeddings=cached_embeddings(vtexts))
+    yv, vfolds = y[of], folds[of]
+    log(f"  {len(variants)} casual variants ({'trained on' if casual else 'only measured'})")
     logits = np.zeros((len(y), len(classes)), dtype=np.float32)
+    vlogits = np.zeros((len(yv), len(classes)), dtype=np.float32)
     for f in range(k):
         train_rows, test_rows = folds != f, folds == f
-        m = fit(x[train_rows], y[train_rows], len(classes), l2=L2, steps=STEPS, seed=SEED)
+        fx, fy = x[train_rows], y[train_rows]
+        if casual:
+            fx, fy = np.concatenate([fx, xv[vfolds != f]]), np.concatenate([fy, yv[vfolds != f]])
+        m = fit(fx, fy, len(classes), l2=L2, steps=STEPS, seed=SEED)
         logits[test_rows] = m.logits(x[test_rows])
+        vlogits[vfolds == f] = m.logits(xv[vfolds == f])
         log(f"  fold {f + 1}/{k} done")
     temperature = fit_temperature(logits, y)
     oof = softmax(logits / temperature)
@@ -108,10 +150,18 @@ def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
     # applies? Escalate" (escalation-rules.md). Tuning only lowers its threshold below 0.5.
     for c in HARD_REASON_CLASSES:
         thresholds[c] = min(thresholds[c], HARD_REASON_MAX_THRESHOLD)
-    model = fit(x, y, len(classes), l2=L2, steps=STEPS, seed=SEED)
+    model = fit(np.concatenate([x, xv]) if casual else x, np.concatenate([y, yv]) if casual else y, len(classes),
+                l2=L2, steps=STEPS, seed=SEED)
     model.temperature = temperature
     per_class, accuracy = _per_class(y, pred, classes), round(float(np.mean(pred == y)), 3)
     hard = _hard_reasons(oof, y, classes, thresholds)
+    if variants:
+        voof = softmax(vlogits / temperature)
+        vhard = _hard_reasons(voof, yv, classes, thresholds)
+        log(f"  casual variants out of fold: accuracy {np.mean(voof.argmax(axis=1) == yv):.3f}, hard reasons "
+            f"precision {vhard['precision']:.3f} recall {vhard['recall']:.3f}; answerable questions escalated "
+            f"{_none_escalated(voof, yv, classes, thresholds):.3f} (as written "
+            f"{_none_escalated(oof[of], yv, classes, thresholds):.3f})")
     if len(every) > len(examples):
         # A gate-only line is read by the final model, which never saw it either.
         for_intents = np.asarray([e.intents for e in every])
@@ -121,7 +171,8 @@ def train(examples: list[Example], *, k: int = 5, log=print) -> IntentTraining:
         everyone[for_intents], everyone[~for_intents] = oof, unseen
         oof = everyone
     return IntentTraining(model=model, classes=classes, oof=oof, thresholds=thresholds,
-                          per_class=per_class, accuracy=accuracy, hard_reasons=hard)
+                          per_class=per_class, accuracy=accuracy, hard_reasons=hard,
+                          casual_variants=len(variants) if casual else 0)
 
 
 def save(result: IntentTraining, examples: list[Example], directory: Path = MODEL_DIR) -> None:
@@ -133,7 +184,7 @@ def save(result: IntentTraining, examples: list[Example], directory: Path = MODE
         "thresholds": result.thresholds, "feature_dim": features.DIM, "hash_bits": features.HASH_BITS,
         "embedding": "all-MiniLM-L6-v2-onnx-int8", "examples": sum(e.intents for e in examples),
         "gate_only_examples": sum(not e.intents for e in examples), "corpus_digest": corpus_digest(examples),
-        "seed": SEED, "l2": L2, "steps": STEPS,
+        "seed": SEED, "l2": L2, "steps": STEPS, "casual_variants": result.casual_variants,
         "kfold": {"accuracy": result.accuracy, "per_class": result.per_class, "hard_reasons": result.hard_reasons},
     }
     (directory / "intents.json").write_text(json.dumps(meta, indent=1) + "\n")

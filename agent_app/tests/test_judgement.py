@@ -212,3 +212,23 @@ def test_unit_neighbours_count_questions_answered_by_the_units_section_and_words
     # ...nor the questions of a file left out (measuring on that file's own lines).
     assert neighbours.answered_by(asked, "a", units, leave_out="one.jsonl") == [
         (0.0, 0.0), (0.0, 0.0), pytest.approx((0.6, 0.6)), (0.0, 0.0)]
+
+
+def test_casual_writing_drops_case_and_punctuation_and_keeps_the_lines():
+    from agent_app.plain_text import casual_writing
+
+    assert casual_writing("Hi,\nHow do I EXPORT my tasks? (CSV, please!)\n\nThanks") == (
+        "hi\nhow do i export my tasks csv please\n\nthanks")
+    assert casual_writing("can't log in") == "can't log in"  # an apostrophe is part of the word
+
+
+def test_training_reads_a_casual_variant_of_emails_and_forms_only():
+    from agent_app.judgement.corpus import Example
+    from agent_app.judgement.training import casual_variants
+
+    examples = [Example("How do I export?", "none", "export", "a.jsonl", channel="email"),
+                Example("How do I export?", "none", "export", "a.jsonl", channel="whatsapp"),
+                Example("how do i export", "none", "export", "a.jsonl", channel="web_form"),
+                Example("Where is the Trash?", "none", "trash", "a.jsonl", channel=None)]
+    # WhatsApp is written casually already; a line casual writing leaves as it is has no variant.
+    assert casual_variants(examples) == [(0, "how do i export"), (3, "where is the trash")]

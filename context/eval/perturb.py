@@ -4,7 +4,7 @@
     python3 context/eval/perturb.py context/eval/fresh-tickets.json /tmp/fresh-flat.json --casual --one-line
 
 --typos      swap, drop or double one inner letter in 12% of the words of four letters or more
---casual     lower case, no . , ! ? ; : " ( )  (the lines stay)
+--casual     lower case, no . , ! ? ; : " ( )  (the lines stay; ``plain_text.casual_writing``)
 --one-line   every line of the message joined into one (a file written without newlines)
 
 Only ``content`` changes; labels, ids and the rest stay, so the copy runs through
@@ -15,10 +15,15 @@ import argparse
 import json
 import random
 import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from agent_app.plain_text import casual_writing  # noqa: E402  (the same writing training reads)
 
 
 def _typo(word: str, rng: random.Random) -> str:
-    if len(word) < 4 or not word.isalpha():
+    if len(word) < 4:
         return word
     i = rng.randrange(1, len(word) - 2)
     op = rng.choice(("swap", "drop", "double"))
@@ -31,9 +36,9 @@ def _typo(word: str, rng: random.Random) -> str:
 
 def perturbed(text: str, *, typos: bool, casual: bool, one_line: bool, rng: random.Random) -> str:
     if typos:
-        text = re.sub(r"[A-Za-z]+", lambda m: _typo(m.group(), rng) if rng.random() < 0.12 else m.group(), text)
+        text = re.sub(r"[^\W\d_]+", lambda m: _typo(m.group(), rng) if rng.random() < 0.12 else m.group(), text)
     if casual:
-        text = re.sub(r"[ \t]+", " ", re.sub(r"[.,!?;:\"()]", "", text.lower()))
+        text = casual_writing(text)
     if one_line:
         text = " ".join(line.strip() for line in text.splitlines() if line.strip())
     return text.strip()
