@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import math
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -383,8 +383,10 @@ def _neighbour_evidence(vector: Any, slug: str, units: list[tuple[str, str]]) ->
     return answerability.load().neighbours.answered_by(vector, slug, units, leave_out=_LEFT_OUT.get())
 
 
+@functools.cache
 def load_unit_scorer(path: Path) -> Any:
-    """The unit scorer (``judgement.boost.Boosted``) stored at ``path``, if it reads UNIT_FEATURES."""
+    """The unit scorer (``judgement.boost.Boosted``) stored at ``path``, if it reads UNIT_FEATURES;
+    read once per path."""
     import numpy as np
 
     from agent_app.judgement import boost
@@ -397,22 +399,9 @@ def load_unit_scorer(path: Path) -> Any:
         return boost.Boosted.from_arrays(arrays)
 
 
-_scorers: dict[Path, Any] = {}
-_scorers_lock = threading.Lock()
-
-
-def unit_scorer() -> Any:
-    """The unit scorer at UNIT_SCORER, loaded once per path."""
-    path = UNIT_SCORER
-    with _scorers_lock:
-        if path not in _scorers:
-            _scorers[path] = load_unit_scorer(path)
-        return _scorers[path]
-
-
 def _learned(rows: list[tuple[float, ...]]) -> list[float]:
     """The learned scorer's probability, per unit, that it states the fact asked for."""
-    return [float(p) for p in unit_scorer().proba(rows)] if rows else []
+    return [float(p) for p in load_unit_scorer(UNIT_SCORER).proba(rows)] if rows else []
 
 
 def _position_penalty(section: int, retrieved: int) -> float:

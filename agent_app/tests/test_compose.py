@@ -232,7 +232,7 @@ def test_the_learned_unit_scorer_reads_every_feature_and_nothing_else() -> None:
     from agent_app import compose
 
     assert [str(x) for x in np.load(compose.UNIT_SCORER)["features"]] == list(compose.UNIT_FEATURES)
-    scorer = compose.unit_scorer()
+    scorer = compose.load_unit_scorer(compose.UNIT_SCORER)
     assert int(scorer.features.max()) < len(compose.UNIT_FEATURES)
     # A probability, and higher for a unit that leads on the question's terms and meaning than for
     # the same unit trailing the best one by a wide margin.
