@@ -18,8 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
+from agent_app import wording
 from agent_app.formatting import strip_markdown
+from agent_app.judgement.corpus import HARD_REASONS
 from agent_app.judgement.intents import MODEL_DIR, ModelMissing
+from agent_app.language import ENGLISH
 from crm.models import EscalationReason
 
 # Words budgets for the answer body, below the channel limits so the channel's
@@ -597,18 +600,23 @@ def answer_order(hits: list[dict[str, Any]], chosen: dict[str, Any],
     return [placed(chosen), *(placed(h) for h in same), *unread, *rest]
 
 
-def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0) -> str:
+def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, sentiment: float = 0.0,
+                   language: str = ENGLISH) -> str:
     """An answer a person would write: a sentence on the customer's point, the sentences or steps
-    of the best article that answer it, and the article's title with its Help Centre link."""
+    of the best article that answer it, and the article's title with its Help Centre link. In
+    another language than English the sentence on their point says, in their language, that the
+    Help Centre's words that follow are English."""
     top = hits[0]
-    opener = "I'm sorry for the trouble. " if sentiment < -0.1 else ""
+    opener = wording.text("sorry", language) + " " if sentiment < -0.1 else ""
     lead, chosen = _select(hits=hits, question=question)
+    if language != ENGLISH:
+        lead = wording.text("in_english", language)
     scored = _texts(chosen)
     units, picked = [text for text, _ in scored], [n for _, n in scored]
-    link = f"More in our Help Centre: \u201c{top['title']}\u201d, {article_url(top['slug'])}"
+    link = wording.text("help_centre_link", language, title=top["title"], url=article_url(top["slug"]))
 
     if channel == "whatsapp":
-        link = f"More: {article_url(top['slug'])}"
+        link = wording.text("whatsapp_link", language, url=article_url(top["slug"]))
         budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
         # Counted as the customer sees it: the channel's formatting drops the markdown.
@@ -638,12 +646,12 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     return "\n\n".join(parts)
 
 
-def when(due_iso: str | None, zone: str | None = None) -> str:
+def when(due_iso: str | None, zone: str | None = None, language: str = ENGLISH) -> str:
     """"by Monday 5 January, 16:00 CET": in the customer's zone when we know it (the web form
     sends the browser's), else in UTC; the zone is always named, since the customer reads
     it against their own clock."""
     if not due_iso:
-        return "within one business day"
+        return wording.text("one_business_day", language)
     due = datetime.fromisoformat(due_iso)
     if due.tzinfo is None:
         due = due.replace(tzinfo=timezone.utc)
@@ -654,51 +662,36 @@ def when(due_iso: str | None, zone: str | None = None) -> str:
     name = due.tzname() or "UTC"
     if name.startswith(("+", "-")):  # zones without an abbreviation: say "UTC+05"
         name = f"UTC{name}"
-    return f"by {due.strftime('%A %-d %B, %H:%M')} {name}"
+    return wording.deadline(due, name, language)
 
 
-SECURITY_STEPS = ("While you wait: sign out of all other sessions under Settings → Security → Sessions, "
-                  "change your password, turn on two-factor authentication, and revoke any API token "
-                  "that may be exposed.")
-
-_ACK = {
-    EscalationReason.PRICING_INQUIRY: "Our sales and billing team handles pricing, so I've passed your question to them.",
-    EscalationReason.REFUND_REQUEST: "I've passed your request to our billing team, who will review it.",
-    EscalationReason.LEGAL_LANGUAGE: "I've passed your message to the right team at Loomline.",
-    EscalationReason.SECURITY_INCIDENT: "Thanks for telling us straight away. Our security team is handling this as a priority.",
-    EscalationReason.NEGATIVE_SENTIMENT: "I'm sorry this has been so frustrating. I've passed your message to a colleague.",
-    EscalationReason.EXPLICIT_HUMAN_REQUEST: "Of course. I've asked a person from our support team to take over.",
-    EscalationReason.KNOWLEDGE_NOT_FOUND: ("I couldn't find a reliable answer to this in our Help Centre, so I've passed "
-                                           "your question to a colleague who can answer it."),
-}
-_ACK_KIND = {
-    "still_failing": "I'm sorry the steps didn't solve it. I've passed your message, with what you've already tried, "
-                     "to a colleague.",
-    "not_helpful": "Sorry that didn't answer your question. I've passed it to a colleague, with what we've tried so far.",
-    "needs_staff": "This needs someone from our team to look into it, so I've passed it to a colleague.",
-}
+_ACK_KINDS = ("still_failing", "not_helpful", "needs_staff")
 
 
 def compose_escalation_notice(*, reason: str, due_iso: str | None, channel: str, kind: str = "question",
-                              zone: str | None = None) -> str:
+                              zone: str | None = None, language: str = ENGLISH) -> str:
     """What the customer is told when a person takes over: who, and by when (in ``zone``,
-    the customer's time zone, when known). Never the why."""
-    if kind == "empty":
+    the customer's time zone, when known), in their language. Never the why."""
+    if kind == "empty":  # no words, so no language to answer in
         lead = "It looks like your message came through empty."
         follow = f"A person from our support team will follow up {when(due_iso, zone)}; meanwhile, just reply with what you need help with."
         return f"{lead} {follow}"
+    by = when(due_iso, zone, language)
     if kind == "injection_only":
-        return ("I can help with questions about Loomline. A person from our support team will also look at "
-                f"your message and follow up {when(due_iso, zone)}.")
-    lead = _ACK.get(reason, _ACK[EscalationReason.KNOWLEDGE_NOT_FOUND])
-    if reason == EscalationReason.KNOWLEDGE_NOT_FOUND and kind in _ACK_KIND:
-        lead = _ACK_KIND[kind]
-    follow = f"A person from our support team will follow up here {when(due_iso, zone)}."
-    text = f"{lead} {follow}"
+        return wording.text("injection_only", language, when=by)
+    known = reason in (*HARD_REASONS, EscalationReason.KNOWLEDGE_NOT_FOUND)
+    lead = wording.text(reason if known else EscalationReason.KNOWLEDGE_NOT_FOUND, language)
+    if reason == EscalationReason.KNOWLEDGE_NOT_FOUND and kind in _ACK_KINDS:
+        lead = wording.text(kind, language)
+    text = f"{lead} {wording.text('follow_up', language, when=by)}"
     if reason == EscalationReason.SECURITY_INCIDENT:
-        text += "\n\n" + SECURITY_STEPS
+        text += "\n\n" + wording.text("security_steps", language)
     return text
 
 
-GREETING_REPLY = "Hi! I'm Loomline's AI assistant. How can I help you today?"
-THANKS_REPLY = "Glad that sorted it. If anything else comes up, just reply here."
+def greeting_reply(language: str = ENGLISH) -> str:
+    return wording.text("greeting_reply", language)
+
+
+def thanks_reply(language: str = ENGLISH) -> str:
+    return wording.text("thanks_reply", language)

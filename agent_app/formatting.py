@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from agent_app import wording
 from agent_app.plain_text import plain_quotes
 from channels_app.styles import (
     PART_SEPARATOR,
@@ -32,9 +33,12 @@ _CODE_FENCE = re.compile(r"^```[^\n]*\n?", re.MULTILINE)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 _BULLET = re.compile(r"^\s*[*+]\s+", re.MULTILINE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^\n]*\n+", re.IGNORECASE)
-_SIGNOFF = re.compile(r"\n+(best( regards)?|kind regards|regards|cheers|thanks|thank you)[,!.]?\s*\n.*$",
-                      re.IGNORECASE | re.DOTALL)
+# The channel's greeting and sign-off replace the model's own, in any of the languages we write.
+_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|guten tag|sehr geehrte|bonjour|"
+                       r"hola|buen[oa]s (d[ií]as|tardes|noches)|estimad[oa])\b[^\n]*\n+", re.IGNORECASE)
+_SIGNOFF = re.compile(r"\n+(best( regards)?|kind regards|regards|cheers|thanks|thank you|viele gr(ü|ue)(ß|ss)e|"
+                      r"mit freundlichen gr(ü|ue)(ß|ss)en|cordialement|bien (à|a) vous|un saludo|saludos|atentamente)"
+                      r"[,!.]?\s*\n.*$", re.IGNORECASE | re.DOTALL)
 
 
 def strip_markdown(text: str) -> str:
@@ -101,9 +105,10 @@ def _truncate_words(text: str, limit: int) -> str:
 
 def format_for_channel(
     text: str, *, channel: str, customer_name: str | None = None, ticket_reference: str | None = None,
-    signer: str = SIGNATURE_NAME,
+    signer: str = SIGNATURE_NAME, language: str = "en",
 ) -> str:
-    """Shape ``text`` for ``channel``. The result is what the customer receives."""
+    """Shape ``text`` for ``channel``, its greeting line and sign-off in ``language``. The result is
+    what the customer receives."""
     style = channel_style(channel)
     body = strip_markdown(text)
     # The model may add its own greeting or sign-off; the channel's own replace them.
@@ -120,12 +125,12 @@ def format_for_channel(
     if style.max_words:
         reserve = 25  # greeting, signature, reference
         body = _truncate_words(body, style.max_words - reserve)
-    greeting = f"Hi {first}," if first else "Hello,"
+    greeting = wording.text("hi", language, first=first) if first else wording.text("hello", language)
     lines = [greeting, "", body]
     if style.signature and channel == Channel.EMAIL:
         if ticket_reference:
-            lines += ["", f"Your reference: {ticket_reference}"]
-        lines += ["", "Best regards,", signer]
+            lines += ["", wording.text("reference", language, reference=ticket_reference)]
+        lines += ["", wording.text("regards", language), signer]
     else:
         lines += ["", f"— {signer}"]
     return "\n".join(lines)

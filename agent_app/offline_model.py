@@ -123,7 +123,8 @@ class OfflineSupportModel(Model):
             reason = meta.get("_reason") or self._reason_from(done)
             notice = compose.compose_escalation_notice(reason=reason, due_iso=escalation.get("follow_up_by"),
                                                        channel=channel, kind=assessment.kind,
-                                                       zone=escalation.get("customer_time_zone"))
+                                                       zone=escalation.get("customer_time_zone"),
+                                                       language=assessment.language)
             return self._call("send_response", {"ticket_id": ticket, "message": notice, "channel": channel}, step)
 
         if "send_response" in names:
@@ -146,10 +147,10 @@ class OfflineSupportModel(Model):
             return self._escalate(ticket, assessment.reason or EscalationReason.KNOWLEDGE_NOT_FOUND, assessment.urgency,
                                   "; ".join(assessment.evidence()), content, searches, step)
         if assessment.kind == "greeting":
-            return self._call("send_response", {"ticket_id": ticket, "message": compose.GREETING_REPLY,
+            return self._call("send_response", {"ticket_id": ticket, "message": compose.greeting_reply(assessment.language),
                                                 "channel": channel}, step)
         if assessment.kind == "thanks":
-            return self._call("send_response", {"ticket_id": ticket, "message": compose.THANKS_REPLY,
+            return self._call("send_response", {"ticket_id": ticket, "message": compose.thanks_reply(assessment.language),
                                                 "channel": channel}, step)
         if not hits:
             return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
@@ -167,7 +168,7 @@ class OfflineSupportModel(Model):
         # An article gone since the search (an edit mid-run) leaves the retrieved passages.
         article = read.get("results", []) if read.get("slug") == decision.hit["slug"] else []
         answer = compose.compose_answer(hits=compose.answer_order(hits, decision.hit, article), question=question,
-                                        channel=channel, sentiment=assessment.sentiment)
+                                        channel=channel, sentiment=assessment.sentiment, language=assessment.language)
         return self._call("send_response", {"ticket_id": ticket, "message": answer, "channel": channel}, step)
 
     @staticmethod

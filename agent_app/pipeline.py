@@ -188,7 +188,7 @@ def _govern(context: AgentRunContext, message: Message, run: RunOutcome) -> None
         notice = compose.compose_escalation_notice(
             reason=context.escalation["reason"], channel=message.channel, kind=assessment.kind,
             due_iso=ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
-            zone=context.time_zone or None)
+            zone=context.time_zone or None, language=assessment.language)
         started = time.monotonic()
         result = record_reply(context, ticket=ticket, message=notice, channel=message.channel)
         # The same path as the send_response tool; the audit trail says who called it.

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from agent_app.judgement import corpus, intents
 from agent_app.judgement.intents import IntentScores
+from agent_app.language import ENGLISH
+from agent_app.language import detect as detect_language
 from agent_app.plain_text import plain_quotes
 from crm.models import REASON_PRECEDENCE, URGENCY_RANK, EscalationReason, Urgency
 
@@ -121,6 +123,7 @@ class Assessment:
     # question | greeting | thanks | empty | injection_only | still_failing | not_helpful | needs_staff
     kind: str = "question"
     intents: IntentScores | None = None
+    language: str = ENGLISH  # what we write back in (agent_app.wording)
 
     @property
     def must_escalate(self) -> bool:
@@ -234,6 +237,7 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
         return result
 
     plain = plain_quotes(full)
+    result.language = detect_language(text or full)
     result.sentiment = sentiment_score(full)
     result.injection = injection_detected(plain)
     remainder = strip_injection(plain) if result.injection else plain
@@ -297,11 +301,19 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     return result
 
 
-_GREETING_LINE = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|hola|bonjour)\b[^.?!\n]{0,40}[,!:]?\s*$",
-                            re.IGNORECASE)
+# Greeting lines and sign-offs in the four languages we answer (agent_app.language).
+_GREETING_LINE = re.compile(r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|hola|bonjour|salut|"
+                            r"guten (?:tag|morgen|abend)|sehr geehrte|liebe[rs]?|servus|moin|gr(?:ü|ue)(?:ß|ss) ?(?:gott|dich|euch)|"
+                            r"buen[oa]s (?:d[ií]as|tardes|noches)|estimad[oa]s?|bonsoir|madame|monsieur|cher|ch[eè]re)"
+                            r"\b[^.?!\n]{0,40}[,!:]?\s*$", re.IGNORECASE)
 _SIGN_OFF = re.compile(r"^\s*(?:thanks?(?: you)?(?: (?:so much|a lot|in advance))?|many thanks|cheers|best(?: regards| wishes)?|"
                        r"kind regards|regards|warm regards|br|all the best|sincerely|yours(?: sincerely| faithfully)?|"
-                       r"sent from my \w+|--+|\u2014)\s*[,.!]?\s*$", re.IGNORECASE)
+                       r"sent from my \w+|--+|\u2014|"
+                       r"(?:viele|beste|liebe|freundliche) gr(?:ü|ue)(?:ß|ss)e|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|"
+                       r"lg|vg|mfg|danke (?:im voraus|sch(?:ö|oe)n)|vielen dank(?: im voraus)?|"
+                       r"cordialement|bien (?:à|a) vous|bien cordialement|merci(?: d'avance| beaucoup)?|bonne journ[ée]e|"
+                       r"(?:un )?saludos?(?: cordiales)?|atentamente|un abrazo|gracias(?: de antemano)?|muchas gracias|"
+                       r"enviado desde mi \w+|envoy[ée] de mon \w+|von meinem \w+ gesendet)\s*[,.!]?\s*$", re.IGNORECASE)
 
 
 def message_core(text: str) -> str:

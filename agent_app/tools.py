@@ -17,7 +17,7 @@ from agents import RunContextWrapper, function_tool
 from asgiref.sync import sync_to_async
 from pydantic import Field
 
-from agent_app import guardrails, reading
+from agent_app import guardrails, language, reading
 from agent_app.context import AgentRunContext
 from agent_app.formatting import format_for_channel
 from crm import selectors, services
@@ -256,7 +256,7 @@ async def escalate_to_human(
                       {"ticket_id": ticket_id, "reason": reason, "urgency": urgency, "summary": summary}, body)
 
 
-def checked_reply(*, ticket: Ticket, text: str, channel: str) -> str:
+def checked_reply(*, ticket: Ticket, text: str, channel: str, language: str = language.ENGLISH) -> str:
     """The reply as the customer will receive it, or ToolRefusal naming the rules it breaks.
 
     The one gate every AI reply passes, whether from the agent's tool, the pipeline's
@@ -267,14 +267,15 @@ def checked_reply(*, ticket: Ticket, text: str, channel: str) -> str:
     if problems:
         raise ToolRefusal("Reply not sent: " + "; ".join(problems) + ". Rewrite it, or escalate to a human.")
     return format_for_channel(text, channel=channel, customer_name=selectors.greeting_name(ticket=ticket, channel=channel),
-                              ticket_reference=ticket.reference)
+                              ticket_reference=ticket.reference, language=language)
 
 
 def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, channel: str) -> dict[str, Any]:
     """Check, format and record one reply to the run's inbound message (delivered after the run)."""
     _not_held(context, ticket)
-    formatted = checked_reply(ticket=ticket, text=message, channel=channel)
     inbound = Message.objects.get(pk=context.message_id)
+    # Greeted and signed off in the language the customer wrote in.
+    formatted = checked_reply(ticket=ticket, text=message, channel=channel, language=language.detect(inbound.content))
     reply = services.outbound_message_record(
         ticket=ticket, channel=channel, content=formatted, author=Author.AGENT, reply_to=inbound,
         subject=f"Re: {inbound.subject}" if inbound.subject and channel == "email" else inbound.subject,

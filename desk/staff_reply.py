@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from agent_app.formatting import SIGNATURE_NAME, format_for_channel
+from agent_app.language import detect as detect_language
 from channels_app.enqueue import enqueue_delivery
 from crm import selectors, services
 from crm.errors import IllegalTransition, InvalidInput
@@ -123,6 +124,7 @@ def staff_reply_send(*, ticket: Ticket, user: AbstractBaseUser, text: str, chann
                 customer_name=selectors.greeting_name(ticket=ticket, channel=channel),
                 ticket_reference=ticket.reference,
                 signer=staff_signer(user),
+                language=detect_language(text),  # greeted and signed off in the language staff wrote in
             )
         except ValueError as exc:
             raise InvalidInput(f"Nothing left to send after formatting: {exc}.", field="text") from None

@@ -79,6 +79,15 @@ def test_email_reply_goes_into_the_customers_gmail_thread(maya, django_capture_o
     assert reply.content.startswith("Hi Dana,") and reply.content.endswith("Best regards,\nMaya from Loomline Support")
 
 
+def test_a_reply_staff_write_in_spanish_is_greeted_and_signed_off_in_spanish(maya, django_capture_on_commit_callbacks):
+    ticket = escalated_ticket(channel="email", email="dana.es@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_reply.staff_reply_send(ticket=ticket, user=maya.user,
+                                     text="Hemos anulado el cargo duplicado; verá el reembolso en su cuenta en unos días.")
+    reply = Message.objects.get(ticket=ticket, author=Author.STAFF)
+    assert reply.content.startswith("Hola, Dana:") and reply.content.endswith("Un saludo,\nMaya from Loomline Support")
+
+
 def test_whatsapp_reply_within_the_session_window_goes_to_the_customers_number(
     maya, django_capture_on_commit_callbacks
 ):

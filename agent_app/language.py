@@ -1,0 +1,70 @@
+"""Which language a customer wrote in: English, German, French or Spanish.
+
+The company profile promises an assistant that understands German, French and Spanish and replies in
+the customer's language when it can. The Help Centre, the models' training and governance's patterns
+are English, so the language only chooses the words of what we write back (``agent_app/wording.py``);
+judging a message is the intent layer's job in every language.
+
+Counting function words is enough for four languages this far apart, is deterministic and costs
+microseconds; a message is English unless another language clearly leads, since a stray "la" or
+"de" in an English message (a name, a company) must not switch the reply's language.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ENGLISH, GERMAN, FRENCH, SPANISH = "en", "de", "fr", "es"
+LANGUAGES = (ENGLISH, GERMAN, FRENCH, SPANISH)
+
+# Short, frequent words of each language that the others rarely use; words two of them share
+# ("la", "de", "que", "en", "si") are left out, and written without accents, since customers on
+# phones often leave them out.
+_WORDS = {
+    ENGLISH: """the and is are to of my our we you your it this that for with have has not can how what
+        why where when do does did please thanks thank hi hello there from will would could should
+        just get got been any all into about which""",
+    GERMAN: """der die das und ist sind nicht ich wir mein meine meinen unser unsere unseren wie kann
+        koennen konnen kannst mit fuer fur auf ein eine einen einem bitte danke hallo gibt sie
+        haben habe hab warum wo wird werden schon noch auch aber oder wenn dass bei von zu den dem
+        nur kein keine geht gehts nichts mehr mir mich uns ihr ihre ihnen hier jetzt immer sich
+        sehr wurde wurden soll muss gruesse grusse gruss freundlichen vielen dank geehrte damen herren
+        guten leider trotzdem funktioniert moechte mochte brauche""",
+    FRENCH: """le les et est pas je nous mon ma mes notre peux peut pouvez avec pour sur une
+        des du au aux merci bonjour svp stp il elle vous qui quoi ou ce cette ne dans mais tres
+        sont avons avez ai fait faire cordialement salut bonsoir aussi comme encore toujours rien
+        quand pourquoi veux voudrais besoin depuis alors donc chez leur leurs sans deja moi toi""",
+    SPANISH: """el los las y es mi mis nuestro nuestra nuestros como puedo puede puedes con para por una
+        unos unas del al gracias hola lo pero muy esta estoy tengo tenemos hay cuando donde
+        porque quiero necesito saludos buenos buenas dias tardes favor ya tambien todo nada desde
+        hacer hace ayuda cuenta ahora sin mas eso esto usted ustedes cual""",
+}
+_WORD_SETS = {lang: frozenset(words.split()) for lang, words in _WORDS.items()}
+# Letters only one of the three other languages writes (é and à are shared: left out).
+_LETTERS = {GERMAN: set("äöüß"), FRENCH: set("çèêëîïôûùœâ"), SPANISH: set("ñ¿¡áíóú")}
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _folded(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def scores(text: str) -> dict[str, float]:
+    """Evidence per language: function words, and letters only that language writes."""
+    words = [_folded(w) for w in _TOKEN.findall((text or "").lower())]
+    out = {lang: float(sum(1 for w in words if w in _WORD_SETS[lang])) for lang in LANGUAGES}
+    lowered = (text or "").lower()
+    for lang, letters in _LETTERS.items():
+        out[lang] += min(3.0, 0.5 * sum(1 for c in lowered if c in letters))
+    return out
+
+
+def detect(text: str) -> str:
+    """The language of ``text``: German, French or Spanish when it clearly leads, else English."""
+    evidence = scores(text)
+    best = max((GERMAN, FRENCH, SPANISH), key=lambda lang: evidence[lang])
+    lead = evidence[best]
+    runner_up = max(v for lang, v in evidence.items() if lang != best)
+    if lead >= 1 and lead > evidence[ENGLISH] and lead >= 1.5 * runner_up:
+        return best
+    return ENGLISH
