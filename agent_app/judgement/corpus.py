@@ -6,6 +6,11 @@ stops, and add no kind of message the intent layer lacks. Given to the intent la
 answerable ones tilted it towards "none" (out of fold the six hard reasons' recall fell 0.867 ->
 0.854, and 0.871 -> 0.862 with another fold seed).
 
+A file named ``lang-*.jsonl`` (messages in German, French and Spanish) trains the intent layer only;
+both read a message's gist in English (``gist``). The gate, never trained on them, already answers
+them out of sample as well as it answers English questions out of fold (docs/agent.md, "Languages"),
+and its training set stays the English one its features and threshold were chosen on.
+
 Never reads context/sample-tickets.json or context/eval/: those are evaluation sets.
 """
 from __future__ import annotations
@@ -35,6 +40,7 @@ ACTS = [THANKS, GREETING, STILL_FAILING, INJECTION, NOT_HELPFUL]
 
 
 GATE_ONLY_PREFIX = "gate-"
+INTENTS_ONLY_PREFIX = "lang-"
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Example:
     section: str | None = None
     fact: str | None = None
     intents: bool = True  # False: a gate-*.jsonl line, which trains the answerability gate only
+    gate: bool = True  # False: a lang-*.jsonl line, which trains the intent layer only
     channel: str | None = None
 
 
@@ -75,7 +82,8 @@ def load_corpus(directory: Path = TRAINING_DIR) -> list[Example]:
                 raise ValueError(f"{path.name}:{n}: unknown label {row.get('label')!r}")
             examples.append(Example(text=row["text"], label=cls, article=row.get("article"), source=path.name,
                                     section=row.get("section"), fact=row.get("fact"),
-                                    intents=not path.name.startswith(GATE_ONLY_PREFIX), channel=row.get("channel")))
+                                    intents=not path.name.startswith(GATE_ONLY_PREFIX),
+                                    gate=not path.name.startswith(INTENTS_ONLY_PREFIX), channel=row.get("channel")))
     return examples
 
 

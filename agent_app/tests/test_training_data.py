@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -54,3 +56,16 @@ def test_a_gate_file_trains_the_answerability_gate_only() -> None:
     gate = [e for e in examples if e.source.startswith("gate-")]
     assert gate and not any(e.intents for e in gate)
     assert all(e.intents for e in examples if not e.source.startswith("gate-"))
+
+
+def test_the_files_in_other_languages_pass_their_validator() -> None:
+    # lang-*.jsonl: facts verbatim in their English section, a knowledge_not_found kind on each, enough per class.
+    result = subprocess.run([sys.executable, str(TRAINING_DIR / "validate_languages.py")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+
+def test_a_file_in_another_language_trains_the_intent_layer_only() -> None:
+    examples = load_corpus()
+    other = [e for e in examples if e.source.startswith("lang-")]
+    assert other and all(e.intents and not e.gate for e in other)
+    assert all(e.gate for e in examples if not e.source.startswith("lang-"))
