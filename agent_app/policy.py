@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from agent_app.judgement import corpus, intents
+from agent_app.judgement import corpus, gist, intents
 from agent_app.judgement.intents import IntentScores
 from agent_app.language import ENGLISH
 from agent_app.language import detect as detect_language
@@ -236,8 +236,10 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
         result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW, "empty message"))
         return result
 
-    plain = plain_quotes(full)
     result.language = detect_language(text or full)
+    # Governance's patterns and word lists are English: in another language they read its gist.
+    full = gist.english(full, result.language)
+    plain = plain_quotes(full)
     result.sentiment = sentiment_score(full)
     result.injection = injection_detected(plain)
     remainder = strip_injection(plain) if result.injection else plain
@@ -333,8 +335,9 @@ def message_core(text: str) -> str:
 def question_text(text: str, *, subject: str = "") -> str:
     """What to search the knowledge base with: the question, without injected instructions,
     greeting or signature."""
-    core = message_core(text)
-    return with_subject(strip_injection(core) or core, subject).strip()[:1900]
+    language = detect_language(text or subject)
+    core = gist.english(message_core(text), language)  # the search, the gate and the composer read English
+    return with_subject(strip_injection(core) or core, gist.english(subject, language)).strip()[:1900]
 
 
 def with_subject(core: str, subject: str) -> str:

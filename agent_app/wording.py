@@ -8,6 +8,8 @@ address (Sie, vous, usted): a stranger writing to support is addressed formally 
 """
 from __future__ import annotations
 
+import functools
+import re
 from datetime import datetime
 
 from agent_app.language import ENGLISH, FRENCH, GERMAN, SPANISH
@@ -181,3 +183,12 @@ def deadline(moment: datetime, zone_name: str, language: str = ENGLISH) -> str:
     language = language if language in _TEXTS else ENGLISH
     return text("by", language, weekday=_WEEKDAYS[language].split()[moment.weekday()], day=str(moment.day),
                 month=_MONTHS[language].split()[moment.month - 1], time=moment.strftime("%H:%M"), zone=zone_name)
+
+
+@functools.cache
+def own_fragments() -> tuple[str, ...]:
+    """The literal parts of everything above in every language, longest first: the grounding check
+    leaves out what the assistant says in its own words, which no Help Centre passage holds."""
+    parts = {part.strip(" ,:") for table in _TEXTS.values() for template in table.values()
+             for part in re.split(r"\{\w+\}", template)}
+    return tuple(sorted((p for p in parts if len(p) >= 8), key=len, reverse=True))

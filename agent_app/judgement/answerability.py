@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from agent_app.judgement import boost, corpus
+from agent_app.judgement import boost, corpus, gist
 from agent_app.judgement.intents import MODEL_DIR, IntentScores, ModelMissing
 from agent_app.judgement.linear import LinearModel, fit, stratified_folds
 from agent_app.plain_text import SENTENCE_BREAK
@@ -596,21 +596,22 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     idf, unknown = _idf_table()
     keys, vectors = _sentence_store()
     store = SentenceVectors(keys, vectors)
-    used = [(i, e) for i, e in enumerate(examples)
-            if (e.label == corpus.NONE and e.article) or e.label in (corpus.UNANSWERABLE, corpus.KB_UNDOCUMENTED)]
+    used = [(i, e) for i, e in enumerate(examples) if e.gate and (
+            (e.label == corpus.NONE and e.article) or e.label in (corpus.UNANSWERABLE, corpus.KB_UNDOCUMENTED))]
     log(f"answerability: searching the Help Centre for {len(used)} training questions…")
     # The same vector the agent has at run time: the intent layer's embedding of the message.
     from agent_app.judgement.training import cached_embeddings
 
-    qvecs = cached_embeddings([e.text for _, e in used])
+    texts = [gist.english(e.text) for _, e in used]  # what the gate reads at run time (policy.question_text)
+    qvecs = cached_embeddings(texts)
     answerable = np.asarray([e.label == corpus.NONE for _, e in used])
     neighbours = Neighbours(qvecs, [e.article or "" for _, e in used], answerable)
     rows, labels, groups, hit_slugs, gold_found = [], [], [], [], []
     for qid, (i, e) in enumerate(used):
-        hits = _search(_core(e.text))
+        hits = _search(_core(texts[qid]))
         scores = IntentScores(probs={c: float(v) for c, v in zip(classes, oof[i], strict=True)})
         if hits:
-            rows.append(hit_features(e.text, hits, scores, idf=idf, unknown=unknown, sentences=store,
+            rows.append(hit_features(texts[qid], hits, scores, idf=idf, unknown=unknown, sentences=store,
                                      question_vector=qvecs[qid]))
         hit_slugs.append([h["slug"] for h in hits])
         for h in hits:
@@ -628,7 +629,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     from agent_app.judgement import features
 
     log("answerability: fitting the article model per fold…")
-    xq = features.featurise([e.text for _, e in used], embeddings=qvecs)
+    xq = features.featurise(texts, embeddings=qvecs)
     article_slugs = sorted({e.article for _, e in used if e.label == corpus.NONE and e.article})
     articles_of = [e.article if e.label == corpus.NONE else None for _, e in used]
 

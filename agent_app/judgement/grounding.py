@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent_app import wording
 from agent_app.judgement import answerability
 
 SUPPORTED = 0.6
@@ -26,7 +27,10 @@ def unsupported_sentences(reply: str, hits: list[dict[str, Any]]) -> list[str]:
     model = answerability.load()
     passages = [f"{h.get('title', '')} {h.get('heading', '')} {h.get('text', '')}" for h in hits]
     out = []
-    for sentence in _SENTENCE.split(_URL.sub(" ", reply)):
+    reply = _URL.sub(" ", reply)
+    for own in wording.own_fragments():  # the assistant's own sentences, in any language
+        reply = reply.replace(own, " ")
+    for sentence in _SENTENCE.split(reply):
         sentence = sentence.strip()
         terms = [t for t in answerability.key_terms(sentence) if t not in _CONVERSATIONAL]
         if len(terms) < 2:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agent_app.judgement import features
+from agent_app.judgement import features, gist
+from agent_app.language import detect
 from agent_app.judgement.corpus import CLASSES, NONE, Example, corpus_digest
 from agent_app.judgement.intents import MODEL_DIR
 from agent_app.judgement.linear import LinearModel, fit, fit_temperature, softmax, stratified_folds
@@ -114,14 +115,14 @@ def train(examples: list[Example], *, k: int = 5, log=print, casual: bool = CASU
     classes = list(CLASSES)
     every = examples
     examples = [e for e in every if e.intents]
-    texts = [e.text for e in examples]
+    texts = [gist.english(e.text) for e in examples]  # what the model reads at run time (intents.classify)
     y = np.array([classes.index(e.label) for e in examples], dtype=np.int64)
     log(f"featurising {len(texts)} messages…")
     x = features.featurise(texts, embeddings=cached_embeddings(texts))
     folds = stratified_folds(y, k, seed=SEED)
     variants = casual_variants(examples)
     of = np.array([i for i, _ in variants], dtype=np.int64)
-    vtexts = [t for _, t in variants]
+    vtexts = [gist.english(t, detect(examples[i].text)) for i, t in variants]
     xv = features.featurise(vtexts, embeddings=cached_embeddings(vtexts))
     yv, vfolds = y[of], folds[of]
     log(f"  {len(variants)} casual variants ({'trained on' if casual else 'only measured'})")
@@ -165,7 +166,7 @@ def train(examples: list[Example], *, k: int = 5, log=print, casual: bool = CASU
     if len(every) > len(examples):
         # A gate-only line is read by the final model, which never saw it either.
         for_intents = np.asarray([e.intents for e in every])
-        gate_only = [e.text for e in every if not e.intents]
+        gate_only = [gist.english(e.text) for e in every if not e.intents]
         unseen = model.proba(features.featurise(gate_only, embeddings=cached_embeddings(gate_only)))
         everyone = np.empty((len(every), len(classes)), dtype=np.result_type(oof, unseen))
         everyone[for_intents], everyone[~for_intents] = oof, unseen

@@ -1,0 +1,120 @@
+"""A German, French or Spanish message in gist English, for models that read English.
+
+The intent layer, the knowledge search, the answerability gate, the composer and governance's patterns all
+read English: the bundled embedding model is English, and so are the Help Centre and most of the training
+corpus. A message in another language (``agent_app.language``) is read word by word through a glossary per
+language (``glossary/<lang>.tsv``: "quiero un reembolso" -> "want a refund"), longest phrase first, with
+accents folded; a word the glossary lacks stays as written (product names, English words, numbers). The
+result is crude English, but in the words the models know, so what they learned from thousands of English
+lines applies: out of fold, without it, the intent layer caught a third of the hard triggers written in
+these languages (docs/agent.md, "Languages").
+
+Only what the models read is translated; the customer's own words are stored, shown to staff and quoted
+as written, and the reply is in their language (``agent_app.wording``).
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from pathlib import Path
+
+from agent_app.language import ENGLISH, GERMAN, detect
+
+GLOSSARY_DIR = Path(__file__).resolve().parent / "glossary"
+LONGEST = 5  # words in the longest glossary phrase we look up
+
+# A word (with an inner apostrophe or hyphens: "j'ai", "Zwei-Faktor-Authentifizierung"), or one
+# other character, spaces and line breaks included, so the text keeps its lines and punctuation.
+_PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*(?:-[^\W\d_]+)*|\s|.", re.UNICODE)
+_UMLAUT_SPELLINGS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
+
+
+def fold(word: str, language: str) -> str:
+    """How a word is looked up: lower case, no accents (customers often leave them out), and in
+    German "ß" as "ss" and "ae/oe/ue" as the umlaut they stand for."""
+    word = word.lower().replace("\u2019", "'").replace("ß", "ss")
+    word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    if language == GERMAN:
+        for spelled, letter in _UMLAUT_SPELLINGS:
+            word = word.replace(spelled, letter)
+    return word
+
+
+@functools.cache
+def glossary(language: str) -> dict[str, str]:
+    """Folded phrase -> English, from ``glossary/<language>.tsv`` (the first entry wins)."""
+    path = GLOSSARY_DIR / f"{language}.tsv"
+    if not path.exists():
+        return {}
+    table: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        source, _, english = line.partition("\t")
+        key = " ".join(fold(w, language) for w in source.split())
+        if key and key not in table:
+            table[key] = english.strip()
+    return table
+
+
+def _words_from(pieces: list[str], start: int, n: int) -> tuple[list[str], int] | None:
+    """The ``n`` words from ``pieces[start]`` on, separated by single spaces only (a phrase never
+    runs over punctuation or a line break), and the index after the last one."""
+    words, i = [], start
+    while len(words) < n:
+        if i >= len(pieces) or not pieces[i][0].isalpha():
+            return None
+        words.append(pieces[i])
+        i += 1
+        if len(words) < n:
+            if i >= len(pieces) or pieces[i] != " ":
+                return None
+            i += 1
+    return words, i
+
+
+def _word(word: str, table: dict[str, str], language: str) -> str:
+    key = fold(word, language)
+    if key in table:
+        return table[key]
+    if "-" in word:  # "Push-Benachrichtigungen" not in the glossary -> "Push" + "Benachrichtigungen"
+        return " ".join(_word(part, table, language) for part in word.split("-") if part)
+    if "'" in key:  # French elision: "j'ai" not in the glossary -> "j'" + "ai"
+        head, _, tail = key.partition("'")
+        first = table.get(head + "'", table.get(head, head))
+        return f"{first} {table.get(tail, tail)}".strip()
+    return word
+
+
+def to_english(text: str, language: str) -> str:
+    """``text`` read through ``language``'s glossary (unchanged for English or without a glossary)."""
+    table = glossary(language) if language != ENGLISH else {}
+    if not table or not text:
+        return text
+    # "¿" and "¡" open a question or exclamation only in Spanish; English closes it and says no more.
+    pieces = _PIECE.findall(text.replace("\u2019", "'").replace("¿", "").replace("¡", ""))
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        if not piece[0].isalpha():
+            out.append(piece)
+            i += 1
+            continue
+        for n in range(LONGEST, 1, -1):
+            found = _words_from(pieces, i, n)
+            if found and (key := " ".join(fold(w, language) for w in found[0])) in table:
+                out.append(table[key])
+                i = found[1]
+                break
+        else:
+            out.append(_word(piece, table, language))
+            i += 1
+    # Dropped words leave runs of spaces; lines stay lines.
+    return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n"))
+
+
+def english(text: str, language: str | None = None) -> str:
+    """What the models read of a customer's ``text`` (in ``language``, detected when not given):
+    itself when it is English, else its gist."""
+    language = language or detect(text)
+    return text if language == ENGLISH else to_english(text, language)

@@ -1,0 +1,37 @@
+"""gist: a German, French or Spanish message read in English by the models that only read English
+(the intent layer, the knowledge search, the answerability gate, governance's patterns)."""
+from __future__ import annotations
+
+import pytest
+
+from agent_app.judgement import gist
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("Quiero un reembolso del último cargo", {"refund", "charge"}),
+    ("Hola, ¿cómo puedo cambiar mi contraseña?", {"how", "password"}),
+    ("j'ai oublié mon mot de passe", {"forgot", "password"}),
+    ("Bonjour, comment exporter un projet en CSV ?", {"export", "project", "csv"}),
+    ("Ich möchte mein Passwort zurücksetzen", {"password", "reset"}),
+    ("ich moechte mein passwort zuruecksetzen", {"password", "reset"}),  # umlauts spelled out
+])
+def test_a_message_in_another_language_reads_in_the_words_the_models_know(text, words):
+    english = gist.english(text).lower()
+    assert words <= set(english.replace("?", " ").split())
+
+
+def test_english_and_what_the_glossary_lacks_stay_as_written():
+    assert gist.english("How do I reset my password?") == "How do I reset my password?"
+    assert "Loomline" in gist.english("¿Loomline funciona sin conexión en el móvil?")
+    assert gist.to_english("anything", "xx") == "anything"  # a language without a glossary
+
+
+def test_lines_and_question_marks_survive():
+    english = gist.english("Buenos días,\n\n¿Cómo exporto un proyecto?\n\nSaludos,\nMarta")
+    assert english.count("\n") == 5 and english.rstrip().endswith("Marta") and "?" in english
+    assert "¿" not in english
+
+
+def test_german_spellings_fold_to_the_same_word():
+    assert gist.fold("Grüße", "de") == gist.fold("gruesse", "de") == gist.fold("GRÜSSE", "de")
+    assert gist.fold("contraseña", "es") == gist.fold("contrasena", "es")
