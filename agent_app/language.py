@@ -39,7 +39,18 @@ _WORDS = {
         porque quiero necesito saludos buenos buenas dias tardes favor ya tambien todo nada desde
         hacer hace ayuda cuenta ahora sin mas eso esto usted ustedes cual""",
 }
-_WORD_SETS = {lang: frozenset(words.split()) for lang, words in _WORDS.items()}
+# A support message of one or two words often has no function word ("humano", "MITARBEITER"): the
+# everyday words of a support request, which are not English words, count as well.
+_SUPPORT_WORDS = {
+    ENGLISH: "",
+    GERMAN: """mensch menschen mitarbeiter passwort rechnung konto erstattung preis hilfe gibts nen habs keinen
+        kostet wieder dankeschoen dankeschon klappt geklappt""",
+    FRENCH: """humain personne aide mot passe facture compte remboursement prix bjr coucou allo operateur
+        fonctionne marche""",
+    SPANISH: """humano persona ayuda contrasena factura cobro cobraron reembolso precio porfa listo mismo misma
+        operador funciona""",
+}
+_WORD_SETS = {lang: frozenset(_WORDS[lang].split() + _SUPPORT_WORDS[lang].split()) for lang in _WORDS}
 # Letters only one of the three other languages writes (é and à are shared: left out).
 _LETTERS = {GERMAN: set("äöüß"), FRENCH: set("çèêëîïôûùœâ"), SPANISH: set("ñ¿¡áíóú")}
 _TOKEN = re.compile(r"[^\W\d_]+")
