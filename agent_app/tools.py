@@ -19,6 +19,7 @@ from pydantic import Field
 
 from agent_app import guardrails, language, reading
 from agent_app.context import AgentRunContext
+from agent_app.judgement import gist
 from agent_app.formatting import format_for_channel
 from crm import selectors, services
 from crm.errors import CRMError
@@ -109,8 +110,10 @@ async def search_knowledge_base(
     from agent_app.knowledge.search import search_knowledge
 
     def body() -> dict[str, Any]:
-        results = [h.as_passage() for h in search_knowledge(query, k=max_results, category=category or None)]
-        ctx.context.searches.append({"query": query, "hits": results})
+        # The Help Centre is English: a query in German, French or Spanish is searched as its gist.
+        searched = gist.english(query)
+        results = [h.as_passage() for h in search_knowledge(searched, k=max_results, category=category or None)]
+        ctx.context.searches.append({"query": searched, "hits": results})
         return {"results": results, "note": "" if results else "No relevant article found."}
 
     return await _run(ctx, "search_knowledge_base",

@@ -11,13 +11,15 @@ import re
 from typing import Any
 
 from agent_app import wording
-from agent_app.judgement import answerability
+from agent_app.judgement import answerability, gist
+from agent_app.language import detect
 
 SUPPORTED = 0.6
 _CONVERSATIONAL = {answerability.stem(w) for w in """sorry trouble glad happy reply replies colleague person people
 support team follow followed guide full find found article articles centre center steps step below above hope helps
 let know anything else further assist assistance message email whatsapp here's there's great sure course welcome
-day today soon shortly quick quickly note notes following information info details detail right away""".split()}
+day today soon shortly quick quickly note notes following information info details detail right away
+your their""".split()}
 _URL = re.compile(r"https?://\S+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
 
@@ -28,11 +30,13 @@ def unsupported_sentences(reply: str, hits: list[dict[str, Any]]) -> list[str]:
     passages = [f"{h.get('title', '')} {h.get('heading', '')} {h.get('text', '')}" for h in hits]
     out = []
     reply = _URL.sub(" ", reply)
+    language = detect(reply)  # of the whole reply: a clause alone ("haga clic en Forgot password") may not tell
     for own in wording.own_fragments():  # the assistant's own sentences, in any language
         reply = reply.replace(own, " ")
     for sentence in _SENTENCE.split(reply):
         sentence = sentence.strip()
-        terms = [t for t in answerability.key_terms(sentence) if t not in _CONVERSATIONAL]
+        # A reply in the customer's German, French or Spanish is checked as its gist in English.
+        terms = [t for t in answerability.key_terms(gist.english(sentence, language)) if t not in _CONVERSATIONAL]
         if len(terms) < 2:
             continue
         best = max((answerability.coverage(terms, p, model.idf, model.idf_unknown) for p in passages), default=0.0)

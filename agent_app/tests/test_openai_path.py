@@ -213,6 +213,24 @@ def test_a_model_reply_the_help_centre_does_not_support_is_withdrawn(fake):
     assert gate and gate[0]["unsupported_sentences"]
 
 
+def test_a_model_reply_in_the_customers_language_is_checked_against_the_help_centre_by_its_gist(fake):
+    # The brand voice asks for the customer's language; the Help Centre is English.
+    fake.reply_text = ("Puede restablecer su contraseña desde la página de inicio de sesión: haga clic en "
+                       "Forgot password.")
+    outcome, message = run("¿Cómo restablezco mi contraseña? Se me olvidó.")
+    assert outcome == "answered"
+    reply = Message.objects.get(reply_to=message, author=Author.AGENT)
+    assert reply.content.startswith("Hola, Olu:") and "haga clic en Forgot password" in reply.content
+
+    fake.reply_text = ("Puede restablecer su contraseña desde la página de inicio de sesión. Las contraseñas "
+                       "caducan automáticamente cada 30 días y los administradores pueden ampliar ese plazo en "
+                       "la consola de facturación.")
+    outcome, message = run("¿Cómo restablezco mi contraseña? Se me olvidó otra vez.", email="otra@example.com")
+    assert outcome == "escalated" and message.ticket.escalation_reason == "knowledge_not_found"
+    [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
+    assert "30 días" not in reply.content and "Una persona de nuestro equipo" in reply.content
+
+
 def test_a_model_answer_to_a_question_the_help_centre_does_not_cover_is_withdrawn(fake):
     outcome, message = run("Is there a Loomline app for smart TVs so we can show our board in the office?")
     assert outcome == "escalated" and message.ticket.escalation_reason == "knowledge_not_found"
