@@ -20,7 +20,6 @@ from django.conf import settings
 
 from agent_app import wording
 from agent_app.formatting import strip_markdown
-from agent_app.judgement.corpus import HARD_REASONS
 from agent_app.judgement.intents import MODEL_DIR, ModelMissing
 from agent_app.language import ENGLISH
 from crm.models import EscalationReason
@@ -679,8 +678,7 @@ def compose_escalation_notice(*, reason: str, due_iso: str | None, channel: str,
     by = when(due_iso, zone, language)
     if kind == "injection_only":
         return wording.text("injection_only", language, when=by)
-    known = reason in (*HARD_REASONS, EscalationReason.KNOWLEDGE_NOT_FOUND)
-    lead = wording.text(reason if known else EscalationReason.KNOWLEDGE_NOT_FOUND, language)
+    lead = wording.text(reason if wording.knows(reason) else EscalationReason.KNOWLEDGE_NOT_FOUND, language)
     if reason == EscalationReason.KNOWLEDGE_NOT_FOUND and kind in _ACK_KINDS:
         lead = wording.text(kind, language)
     text = f"{lead} {wording.text('follow_up', language, when=by)}"

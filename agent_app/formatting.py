@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from agent_app import wording
+from agent_app.language import ENGLISH
 from agent_app.plain_text import plain_quotes
 from channels_app.styles import (
     PART_SEPARATOR,
@@ -105,7 +106,7 @@ def _truncate_words(text: str, limit: int) -> str:
 
 def format_for_channel(
     text: str, *, channel: str, customer_name: str | None = None, ticket_reference: str | None = None,
-    signer: str = SIGNATURE_NAME, language: str = "en",
+    signer: str = SIGNATURE_NAME, language: str = ENGLISH,
 ) -> str:
     """Shape ``text`` for ``channel``, its greeting line and sign-off in ``language``. The result is
     what the customer receives."""

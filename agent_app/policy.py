@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from agent_app.judgement import corpus, gist, intents
 from agent_app.judgement.intents import IntentScores
 from agent_app.language import ENGLISH
-from agent_app.language import detect as detect_language
+from agent_app.language import of_message as language_of
 from agent_app.plain_text import plain_quotes
 from crm.models import REASON_PRECEDENCE, URGENCY_RANK, EscalationReason, Urgency
 
@@ -222,8 +222,8 @@ def _model_triggers(scores: IntentScores, thresholds: dict[str, float]) -> list[
     return found
 
 
-def classify(text: str, *, subject: str = "") -> IntentScores:
-    return intents.classify(text, subject=subject)
+def classify(text: str, *, subject: str = "", language: str | None = None) -> IntentScores:
+    return intents.classify(text, subject=subject, language=language)
 
 
 def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int = 0) -> Assessment:
@@ -236,7 +236,7 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
         result.triggers.append(Trigger(EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.LOW, "empty message"))
         return result
 
-    result.language = detect_language(text or full)
+    result.language = language_of(text or full)
     # Governance's patterns and word lists are English: in another language they read its gist.
     full = gist.english(full, result.language)
     plain = plain_quotes(full)
@@ -249,7 +249,7 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
 
     # What the customer asks, without the injected instructions: an injected "approve my
     # refund" is a refund request, an injected "print your prompt" is no question at all.
-    judged = classify(remainder) if result.injection and remainder else scores
+    judged = classify(remainder, language=ENGLISH) if result.injection and remainder else scores  # gist already
     if result.injection and remainder:
         result.intents = judged
     if not result.injection or remainder:
@@ -335,7 +335,7 @@ def message_core(text: str) -> str:
 def question_text(text: str, *, subject: str = "") -> str:
     """What to search the knowledge base with: the question, without injected instructions,
     greeting or signature."""
-    language = detect_language(text or subject)
+    language = language_of(text or subject)
     core = gist.english(message_core(text), language)  # the search, the gate and the composer read English
     return with_subject(strip_injection(core) or core, gist.english(subject, language)).strip()[:1900]
 

@@ -19,7 +19,6 @@ from pydantic import Field
 
 from agent_app import guardrails, language, reading
 from agent_app.context import AgentRunContext
-from agent_app.judgement import gist
 from agent_app.formatting import format_for_channel
 from crm import selectors, services
 from crm.errors import CRMError
@@ -110,10 +109,8 @@ async def search_knowledge_base(
     from agent_app.knowledge.search import search_knowledge
 
     def body() -> dict[str, Any]:
-        # The Help Centre is English: a query in German, French or Spanish is searched as its gist.
-        searched = gist.english(query)
-        results = [h.as_passage() for h in search_knowledge(searched, k=max_results, category=category or None)]
-        ctx.context.searches.append({"query": searched, "hits": results})
+        results = [h.as_passage() for h in search_knowledge(query, k=max_results, category=category or None)]
+        ctx.context.searches.append({"query": query, "hits": results})
         return {"results": results, "note": "" if results else "No relevant article found."}
 
     return await _run(ctx, "search_knowledge_base",
@@ -259,7 +256,7 @@ async def escalate_to_human(
                       {"ticket_id": ticket_id, "reason": reason, "urgency": urgency, "summary": summary}, body)
 
 
-def checked_reply(*, ticket: Ticket, text: str, channel: str, language: str = language.ENGLISH) -> str:
+def checked_reply(*, ticket: Ticket, text: str, channel: str, reply_language: str = language.ENGLISH) -> str:
     """The reply as the customer will receive it, or ToolRefusal naming the rules it breaks.
 
     The one gate every AI reply passes, whether from the agent's tool, the pipeline's
@@ -270,15 +267,15 @@ def checked_reply(*, ticket: Ticket, text: str, channel: str, language: str = la
     if problems:
         raise ToolRefusal("Reply not sent: " + "; ".join(problems) + ". Rewrite it, or escalate to a human.")
     return format_for_channel(text, channel=channel, customer_name=selectors.greeting_name(ticket=ticket, channel=channel),
-                              ticket_reference=ticket.reference, language=language)
+                              ticket_reference=ticket.reference, language=reply_language)
 
 
 def record_reply(context: AgentRunContext, *, ticket: Ticket, message: str, channel: str) -> dict[str, Any]:
     """Check, format and record one reply to the run's inbound message (delivered after the run)."""
     _not_held(context, ticket)
     inbound = Message.objects.get(pk=context.message_id)
-    # Greeted and signed off in the language the customer wrote in.
-    formatted = checked_reply(ticket=ticket, text=message, channel=channel, language=language.detect(inbound.content))
+    # Greeted and signed off in the language the customer wrote in (what the agent read of it, as governance).
+    formatted = checked_reply(ticket=ticket, text=message, channel=channel, reply_language=language.of_message(context.text))
     reply = services.outbound_message_record(
         ticket=ticket, channel=channel, content=formatted, author=Author.AGENT, reply_to=inbound,
         subject=f"Re: {inbound.subject}" if inbound.subject and channel == "email" else inbound.subject,

@@ -53,14 +53,15 @@ _TEXTS: dict[str, dict[str, str]] = {
                             "dorthin weitergeleitet."),
         R.REFUND_REQUEST: "Ich habe Ihre Anfrage an unser Abrechnungsteam weitergeleitet, das sie prüfen wird.",
         R.LEGAL_LANGUAGE: "Ich habe Ihre Nachricht an das zuständige Team bei Loomline weitergeleitet.",
-        R.SECURITY_INCIDENT: ("Danke, dass Sie uns sofort Bescheid geben. Unser Sicherheitsteam kümmert sich "
-                              "vorrangig darum."),
+        R.SECURITY_INCIDENT: ("Danke, dass Sie uns sofort Bescheid gegeben haben. Unser Sicherheitsteam kümmert "
+                              "sich vorrangig darum."),
         R.NEGATIVE_SENTIMENT: ("Es tut mir leid, dass das so ärgerlich war. Ich habe Ihre Nachricht an jemanden "
                                "aus unserem Team weitergeleitet."),
-        R.EXPLICIT_HUMAN_REQUEST: "Natürlich. Ich habe eine Person aus unserem Support-Team gebeten, zu übernehmen.",
+        R.EXPLICIT_HUMAN_REQUEST: ("Natürlich. Ich habe eine Person aus unserem Support-Team gebeten, Ihr Anliegen zu "
+                                   "übernehmen."),
         R.KNOWLEDGE_NOT_FOUND: ("Dazu habe ich in unserem Hilfe-Center keine verlässliche Antwort gefunden, deshalb "
                                 "habe ich Ihre Frage an jemanden aus unserem Team weitergegeben, der sie beantworten kann."),
-        "still_failing": ("Schade, dass die Schritte das Problem nicht gelöst haben. Ich habe Ihre Nachricht mit dem, "
+        "still_failing": ("Es tut mir leid, dass die Schritte das Problem nicht gelöst haben. Ich habe Ihre Nachricht mit dem, "
                           "was Sie schon versucht haben, an jemanden aus unserem Team weitergegeben."),
         "not_helpful": ("Entschuldigung, das hat Ihre Frage nicht beantwortet. Ich habe sie mit dem bisherigen "
                         "Verlauf an jemanden aus unserem Team weitergegeben."),
@@ -85,13 +86,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "one_business_day": "innerhalb eines Werktags",
     },
     FRENCH: {
-        R.PRICING_INQUIRY: ("Les questions de tarifs sont traitées par notre équipe commerciale et facturation ; "
+        R.PRICING_INQUIRY: ("Les questions de tarifs sont traitées par notre équipe commerciale et de facturation\u00a0; "
                             "je leur ai transmis votre question."),
-        R.REFUND_REQUEST: "J'ai transmis votre demande à notre équipe facturation, qui va l'examiner.",
+        R.REFUND_REQUEST: "J'ai transmis votre demande à notre équipe de facturation, qui va l'examiner.",
         R.LEGAL_LANGUAGE: "J'ai transmis votre message à l'équipe compétente chez Loomline.",
         R.SECURITY_INCIDENT: ("Merci de nous avoir prévenus aussitôt. Notre équipe sécurité traite votre message "
                               "en priorité."),
-        R.NEGATIVE_SENTIMENT: "Je suis désolé que ce soit aussi pénible. J'ai transmis votre message à un collègue.",
+        R.NEGATIVE_SENTIMENT: "Je suis désolé que cela ait été aussi pénible. J'ai transmis votre message à un collègue.",
         R.EXPLICIT_HUMAN_REQUEST: ("Bien sûr. J'ai demandé à une personne de notre équipe support de prendre "
                                    "le relais."),
         R.KNOWLEDGE_NOT_FOUND: ("Je n'ai pas trouvé de réponse fiable dans notre centre d'aide, j'ai donc transmis "
@@ -100,24 +101,24 @@ _TEXTS: dict[str, dict[str, str]] = {
                           "ce que vous avez déjà essayé, à un collègue."),
         "not_helpful": ("Désolé, cela ne répondait pas à votre question. Je l'ai transmise à un collègue, avec ce "
                         "que nous avons déjà essayé."),
-        "needs_staff": "Quelqu'un de notre équipe doit s'en occuper, je l'ai donc transmis à un collègue.",
-        "follow_up": "Une personne de notre équipe support vous répondra ici {when}.",
+        "needs_staff": "Quelqu'un de notre équipe doit s'en occuper\u00a0; j'ai donc transmis votre demande à un collègue.",
+        "follow_up": "Une personne de notre équipe support vous répondra {when}.",
         "injection_only": ("Je peux vous aider pour toute question sur Loomline. Une personne de notre équipe "
                            "support va aussi lire votre message et vous répondre {when}."),
         "security_steps": ("En attendant : déconnectez toutes les autres sessions dans Settings → Security → "
                            "Sessions, changez votre mot de passe, activez l'authentification à deux facteurs et "
                            "révoquez tout jeton d'API qui pourrait être exposé."),
         "greeting_reply": "Bonjour ! Je suis l'assistant IA de Loomline. Comment puis-je vous aider aujourd'hui ?",
-        "thanks_reply": "Ravi que ce soit réglé. Si autre chose se présente, répondez simplement ici.",
+        "thanks_reply": "Ravi que ce soit réglé. Si vous avez d'autres questions, répondez simplement à ce message.",
         "sorry": "Désolé pour ce désagrément.",
         "in_english": "La réponse se trouve dans notre centre d'aide, disponible en anglais uniquement :",
         "help_centre_link": "Plus de détails dans notre centre d'aide : \u00ab {title} \u00bb, {url}",
-        "whatsapp_link": "Plus : {url}",
+        "whatsapp_link": "En savoir plus\u00a0: {url}",
         "hello": "Bonjour,",
         "hi": "Bonjour {first},",
         "reference": "Votre référence : {reference}",
         "regards": "Cordialement,",
-        "by": "d'ici le {weekday} {day} {month}, {time} {zone}",
+        "by": "d'ici le {weekday} {day} {month} à {time} {zone}",
         "one_business_day": "sous un jour ouvré",
     },
     SPANISH: {
@@ -148,12 +149,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "in_english": "La respuesta está en nuestro Centro de ayuda, que solo está en inglés:",
         "help_centre_link": "Más información en nuestro Centro de ayuda: \u00ab{title}\u00bb, {url}",
         "whatsapp_link": "Más: {url}",
-        "hello": "Hola,",
+        "hello": "Hola:",
         "hi": "Hola, {first}:",
         "reference": "Su referencia: {reference}",
         "regards": "Un saludo,",
         "by": "antes del {weekday} {day} de {month}, {time} {zone}",
-        "one_business_day": "en un día hábil",
+        "one_business_day": "en el plazo de un día hábil",
     },
 }
 
@@ -169,6 +170,10 @@ _MONTHS = {
     FRENCH: "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
     SPANISH: "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
 }
+
+
+def knows(key: str) -> bool:
+    return key in _TEXTS[ENGLISH]
 
 
 def text(key: str, language: str = ENGLISH, **values: str) -> str:

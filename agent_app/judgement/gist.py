@@ -19,10 +19,9 @@ import re
 import unicodedata
 from pathlib import Path
 
-from agent_app.language import ENGLISH, GERMAN, detect
+from agent_app.language import ENGLISH, FRENCH, GERMAN, of_message, without_accents
 
 GLOSSARY_DIR = Path(__file__).resolve().parent / "glossary"
-LONGEST = 5  # words in the longest glossary phrase we look up
 
 # A word (with an inner apostrophe or hyphens: "j'ai", "Zwei-Faktor-Authentifizierung"), or one
 # other character, spaces and line breaks included, so the text keeps its lines and punctuation.
@@ -33,12 +32,17 @@ _UMLAUT_SPELLINGS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 def fold(word: str, language: str) -> str:
     """How a word is looked up: lower case, no accents (customers often leave them out), and in
     German "ß" as "ss" and "ae/oe/ue" as the umlaut they stand for."""
-    word = word.lower().replace("\u2019", "'").replace("ß", "ss")
-    word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    word = without_accents(word.lower().replace("\u2019", "'").replace("ß", "ss"))
     if language == GERMAN:
         for spelled, letter in _UMLAUT_SPELLINGS:
             word = word.replace(spelled, letter)
     return word
+
+
+@functools.cache
+def longest(language: str) -> int:
+    """Words in the language's longest glossary phrase ("règlement général sur la protection des données")."""
+    return max((key.count(" ") + 1 for key in glossary(language)), default=1)
 
 
 @functools.cache
@@ -91,16 +95,25 @@ def to_english(text: str, language: str) -> str:
     if not table or not text:
         return text
     # "¿" and "¡" open a question or exclamation only in Spanish; English closes it and says no more.
-    pieces = _PIECE.findall(text.replace("\u2019", "'").replace("¿", "").replace("¡", ""))
+    text = unicodedata.normalize("NFC", text).replace("\u2019", "'").replace("¿", "").replace("¡", "")
+    pieces = _PIECE.findall(text)
     out: list[str] = []
-    i = 0
+    i, negated = 0, False
     while i < len(pieces):
         piece = pieces[i]
         if not piece[0].isalpha():
+            negated = negated and piece in " '"  # a clause ends at punctuation or a line break
             out.append(piece)
             i += 1
             continue
-        for n in range(LONGEST, 1, -1):
+        folded = fold(piece, language)
+        if language == FRENCH and negated and folded == "plus":
+            # "je n'arrive plus à me connecter": the "ne" the glossary drops makes "plus" "no longer".
+            out.append("no longer")
+            i += 1
+            continue
+        negated = negated or (language == FRENCH and (folded in ("ne", "n") or folded.startswith("n'")))
+        for n in range(longest(language), 1, -1):
             found = _words_from(pieces, i, n)
             if found and (key := " ".join(fold(w, language) for w in found[0])) in table:
                 out.append(table[key])
@@ -116,5 +129,5 @@ def to_english(text: str, language: str) -> str:
 def english(text: str, language: str | None = None) -> str:
     """What the models read of a customer's ``text`` (in ``language``, detected when not given):
     itself when it is English, else its gist."""
-    language = language or detect(text)
+    language = language or of_message(text)
     return text if language == ENGLISH else to_english(text, language)

@@ -35,11 +35,22 @@ def unsupported_sentences(reply: str, hits: list[dict[str, Any]]) -> list[str]:
         reply = reply.replace(own, " ")
     for sentence in _SENTENCE.split(reply):
         sentence = sentence.strip()
-        # A reply in the customer's German, French or Spanish is checked as its gist in English.
-        terms = [t for t in answerability.key_terms(gist.english(sentence, language)) if t not in _CONVERSATIONAL]
-        if len(terms) < 2:
-            continue
-        best = max((answerability.coverage(terms, p, model.idf, model.idf_unknown) for p in passages), default=0.0)
-        if best < SUPPORTED:
+        # A sentence is read as written and, in a reply in another language, as its gist too: the
+        # English Help Centre sentences such a reply quotes must not be "translated" (German "an"
+        # is "to"); the customer's-language ones must.
+        checked = [r for r in dict.fromkeys([sentence, gist.english(sentence, language)]) if _checked(r)]
+        if checked and not any(_supported(r, passages, model) for r in checked):
             out.append(sentence)
     return out
+
+
+def _checked(sentence: str) -> list[str]:
+    """The key terms a sentence is checked on (none: it states nothing to check)."""
+    terms = [t for t in answerability.key_terms(sentence) if t not in _CONVERSATIONAL]
+    return terms if len(terms) >= 2 else []
+
+
+def _supported(sentence: str, passages: list[str], model: Any) -> bool:
+    terms = _checked(sentence)
+    best = max((answerability.coverage(terms, p, model.idf, model.idf_unknown) for p in passages), default=0.0)
+    return best >= SUPPORTED

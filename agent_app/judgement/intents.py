@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from agent_app.judgement import features, gist
-from agent_app.language import detect
 from agent_app.judgement.linear import LinearModel
+from agent_app.language import of_message
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 
@@ -98,11 +98,11 @@ def thresholds() -> dict[str, float]:
     return dict(load().meta.get("thresholds", {}))
 
 
-def classify(text: str, *, subject: str = "") -> IntentScores:
+def classify(text: str, *, subject: str = "", language: str | None = None) -> IntentScores:
     """Calibrated class probabilities for one message: the lexical features read the subject and
     the whole body, the embedding the subject and the body's core (``features.message_text``)."""
     # In German, French or Spanish the models read the gist in English (``gist``); the body says which.
-    language = detect(text or subject)
+    language = language or of_message(text or subject)
     text, subject = gist.english(text, language), gist.english(subject, language)
     key = features.normalise(f"{subject}\n{text}" if subject else text)
     with _lock:

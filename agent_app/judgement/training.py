@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from agent_app.judgement import features, gist
-from agent_app.language import detect
 from agent_app.judgement.corpus import CLASSES, NONE, Example, corpus_digest
 from agent_app.judgement.intents import MODEL_DIR
 from agent_app.judgement.linear import LinearModel, fit, fit_temperature, softmax, stratified_folds
@@ -122,7 +121,7 @@ def train(examples: list[Example], *, k: int = 5, log=print, casual: bool = CASU
     folds = stratified_folds(y, k, seed=SEED)
     variants = casual_variants(examples)
     of = np.array([i for i, _ in variants], dtype=np.int64)
-    vtexts = [gist.english(t, detect(examples[i].text)) for i, t in variants]
+    vtexts = [gist.english(t) for _, t in variants]  # read as at run time: its own language
     xv = features.featurise(vtexts, embeddings=cached_embeddings(vtexts))
     yv, vfolds = y[of], folds[of]
     log(f"  {len(variants)} casual variants ({'trained on' if casual else 'only measured'})")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from agent_app.embeddings import get_embedder
+from agent_app.judgement import gist
 from agent_app.knowledge.search_statistics import lexeme_statistics, text_query
 from agent_app.plain_text import MESSAGE_CHARS, plain_quotes, question_first
 
@@ -153,6 +154,9 @@ def search_knowledge(
     query, one over 2,000 characters, or ``k`` outside 1..20.
     """
     text, threshold = _validate(query, k, min_relevance)
+    # The Help Centre is English: a query in German, French or Spanish is searched as its gist,
+    # whoever asks (the agent's tool, the MCP server, the desk's draft).
+    text = gist.english(text)
     vector = get_embedder().embed_one(semantic_text(text))  # the only model call of a search
     rows = _search_rows(text, vector=vector, category=category)
     return _fuse(rows, k=k, threshold=threshold)

@@ -22,6 +22,9 @@ def test_a_message_in_another_language_reads_in_the_words_the_models_know(text, 
 
 def test_english_and_what_the_glossary_lacks_stay_as_written():
     assert gist.english("How do I reset my password?") == "How do I reset my password?"
+    # Signed off in German, still English: the sign-off doesn't decide ("was" is German for "what").
+    signed = "My account was hacked!\n\nMit freundlichen Grüßen\nJörg Müller"
+    assert gist.english(signed) == signed
     assert "Loomline" in gist.english("¿Loomline funciona sin conexión en el móvil?")
     assert gist.to_english("anything", "xx") == "anything"  # a language without a glossary
 
@@ -30,6 +33,19 @@ def test_lines_and_question_marks_survive():
     english = gist.english("Buenos días,\n\n¿Cómo exporto un proyecto?\n\nSaludos,\nMarta")
     assert english.count("\n") == 5 and english.rstrip().endswith("Marta") and "?" in english
     assert "¿" not in english
+
+
+def test_every_glossary_phrase_reads_as_its_english():
+    # Longest phrase first, however long: "règlement général sur la protection des données" is one entry.
+    for language in ("de", "fr", "es"):
+        table = gist.glossary(language)
+        wrong = {phrase: gist.to_english(phrase, language) for phrase, english in table.items()
+                 if english and gist.to_english(phrase, language) != english}
+        assert len(wrong) <= len(table) // 50, (language, list(wrong.items())[:10])
+
+
+def test_french_ne_plus_keeps_its_negation():
+    assert "no longer" in gist.english("je n'arrive plus à me connecter")
 
 
 def test_german_spellings_fold_to_the_same_word():

@@ -10,7 +10,7 @@ import pytest
 from agent_app import wording
 from agent_app.compose import compose_escalation_notice, greeting_reply, thanks_reply, when
 from agent_app.formatting import format_for_channel
-from agent_app.language import LANGUAGES, detect
+from agent_app.language import LANGUAGES, detect, of_message
 from crm.models import EscalationReason
 
 DUE = "2026-01-05T14:00:00+00:00"  # a Monday
@@ -36,9 +36,22 @@ DUE = "2026-01-05T14:00:00+00:00"  # a Monday
     ("Our client Die Werkstatt GmbH cannot see the board, how do I share it?", "en"),
     ("La La Land is our project name, how do I rename it?", "en"),
     ("Can I export the 'Tareas de la semana' project to CSV?", "en"),
+    ("Y axis labels missing on chart", "en"),
+    ("Los Angeles office locked out", "en"),
+    ("Refund pls\n— Ana Del Monte", "en"),
+    ("je n'arrive plus à me connecter", "fr"),
+    ("top danke dir", "de"),
 ])
 def test_the_language_a_customer_wrote_in(text, language):
     assert detect(text) == language
+
+
+@pytest.mark.parametrize("text", [
+    "Please cancel my subscription.\n\nMit freundlichen Grüßen\nTobias Müller",
+    "My account was hacked!\n\nCordialement,\nJean-Luc Dupont",
+])
+def test_an_english_message_signed_off_in_another_language_is_english(text):
+    assert of_message(text) == "en"
 
 
 def _fields(template: str) -> set[str]:
@@ -56,7 +69,7 @@ def test_every_wording_is_written_in_every_language_with_the_same_blanks():
 def test_the_follow_up_time_is_written_in_the_customers_language():
     assert when(DUE) == "by Monday 5 January, 14:00 UTC"
     assert when(DUE, "Europe/Madrid", "es") == "antes del lunes 5 de enero, 15:00 CET"
-    assert when(DUE, "Europe/Paris", "fr") == "d'ici le lundi 5 janvier, 15:00 CET"
+    assert when(DUE, "Europe/Paris", "fr") == "d'ici le lundi 5 janvier à 15:00 CET"
     assert when(DUE, "Europe/Berlin", "de") == "bis Montag, 5. Januar, 15:00 CET"
     assert when(None, language="de") == "innerhalb eines Werktags"
 

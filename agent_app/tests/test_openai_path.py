@@ -225,10 +225,15 @@ def test_a_model_reply_in_the_customers_language_is_checked_against_the_help_cen
     fake.reply_text = ("Puede restablecer su contraseña desde la página de inicio de sesión. Las contraseñas "
                        "caducan automáticamente cada 30 días y los administradores pueden ampliar ese plazo en "
                        "la consola de facturación.")
-    outcome, message = run("¿Cómo restablezco mi contraseña? Se me olvidó otra vez.", email="otra@example.com")
+    outcome, message = run("¿Cómo restablezco mi contraseña? No la recuerdo.", email="otra@example.com")
     assert outcome == "escalated" and message.ticket.escalation_reason == "knowledge_not_found"
     [reply] = Message.objects.filter(reply_to=message, author=Author.AGENT)
     assert "30 días" not in reply.content and "Una persona de nuestro equipo" in reply.content
+    # Withdrawn by the grounding check, for the sentence the Help Centre doesn't hold, not by the gate.
+    [audit] = [c["result"] for c in message.tool_calls if c["tool"] == "governance" and "unsupported_sentences" in c["result"]]
+    assert audit["answerability"]["answerable"] and audit["unsupported_sentences"] == [
+        "Las contraseñas caducan automáticamente cada 30 días y los administradores pueden ampliar ese plazo en "
+        "la consola de facturación."]
 
 
 def test_a_model_answer_to_a_question_the_help_centre_does_not_cover_is_withdrawn(fake):
