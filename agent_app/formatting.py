@@ -13,7 +13,7 @@ import re
 
 from agent_app import wording
 from agent_app.language import ENGLISH
-from agent_app.plain_text import plain_quotes
+from agent_app.plain_text import GREETING_WORDS, plain_quotes
 from channels_app.styles import (
     PART_SEPARATOR,
     WHATSAPP_MAX_PART_CHARS,
@@ -34,9 +34,10 @@ _CODE_FENCE = re.compile(r"^```[^\n]*\n?", re.MULTILINE)
 _INLINE_CODE = re.compile(r"`([^`]+)`")
 _BULLET = re.compile(r"^\s*[*+]\s+", re.MULTILINE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-# The channel's greeting and sign-off replace the model's own, in any of the languages we write.
-_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|guten tag|sehr geehrte|bonjour|"
-                       r"hola|buen[oa]s (d[ií]as|tardes|noches)|estimad[oa])\b[^\n]*\n+", re.IGNORECASE)
+# The channel's greeting and sign-off replace the model's own, in any of the languages we write: the
+# greeting words are those a customer's greeting line starts with; the sign-offs are fewer, since
+# everything after one is cut (a customer's "--" or "BR" line is a sign-off, a model's may be a rule).
+_GREETING = re.compile(rf"^(?:{GREETING_WORDS})\b[^\n]*\n+", re.IGNORECASE)
 _SIGNOFF = re.compile(r"\n+(best( regards)?|kind regards|regards|cheers|thanks|thank you|viele gr(ü|ue)(ß|ss)e|"
                       r"mit freundlichen gr(ü|ue)(ß|ss)en|cordialement|bien (à|a) vous|un saludo|saludos|atentamente)"
                       r"[,!.]?\s*\n.*$", re.IGNORECASE | re.DOTALL)

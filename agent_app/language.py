@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from agent_app.plain_text import message_core
+
 ENGLISH, GERMAN, FRENCH, SPANISH = "en", "de", "fr", "es"
 LANGUAGES = (ENGLISH, GERMAN, FRENCH, SPANISH)
 
@@ -99,6 +101,4 @@ def detect(text: str) -> str:
 def of_message(text: str) -> str:
     """The language of a customer's message, judged on its core: without its greeting line, sign-off
     and signature, a German sign-off or a Spanish name under an English message is not what it says."""
-    from agent_app.policy import message_core  # policy reads the language of what it judges
-
     return detect(message_core(text or ""))

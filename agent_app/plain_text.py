@@ -77,3 +77,32 @@ def casual_writing(text: str) -> str:
     (``judgement.training``), and ``context/eval/perturb.py --casual`` makes evaluation copies."""
     return "\n".join(" ".join(_CASUAL_DROPS.sub("", line.lower()).split()) for line in text.splitlines()).strip()
 
+
+# Greeting lines and sign-offs in the four languages we answer (agent_app.language).
+#: The words a greeting line starts with; ``formatting`` replaces a model's own greeting by them too.
+GREETING_WORDS = (r"hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|hola|bonjour|salut|"
+                  r"guten (?:tag|morgen|abend)|sehr geehrte|liebe[rs]?|servus|moin|gr(?:ü|ue)(?:ß|ss) ?(?:gott|dich|euch)|"
+                  r"buen[oa]s (?:d[ií]as|tardes|noches)|estimad[oa]s?|bonsoir|madame|monsieur|cher|ch[eè]re")
+_GREETING_LINE = re.compile(rf"^\s*(?:{GREETING_WORDS})\b[^.?!\n]{{0,40}}[,!:]?\s*$", re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^\s*(?:thanks?(?: you)?(?: (?:so much|a lot|in advance))?|many thanks|cheers|best(?: regards| wishes)?|"
+                       r"kind regards|regards|warm regards|br|all the best|sincerely|yours(?: sincerely| faithfully)?|"
+                       r"sent from my \w+|--+|\u2014|"
+                       r"(?:viele|beste|liebe|freundliche) gr(?:ü|ue)(?:ß|ss)e|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|"
+                       r"lg|vg|mfg|danke (?:im voraus|sch(?:ö|oe)n)|vielen dank(?: im voraus)?|"
+                       r"cordialement|bien (?:à|a) vous|bien cordialement|merci(?: d'avance| beaucoup)?|bonne journ[ée]e|"
+                       r"(?:un )?saludos?(?: cordiales)?|atentamente|un abrazo|gracias(?: de antemano)?|muchas gracias|"
+                       r"enviado desde mi \w+|envoy[ée] de mon \w+|von meinem \w+ gesendet)\s*[,.!]?\s*$", re.IGNORECASE)
+
+
+def message_core(text: str) -> str:
+    """The message without its greeting line and its sign-off and signature (names, titles,
+    companies): what the customer asks, for searching and for judging an answer."""
+    lines = text.replace("\r", "").split("\n")
+    while lines and (not lines[0].strip() or _GREETING_LINE.match(lines[0])):
+        lines.pop(0)
+    for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
+        if _SIGN_OFF.match(lines[i]) and i > 0:
+            lines = lines[:i]
+            break
+    core = "\n".join(lines).strip()
+    return core or text.strip()

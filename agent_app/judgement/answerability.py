@@ -37,7 +37,7 @@ import numpy as np
 from agent_app.judgement import boost, corpus, gist
 from agent_app.judgement.intents import MODEL_DIR, IntentScores, ModelMissing
 from agent_app.judgement.linear import LinearModel, fit, stratified_folds
-from agent_app.plain_text import SENTENCE_BREAK
+from agent_app.plain_text import SENTENCE_BREAK, message_core
 
 # The search hits the decision weighs: eight rather than five puts the right article among them more
 # often (out of fold 0.926 -> 0.948) and the trees, with the article model, pick it (docs/agent.md).
@@ -357,7 +357,7 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
     from agent_app.judgement import features
 
     hits = hits[:TOP_HITS]
-    question = _core(question)
+    question = message_core(question)
     qv = features.embed_message([question])[0] if question_vector is None else question_vector
     sent_sims = []
     for h in hits:
@@ -428,12 +428,6 @@ def hit_features(question: str, hits: list[dict[str, Any]], scores: IntentScores
         ])
     width = len(BASE_FEATURES) + len(ARTICLE_FEATURES)
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), width)
-
-
-def _core(text: str) -> str:
-    from agent_app.policy import message_core
-
-    return message_core(text)
 
 
 @dataclass(frozen=True)
@@ -608,7 +602,7 @@ def train_and_save(examples: list[corpus.Example], *, oof: np.ndarray, classes: 
     neighbours = Neighbours(qvecs, [e.article or "" for _, e in used], answerable)
     rows, labels, groups, hit_slugs, gold_found = [], [], [], [], []
     for qid, (i, e) in enumerate(used):
-        hits = _search(_core(texts[qid]))
+        hits = _search(message_core(texts[qid]))
         scores = IntentScores(probs={c: float(v) for c, v in zip(classes, oof[i], strict=True)})
         if hits:
             rows.append(hit_features(texts[qid], hits, scores, idf=idf, unknown=unknown, sentences=store,

@@ -18,6 +18,7 @@ import numpy as np
 from agent_app.plain_text import (
     MESSAGE_CHARS,
     emoji_words,
+    message_core,
     plain_quotes,
     question_first,
 )
@@ -32,7 +33,7 @@ DIM = EMBED_DIM + 2 * HASH_DIM + SHAPE_DIM
 #: lexical features read the whole message up to LEXICAL_CHARS).
 EMBED_CHARS = 400
 # What a customer message's embedding sees: its core (no greeting line, sign-off or
-# signature, ``policy.message_core``), cut at MESSAGE_CHARS characters (``plain_text``, shared
+# signature, ``plain_text.message_core``), cut at MESSAGE_CHARS characters (``plain_text``, shared
 # with the knowledge search). A greeting and a signature are tokens the embedding pays for (a
 # fixed ~3 ms plus ~0.25 ms per token on one core) and that tell it nothing about the question.
 LEXICAL_CHARS = 4000
@@ -122,7 +123,7 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 def message_text(text: str, *, subject: str = "") -> str:
     """The part of a customer message the embedding reads (see MESSAGE_CHARS): its core, after
     the email's subject as the knowledge search reads it (``policy.with_subject``)."""
-    from agent_app.policy import message_core, with_subject
+    from agent_app.policy import with_subject
 
     core = with_subject(message_core(text or ""), subject)
     core = question_first(normalise(core), longer_than=MESSAGE_CHARS)
