@@ -137,10 +137,10 @@ class OfflineSupportModel(Model):
         needs_search = assessment.kind in ("question", "needs_staff", "still_failing", "not_helpful") and not (
             assessment.must_escalate and assessment.reason in (EscalationReason.LEGAL_LANGUAGE, EscalationReason.SECURITY_INCIDENT))
         if needs_search and len(searches) == 0:
-            query = policy.question_text(content, subject=subject)
+            query = policy.question_text(content, subject=subject, language=assessment.language)
             return self._call("search_knowledge_base", {"query": query, "max_results": answerability.TOP_HITS}, step)
         if needs_search and len(searches) == 1 and not hits:
-            query = keywords(policy.question_text(content, subject=subject)) or content[:200]
+            query = keywords(policy.question_text(content, subject=subject, language=assessment.language)) or content[:200]
             return self._call("search_knowledge_base", {"query": query, "max_results": answerability.TOP_HITS}, step)
 
         if assessment.must_escalate:
@@ -155,7 +155,7 @@ class OfflineSupportModel(Model):
         if not hits:
             return self._escalate(ticket, EscalationReason.KNOWLEDGE_NOT_FOUND, Urgency.NORMAL,
                                   "No relevant Help Centre article after two searches.", content, searches, step)
-        question = policy.question_text(content, subject=subject)
+        question = policy.question_text(content, subject=subject, language=assessment.language)
         # The trained answerability decision: answer only when a retrieved passage answers it.
         decision = answerability.decide(question, hits, assessment.intents)
         if not decision.answerable:

@@ -220,7 +220,7 @@ def _ungrounded(context: AgentRunContext, message: Message, assessment: policy.A
     """Why the run's answer may not be sent (empty when it may): the answerability gate and
     the grounding check, recorded in the audit trail."""
     hits = next((s["hits"] for s in context.searches if s["hits"]), [])
-    question = policy.question_text(context.text, subject=message.subject)
+    question = policy.question_text(context.text, subject=message.subject, language=assessment.language)
     decision = answerability.decide(question, hits, assessment.intents)
     replies = [c["arguments"].get("message", "") for c in context.tool_calls
                if c["tool"] == "send_response" and c.get("ok") and c["arguments"].get("by") != "governance"]

@@ -243,7 +243,7 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     result.sentiment = sentiment_score(full)
     result.injection = injection_detected(plain)
     remainder = strip_injection(plain) if result.injection else plain
-    scores = classify(text, subject=subject)
+    scores = classify(text, subject=subject, language=result.language)
     result.intents = scores
     thresholds = intents.thresholds()
 
@@ -303,10 +303,10 @@ def assess(text: str, *, channel: str, subject: str = "", repeat_contacts: int =
     return result
 
 
-def question_text(text: str, *, subject: str = "") -> str:
+def question_text(text: str, *, subject: str = "", language: str | None = None) -> str:
     """What to search the knowledge base with: the question, without injected instructions,
-    greeting or signature."""
-    language = language_of(text or subject)
+    greeting or signature, in gist English (``language`` as ``assess`` found it, else detected)."""
+    language = language or language_of(text or subject)
     core = gist.english(message_core(text), language)  # the search, the gate and the composer read English
     return with_subject(strip_injection(core) or core, gist.english(subject, language)).strip()[:1900]
 

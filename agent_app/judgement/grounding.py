@@ -38,19 +38,13 @@ def unsupported_sentences(reply: str, hits: list[dict[str, Any]]) -> list[str]:
         # A sentence is read as written and, in a reply in another language, as its gist too: the
         # English Help Centre sentences such a reply quotes must not be "translated" (German "an"
         # is "to"); the customer's-language ones must.
-        checked = [r for r in dict.fromkeys([sentence, gist.english(sentence, language)]) if _checked(r)]
-        if checked and not any(_supported(r, passages, model) for r in checked):
+        readings = [terms for r in dict.fromkeys([sentence, gist.english(sentence, language)])
+                    if len(terms := [t for t in answerability.key_terms(r) if t not in _CONVERSATIONAL]) >= 2]
+        if readings and not any(_coverage(terms, passages, model) >= SUPPORTED for terms in readings):
             out.append(sentence)
     return out
 
 
-def _checked(sentence: str) -> list[str]:
-    """The key terms a sentence is checked on (none: it states nothing to check)."""
-    terms = [t for t in answerability.key_terms(sentence) if t not in _CONVERSATIONAL]
-    return terms if len(terms) >= 2 else []
-
-
-def _supported(sentence: str, passages: list[str], model: Any) -> bool:
-    terms = _checked(sentence)
-    best = max((answerability.coverage(terms, p, model.idf, model.idf_unknown) for p in passages), default=0.0)
-    return best >= SUPPORTED
+def _coverage(terms: list[str], passages: list[str], model: Any) -> float:
+    """The best share of ``terms`` (IDF-weighted) one passage holds."""
+    return max((answerability.coverage(terms, p, model.idf, model.idf_unknown) for p in passages), default=0.0)
