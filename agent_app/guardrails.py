@@ -4,6 +4,10 @@
 reply is recorded (the model is told what to fix) and again by the SDK output
 guardrail over everything the run recorded (a reply that slipped through trips the
 wire, and the pipeline withholds it and hands the ticket to a human).
+
+A reply may be in German, French or Spanish (the customer's language), so the rules on prices, refunds
+and features read it as written and as its gist in each of them (``judgement.gist``): "Wir werden Ihnen
+den Betrag erstatten" reads "we are you amount refund", which the rule on refund promises refuses.
 """
 from __future__ import annotations
 
@@ -24,14 +28,16 @@ from agents import (
 from agent_app import policy
 from agent_app.context import AgentRunContext
 from agent_app.formatting import as_read
+from agent_app.judgement import gist
+from agent_app.language import FRENCH, GERMAN, SPANISH
 from agent_app.plain_text import SENTENCE_BREAK
 from channels_app.styles import channel_style
 from crm import selectors
 from crm.models import CustomerIdentifier, EscalationReason, Message
 
 _PRICE = re.compile(
-    r"(?:[$€£]\s?\d)|(?:\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)|(?:\d+\s?(?:/|per)\s?(?:month|mo|year|yr|seat|user)\b)"
-    r"|(?:\b\d{1,3}\s?% (?:off|discount)\b)",
+    r"(?:[$€£]\s?\d)|(?:\d[\d,.]*\s?(?:[$€£]|(?:usd|eur|gbp|dollars?|euros?|pounds?)\b))|(?:\d+\s?(?:/|per)\s?(?:month|mo|year|yr|seat|user)\b)"
+    r"|(?:\b\d{1,3}\s?% (?:of )?(?:off|discount)\b)",
     re.IGNORECASE,
 )
 _REFUND_PROMISE = re.compile(
@@ -39,8 +45,11 @@ _REFUND_PROMISE = re.compile(
     r"(?:refund|reimburse|credit your|give you (?:a |your )?(?:refund|money back|discount))",
     re.IGNORECASE,
 )
+#: A promise as a reply in another language reads in gist: "we are you amount refund", "you receive a refund".
+_REFUND_PROMISE_GIST = re.compile(r"\b(?:we|you (?:receive|get|will receive|will get))\b(?:\s+[^\s.!?]+){0,4}?\s+"
+                                  r"(?:a\s+)?(?:refund|reimburse|credit)|\b(?:will be|get|be) refunded\b", re.IGNORECASE)
 _FEATURE_PROMISE = re.compile(
-    r"coming soon|on (?:our|the) roadmap|in (?:the|a) (?:next|future|upcoming) (?:release|version|update)|"
+    r"(?:coming|comes) soon|on (?:our|the) roadmap|in (?:the |a )?(?:next|future|upcoming) (?:release|version|update)|"
     r"we(?:'ll| will) (?:add|build|ship|release|launch) (?:this|that|it|a)|planned for (?:q[1-4]|next)",
     re.IGNORECASE,
 )
@@ -98,14 +107,25 @@ class _Published:
 _published = _Published()
 
 
+def _in_gist(rule: re.Pattern[str], text: str) -> bool:
+    """Whether ``rule`` matches the reply's gist in German, French or Spanish where the glossary changed
+    it (a match the reply also holds as written is the English rules' to judge). Each language is
+    tried rather than the detected one: a reply's short sentences may not tell."""
+    for language in (GERMAN, FRENCH, SPANISH):
+        reading = gist.to_english(text, language)
+        if reading != text and any(m.group() not in text for m in rule.finditer(reading)):
+            return True
+    return False
+
+
 def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | None = None) -> list[str]:
     """What is wrong with a reply under the hard rules; empty when it may be sent."""
     problems = []
-    if _PRICE.search(text):
+    if _PRICE.search(text) or _in_gist(_PRICE, text):
         problems.append("it quotes a price or discount; pricing questions go to the billing team")
-    if _REFUND_PROMISE.search(text):
+    if _REFUND_PROMISE.search(text) or _in_gist(_REFUND_PROMISE, text) or _in_gist(_REFUND_PROMISE_GIST, text):
         problems.append("it promises a refund or credit; only the billing team decides refunds")
-    if _FEATURE_PROMISE.search(text):
+    if _FEATURE_PROMISE.search(text) or _in_gist(_FEATURE_PROMISE, text):
         problems.append("it promises a feature or date the Help Centre does not describe")
     allowed = {a.lower() for a in (customer_addresses or set())}
     internal = list(_INTERNAL.finditer(text))

@@ -49,3 +49,49 @@ def test_an_address_the_help_centre_does_not_publish_is_still_refused() -> None:
     assert any("p@yourcompany.com" in p for p in reply_problems("Write to p@yourcompany.com.", channel="whatsapp"))
     assert reply_problems("Write to Ines at ines@client.example.", channel="whatsapp",
                           customer_addresses={"ines@client.example"}) == []
+
+
+@pytest.mark.parametrize("reply", [
+    "Wir werden Ihnen den vollen Betrag erstatten.",
+    "Sie erhalten eine Rückerstattung innerhalb von 5 Tagen.",
+    "Nous allons vous rembourser la totalité.",
+    "Vous serez remboursé sous 5 jours.",
+    "Le reembolsaremos el importe completo.",
+    "Recibirá un reembolso en 5 días.",
+])
+def test_a_refund_promised_in_the_customers_language_is_refused(reply: str) -> None:
+    assert "it promises a refund or credit; only the billing team decides refunds" in reply_problems(
+        reply, channel="web_form")
+
+
+@pytest.mark.parametrize("reply", [
+    "Der Business-Plan kostet 12 € pro Nutzer und Monat.",
+    "Le plan Business coûte 12 € par utilisateur et par mois.",
+    "Le ofrecemos un 20 % de descuento.",
+    "The Team plan is 10 € per seat.",  # the currency after the amount, in English too
+])
+def test_a_price_quoted_in_any_language_is_refused(reply: str) -> None:
+    assert "it quotes a price or discount; pricing questions go to the billing team" in reply_problems(
+        reply, channel="web_form")
+
+
+@pytest.mark.parametrize("reply", [
+    "La función llegará en la próxima versión.",
+    "Das kommt bald, es steht auf unserer Roadmap.",
+])
+def test_a_feature_promised_in_any_language_is_refused(reply: str) -> None:
+    assert "it promises a feature or date the Help Centre does not describe" in reply_problems(
+        reply, channel="web_form")
+
+
+def test_the_assistants_own_words_and_the_help_centre_pass_in_every_language() -> None:
+    from agent_app import wording
+    from agent_app.language import ENGLISH, FRENCH, GERMAN, SPANISH
+    from crm import selectors
+
+    own = [wording.text(key, language, when="within one business day", title="Reset your password",
+                        url="https://help.loomline.example/articles/reset-password", first="Ana", reference="T-1",
+                        weekday="Friday", day="4", month="December", time="16:00", zone="CET")
+           for language in (ENGLISH, GERMAN, FRENCH, SPANISH) for key in wording._TEXTS[ENGLISH]]
+    for text in [*own, *selectors.help_centre_texts()]:
+        assert reply_problems(text, channel="web_form") == [], text
