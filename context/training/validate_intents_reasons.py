@@ -1,4 +1,8 @@
-"""Validate context/training/intents-reasons.jsonl and print counts per label, channel and tag."""
+"""Validate context/training/intents-reasons.jsonl (or the file given, in the same line format) and print counts
+per label, channel and tag.
+
+    python3 context/training/validate_intents_reasons.py [path]
+"""
 import collections
 import json
 import re
@@ -6,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / "intents-reasons.jsonl"
+DATA = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "intents-reasons.jsonl"
 DOCS = HERE.parent / "product-docs.md"
 
 PRECEDENCE = ["security_incident", "legal_language", "refund_request", "pricing_inquiry",
