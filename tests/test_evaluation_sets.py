@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "context" / "eval"
 SETS = [EVAL / "heldout-tickets.json", EVAL / "fresh-tickets.json", EVAL / "fresh2-tickets.json",
-        EVAL / "multilingual-tickets.json"]
+        EVAL / "multilingual-tickets.json", EVAL / "otherdomain-tickets.json"]
 
 
 def _plain(text: str) -> str:
