@@ -19,6 +19,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from agent_app.judgement import spelling
 from agent_app.language import ENGLISH, FRENCH, GERMAN, of_message, without_accents
 
 GLOSSARY_DIR = Path(__file__).resolve().parent / "glossary"
@@ -128,6 +129,6 @@ def to_english(text: str, language: str) -> str:
 
 def english(text: str, language: str | None = None) -> str:
     """What the models read of a customer's ``text`` (in ``language``, detected when not given):
-    itself when it is English, else its gist."""
+    itself with its typing slips mended when it is English (``spelling``), else its gist."""
     language = language or of_message(text)
-    return text if language == ENGLISH else to_english(text, language)
+    return spelling.mend(text) if language == ENGLISH else to_english(text, language)
