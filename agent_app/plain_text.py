@@ -106,3 +106,11 @@ def message_core(text: str) -> str:
             break
     core = "\n".join(lines).strip()
     return core or text.strip()
+
+
+def with_subject(core: str, subject: str) -> str:
+    """An email's subject before the core of its body, unless the body already says it: what
+    the search and the intent layer's embedding read (the same text, so one model run)."""
+    if subject and subject.strip().lower() not in core.lower():
+        return f"{subject}\n{core}"
+    return core

@@ -22,7 +22,7 @@ from agent_app.judgement import corpus, gist, intents
 from agent_app.judgement.intents import IntentScores
 from agent_app.language import ENGLISH
 from agent_app.language import of_message as language_of
-from agent_app.plain_text import message_core, plain_quotes
+from agent_app.plain_text import message_core, plain_quotes, with_subject
 from crm.models import REASON_PRECEDENCE, URGENCY_RANK, EscalationReason, Urgency
 
 PRECEDENCE = list(REASON_PRECEDENCE)
@@ -309,14 +309,6 @@ def question_text(text: str, *, subject: str = "", language: str | None = None) 
     language = language or language_of(text or subject)
     core = gist.english(message_core(text), language)  # the search, the gate and the composer read English
     return with_subject(strip_injection(core) or core, gist.english(subject, language)).strip()[:1900]
-
-
-def with_subject(core: str, subject: str) -> str:
-    """An email's subject before the core of its body, unless the body already says it: what
-    the search and the intent layer's embedding read (the same text, so one model run)."""
-    if subject and subject.strip().lower() not in core.lower():
-        return f"{subject}\n{core}"
-    return core
 
 
 REPEAT_WINDOW = timedelta(hours=24)

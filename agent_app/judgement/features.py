@@ -21,6 +21,7 @@ from agent_app.plain_text import (
     message_core,
     plain_quotes,
     question_first,
+    with_subject,
 )
 
 HASH_BITS = 12
@@ -122,9 +123,7 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 def message_text(text: str, *, subject: str = "") -> str:
     """The part of a customer message the embedding reads (see MESSAGE_CHARS): its core, after
-    the email's subject as the knowledge search reads it (``policy.with_subject``)."""
-    from agent_app.policy import with_subject
-
+    the email's subject as the knowledge search reads it (``plain_text.with_subject``)."""
     core = with_subject(message_core(text or ""), subject)
     core = question_first(normalise(core), longer_than=MESSAGE_CHARS)
     return core[:MESSAGE_CHARS] or normalise(f"{subject} {text}")[:MESSAGE_CHARS]
