@@ -94,10 +94,36 @@ _SIGN_OFF = re.compile(r"^\s*(?:thanks?(?: you)?(?: (?:so much|a lot|in advance)
                        r"enviado desde mi \w+|envoy[ée] de mon \w+|von meinem \w+ gesendet)\s*[,.!]?\s*$", re.IGNORECASE)
 
 
+# The confidentiality footer a company's mail server appends ("CONFIDENTIALITY NOTICE: This message is intended
+# only for…", "The information in this email is confidential and may be legally privileged."): boilerplate, not
+# the customer's words, and its "legal", "privileged" and "intended recipient" read like a legal matter. Only
+# the footer's own openings count: "Disclaimer: I'm not a lawyer, but…" or "Legal notice:" may be the customer's.
+_MAIL_FOOTER = re.compile(
+    r"^\s*(?:\*+\s*)?(?:confidentiality notice|"
+    r"(?:this|the) (?:e-?mail|message|communication|transmission)\b[^\n]{0,80}?\b(?:is|are|may be|may contain|contains?)"
+    r" (?:strictly )?(?:confidential|privileged|intended (?:only|solely))|"
+    r"the (?:information|contents?) (?:in|of|contained in) this (?:e-?mail|message|communication)\b[^\n]{0,60}?"
+    r"\b(?:is|are|may be) (?:strictly )?(?:confidential|privileged)|"
+    r"if you (?:are not the intended recipient|have received this (?:e-?mail|message) in error)|"
+    r"diese (?:e-?mail|nachricht)\b[^\n]{0,60}?\bvertraulich|"
+    r"ce (?:message|courriel|mail)\b[^\n]{0,60}?\bconfidentiel|"
+    r"este (?:mensaje|correo)\b[^\n]{0,60}?\bconfidencial)", re.IGNORECASE)
+#: A footer is looked for this many lines from the end at most (they run to a few lines).
+FOOTER_LINES = 12
+
+
+def _without_mail_footer(lines: list[str]) -> list[str]:
+    for i in range(max(0, len(lines) - FOOTER_LINES), len(lines)):
+        if i > 0 and _MAIL_FOOTER.match(lines[i]):
+            return lines[:i]
+    return lines
+
+
 def message_core(text: str) -> str:
-    """The message without its greeting line and its sign-off and signature (names, titles,
-    companies): what the customer asks, for searching and for judging an answer."""
-    lines = text.replace("\r", "").split("\n")
+    """The message without its greeting line, its sign-off and signature (names, titles,
+    companies) and its mail server's confidentiality footer: what the customer asks, for
+    searching and for judging an answer."""
+    lines = _without_mail_footer(text.replace("\r", "").split("\n"))
     while lines and (not lines[0].strip() or _GREETING_LINE.match(lines[0])):
         lines.pop(0)
     for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
