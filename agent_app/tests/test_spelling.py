@@ -58,3 +58,16 @@ def test_a_question_full_of_slips_is_answered_from_the_right_article(text, artic
     outcome, message, replies = run(text, channel="whatsapp")
     assert outcome == "answered"
     assert f"articles/{article}" in replies[0].content
+
+
+def test_the_committed_word_list_is_what_the_pinned_package_gives(tmp_path):
+    import numpy as np
+
+    built = tmp_path / "english_words.npz"
+    try:
+        assert spelling.write_english_words(built) > 100_000
+        with np.load(built) as fresh, np.load(spelling.ENGLISH_WORDS) as committed:
+            assert np.array_equal(fresh["hashes"], committed["hashes"])
+            assert np.array_equal(fresh["counts"], committed["counts"])
+    finally:
+        spelling.english_words.cache_clear()

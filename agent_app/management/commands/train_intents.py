@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from agent_app.judgement import answerability, intents, training
+from agent_app.judgement import answerability, intents, spelling, training
 from agent_app.judgement.corpus import load_corpus
 
 
@@ -24,6 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, folds: int, skip_answerability: bool, answerability_only: bool,  # type: ignore[no-untyped-def]
                **options) -> None:
+        # Training reads English lines with their slips mended, so the word list comes first.
+        words = spelling.write_english_words()
+        self.stdout.write(f"{words} English words and their counts written to {spelling.ENGLISH_WORDS.name}")
         examples = load_corpus()
         gate_only = sum(not e.intents for e in examples)
         self.stdout.write(f"{len(examples)} labelled messages ({gate_only} of them for the answerability gate only)")
