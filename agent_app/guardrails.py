@@ -36,7 +36,8 @@ from crm import selectors
 from crm.models import CustomerIdentifier, EscalationReason, Message
 
 _PRICE = re.compile(
-    r"(?:[$€£]\s?\d)|(?:\d[\d,.]*\s?(?:[$€£]|(?:usd|eur|gbp|dollars?|euros?|pounds?)\b))|(?:\d+\s?(?:/|per)\s?(?:month|mo|year|yr|seat|user)\b)"
+    r"(?:[$€£]\s?\d)|(?:\d[\d,.]*\s?(?:[$€£]|(?:usd|eur|gbp|dollars?|euros?|pounds?)\b))"
+    r"|(?:\d+\s?(?:/|per)\s?(?:month|mo|year|yr|seat|user)\b)"
     r"|(?:\b\d{1,3}\s?% (?:of )?(?:off|discount)\b)",
     re.IGNORECASE,
 )
@@ -47,7 +48,8 @@ _REFUND_PROMISE = re.compile(
 )
 #: A promise as a reply in another language reads in gist: "we are you amount refund", "you receive a refund".
 _REFUND_PROMISE_GIST = re.compile(r"\b(?:we|you (?:receive|get|will receive|will get))\b(?:\s+[^\s.!?]+){0,4}?\s+"
-                                  r"(?:a\s+)?(?:refund|reimburse|credit)|\b(?:will be|get|be) refunded\b", re.IGNORECASE)
+                                  r"(?:a\s+)?(?:refund|reimburse|credit)|\b(?:will be|get|be) refunded\b",
+                                  re.IGNORECASE)
 _FEATURE_PROMISE = re.compile(
     r"(?:coming|comes) soon|on (?:our|the) roadmap|in (?:the |a )?(?:next|future|upcoming) (?:release|version|update)|"
     r"we(?:'ll| will) (?:add|build|ship|release|launch) (?:this|that|it|a)|planned for (?:q[1-4]|next)",

@@ -97,11 +97,12 @@ _SIGN_OFF = re.compile(r"^\s*(?:thanks?(?: you)?(?: (?:so much|a lot|in advance)
 # The confidentiality footer a company's mail server appends ("CONFIDENTIALITY NOTICE: This message is intended
 # only for…", "The information in this email is confidential and may be legally privileged."): boilerplate, not
 # the customer's words, and its "legal", "privileged" and "intended recipient" read like a legal matter. Only
-# the footer's own openings count: "Disclaimer: I'm not a lawyer, but…" or "Legal notice:" may be the customer's.
+# the footer's own openings count: "Disclaimer: I'm not a lawyer, but…" or "Legal notice:" may be the
+# customer's.
 _MAIL_FOOTER = re.compile(
     r"^\s*(?:\*+\s*)?(?:confidentiality notice|"
-    r"(?:this|the) (?:e-?mail|message|communication|transmission)\b[^\n]{0,80}?\b(?:is|are|may be|may contain|contains?)"
-    r" (?:strictly )?(?:confidential|privileged|intended (?:only|solely))|"
+    r"(?:this|the) (?:e-?mail|message|communication|transmission)\b[^\n]{0,80}?"
+    r"\b(?:is|are|may be|may contain|contains?) (?:strictly )?(?:confidential|privileged|intended (?:only|solely))|"
     r"the (?:information|contents?) (?:in|of|contained in) this (?:e-?mail|message|communication)\b[^\n]{0,60}?"
     r"\b(?:is|are|may be) (?:strictly )?(?:confidential|privileged)|"
     r"if you (?:are not the intended recipient|have received this (?:e-?mail|message) in error)|"

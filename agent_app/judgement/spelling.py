@@ -8,10 +8,12 @@ changed, or two swapped) that is most common, the Help Centre's own words first.
 
 Known English words and how common they are come from pyspellchecker's English word list (a file inside the
 package; nothing is downloaded), kept as ``model/english_words.npz``: each word's 64-bit BLAKE2 hash, sorted, and
-its count (1.9 MB in memory, where the list read as a dict held 28 MB). ``manage.py train_intents`` writes it
-first (``write_english_words``), since training reads the mended text. Only lower-case words of five letters or more are mended: short words have too
-many neighbours, and names (often a line's first word), acronyms and product names are written with capitals. Foreign messages are not mended; their gist is read through a glossary
-(``judgement.gist``).
+its count (1.9 MB of arrays, where the list read as a dict took 28 MB of RSS). ``manage.py train_intents`` writes
+it first (``write_english_words``), since training reads the mended text.
+
+Only lower-case, unaccented words of five letters or more are mended: short words have too many neighbours, and
+names (often a line's first word), acronyms and product names are written with capitals. Foreign messages are not
+mended; their gist is read through a glossary (``judgement.gist``).
 """
 from __future__ import annotations
 
