@@ -109,25 +109,30 @@ class _Published:
 _published = _Published()
 
 
-def _in_gist(rule: re.Pattern[str], text: str) -> bool:
-    """Whether ``rule`` matches the reply's gist in German, French or Spanish where the glossary changed
-    it (a match the reply also holds as written is the English rules' to judge). Each language is
-    tried rather than the detected one: a reply's short sentences may not tell."""
-    for language in (GERMAN, FRENCH, SPANISH):
-        reading = gist.to_english(text, language)
-        if reading != text and any(m.group() not in text for m in rule.finditer(reading)):
-            return True
-    return False
+def _gists(text: str) -> list[str]:
+    """The reply's gist in German, French and Spanish, where the glossary changed it. Each language
+    is tried rather than the detected one: a reply's short sentences may not tell."""
+    readings = (gist.to_english(text, language) for language in (GERMAN, FRENCH, SPANISH))
+    return [r for r in dict.fromkeys(readings) if r != text]
+
+
+def _breaks(rule: re.Pattern[str], text: str, gists: list[str], *, as_written: bool = True) -> bool:
+    """Whether ``rule`` matches the reply as written (unless ``as_written`` is False: a rule for gist
+    English only), or a gist of it where the match is the glossary's (a match the reply also holds as
+    written is the English reading's to judge)."""
+    return ((as_written and bool(rule.search(text)))
+            or any(m.group() not in text for g in gists for m in rule.finditer(g)))
 
 
 def reply_problems(text: str, *, channel: str, customer_addresses: set[str] | None = None) -> list[str]:
     """What is wrong with a reply under the hard rules; empty when it may be sent."""
     problems = []
-    if _PRICE.search(text) or _in_gist(_PRICE, text):
+    gists = _gists(text)  # read once per reply, for the three rules below
+    if _breaks(_PRICE, text, gists):
         problems.append("it quotes a price or discount; pricing questions go to the billing team")
-    if _REFUND_PROMISE.search(text) or _in_gist(_REFUND_PROMISE, text) or _in_gist(_REFUND_PROMISE_GIST, text):
+    if _breaks(_REFUND_PROMISE, text, gists) or _breaks(_REFUND_PROMISE_GIST, text, gists, as_written=False):
         problems.append("it promises a refund or credit; only the billing team decides refunds")
-    if _FEATURE_PROMISE.search(text) or _in_gist(_FEATURE_PROMISE, text):
+    if _breaks(_FEATURE_PROMISE, text, gists):
         problems.append("it promises a feature or date the Help Centre does not describe")
     allowed = {a.lower() for a in (customer_addresses or set())}
     internal = list(_INTERNAL.finditer(text))
