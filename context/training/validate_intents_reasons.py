@@ -18,7 +18,7 @@ PRECEDENCE = ["security_incident", "legal_language", "refund_request", "pricing_
 LABELS = set(PRECEDENCE) | {"none"}
 CHANNELS = {"email", "whatsapp", "web_form"}
 TAGS = {"short", "long", "typo", "non_native", "negation", "mixed", "indirect", "signature",
-        "hard_negative", "undocumented", "bug", "staff_only", "injection_mixed", "bot_question"}
+        "hard_negative", "undocumented", "bug", "staff_only", "injection_mixed", "bot_question", "off_product"}
 KNF_KINDS = ("undocumented", "bug", "staff_only")
 
 
