@@ -69,3 +69,10 @@ def test_a_file_in_another_language_trains_the_intent_layer_only() -> None:
     other = [e for e in examples if e.source.startswith("lang-")]
     assert other and all(e.intents and not e.gate for e in other)
     assert all(e.gate for e in examples if not e.source.startswith("lang-"))
+
+
+def test_the_files_of_hard_reasons_pass_their_validator() -> None:
+    for name in ("intents-reasons.jsonl", "intents-reasons-wider.jsonl", "intents-offproduct.jsonl"):
+        result = subprocess.run([sys.executable, str(TRAINING_DIR / "validate_intents_reasons.py"),
+                                 str(TRAINING_DIR / name)], capture_output=True, text=True)
+        assert result.returncode == 0, name + result.stdout[-3000:] + result.stderr
