@@ -56,7 +56,9 @@ def write_english_words(path: Path = ENGLISH_WORDS) -> int:
     hashes = _hashes(counts)
     order = np.argsort(hashes, kind="stable")
     np.savez_compressed(path, hashes=hashes[order], counts=np.fromiter(counts.values(), dtype=np.int32)[order])
-    english_words.cache_clear()
+    if path == ENGLISH_WORDS:  # the list this process reads changed, and what was mended with it
+        english_words.cache_clear()
+        mended.cache_clear()
     return len(counts)
 
 
