@@ -80,6 +80,17 @@ def test_an_option_nested_under_a_step_can_be_the_answer() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("help_centre")
+@pytest.mark.parametrize("channel", ["email", "whatsapp"])
+def test_an_option_is_shown_with_the_others_it_is_chosen_from(channel: str) -> None:
+    # One option alone reads as the only one: "Keep assigned" without "Reassign to…".
+    reply = _answer("When I deactivate someone who is leaving, what happens to the tasks still open on their name?",
+                    channel)
+    assert "Choose what happens to their open tasks:" in reply
+    assert "Keep assigned" in reply and "Reassign to" in reply
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
 def test_a_how_to_question_on_whatsapp_gets_the_first_steps_in_order() -> None:
     reply = _answer("how do i set up 2fa with an authenticator app", "whatsapp")
     body = _whatsapp_answer(reply)
