@@ -3,8 +3,11 @@
 A web-form message is read without the email thread the customer pasted into it: otherwise
 our old replies read as the customer's words, the search finds them instead of the question,
 and the repeat-contact count takes a pasted reply for the same issue raised again. The stored
-message keeps everything typed, for staff. An email's history was stripped when it was parsed
-(``channels_app.email_parsing``); WhatsApp has none.
+message keeps everything typed, for staff. An email's history was stripped when Gmail's copy was
+parsed (``channels_app.email_parsing``), but an email can reach the agent by other ways (an
+evaluation dataset, a message staff enter): it is read the same way, which changes nothing in one
+already parsed. WhatsApp has none ("thanks, that worked" over a quoted answer about a refund was
+answered with the quoted article).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from crm.models import Channel, Direction
 
 
 def text_for_agent(*, channel: str, content: str) -> str:
-    if channel == Channel.WEB_FORM:
+    if channel in (Channel.WEB_FORM, Channel.EMAIL):
         return strip_pasted_history(content)
     return content
 

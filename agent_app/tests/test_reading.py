@@ -28,8 +28,20 @@ def test_earlier_form_messages_are_read_without_their_pasted_threads() -> None:
     assert policy.repeat_contacts(history=read, text=new, ticket_reference=None) == 0
 
 
-def test_other_channels_are_read_as_stored() -> None:
+def test_whatsapp_is_read_as_stored_and_mail_without_its_thread() -> None:
     text = f"Question\n\n{PASTED_REPLY}"
-    assert reading.text_for_agent(channel="email", content=text) == text
     assert reading.text_for_agent(channel="whatsapp", content=text) == text
     assert reading.text_for_agent(channel="web_form", content=text) == "Question"
+    # Gmail's copy was stripped when parsed; one that came another way (a dataset) is stripped here.
+    assert reading.text_for_agent(channel="email", content=text) == "Question"
+
+
+def test_a_mail_parsed_already_reads_as_parsed() -> None:
+    from channels_app.email_parsing import build_text_email, parse_email
+
+    raw = build_text_email(from_name="Ana", from_address="ana@example.com", to_address="support@loomline.example",
+                           subject="Re: card", body=f"Thanks, that worked!\n\nAna\n\n{PASTED_REPLY}",
+                           message_id="<r1@example.com>").as_bytes()
+    parsed = parse_email(raw).text
+    assert parsed.startswith("Thanks, that worked!") and "wrote:" not in parsed
+    assert reading.text_for_agent(channel="email", content=parsed) == parsed
