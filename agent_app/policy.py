@@ -46,28 +46,30 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 
 # High-precision overrides: phrases that mean the trigger whatever the context. Each is
-# skipped when a negation precedes it in the same clause (see _unnegated).
+# skipped when a negation precedes it in the same clause (see _unnegated). An alternative stays only
+# where, over the training lines out of fold, it catches more lines of its reason that the intent
+# model misses than it escalates lines of no hard reason, or where it does neither and says the
+# thing in the customer's own voice ("we've been hacked", "I want a refund"). Dropped on that count
+# (caught / wrongly escalated): "phishing" 0/5, a leaked token 0/1, "our lawyer(s)" 4/11, "refund
+# policy" 1/2, "chargeback" 0/3, "charged|billed twice" 0/2 ("are they billed twice?"), "price
+# list|quote" 0/6, a student or non-profit discount 0/1, "talk to a person" 0/6, "a real person" 2/3,
+# and "data breach|leak" 0/0, which is nobody's voice (a breach at another company is no incident
+# of ours). The intent model reads those words in their context (docs/agent.md, 12-05b).
 _OVERRIDES: dict[str, re.Pattern[str]] = {
     EscalationReason.SECURITY_INCIDENT: _rx(
-        r"\b(?:i|we|my|our|i've|we've) (?:\w+ ){0,3}(?:been|was|were|got|get) hacked\b", r"\baccount (?:is|was|has been|got) (?:compromised|hacked|taken over)",
-        r"\bphishing\b", r"\bdata (?:breach|leak)\b",
-        r"\b(?:leaked|exposed|pushed|committed|posted|published) (?:\w+ ){0,3}(?:api (?:token|key)|token|secret|credentials?|password)s?\b"),
+        r"\b(?:i|we|my|our|i've|we've) (?:\w+ ){0,3}(?:been|was|were|got|get) hacked\b", r"\baccount (?:is|was|has been|got) (?:compromised|hacked|taken over)"),
     EscalationReason.LEGAL_LANGUAGE: _rx(
-        r"\b(?:our|my) (?:lawyers?|attorneys?|solicitors?)\b", r"\b(?:lawsuit|subpoena|cease and desist)\b",
+        r"\b(?:lawsuit|subpoena|cease and desist)\b",
         r"\b(?:we|i) (?:will|'ll|are going to|shall) sue\b", r"\bsee you in court\b", r"\bsmall[- ]claims\b",
         r"\barticle (?:15|17|20) (?:of the )?(?:uk )?gdpr\b", r"\bgdpr article (?:15|17|20)\b", r"\bdmca\b"),
     EscalationReason.REFUND_REQUEST: _rx(
         r"\b(?:i|we) (?:want|need|would like|'d like|demand|expect|request) (?:a |my |our |an? (?:full |partial )?)?(?:refund|money back)\b",
-        r"\brefund (?:me|us|it|the charge|this)\b", r"\b(?:please|pls) refund\b", r"\brefund policy\b",
-        r"\bchargeback\b", r"\b(?:charged|billed) (?:us |me )?twice\b", r"\bdouble[- ](?:charged|billed)\b"),
+        r"\brefund (?:me|us|it|the charge|this)\b", r"\b(?:please|pls) refund\b", r"\bdouble[- ](?:charged|billed)\b"),
     EscalationReason.PRICING_INQUIRY: _rx(
         r"\bhow much (?:does|do|would|will|is|are) (?:it|loomline|the \w+ plan|\w+ seats?|an? (?:extra |additional )?\w+) ?(?:\w+ ){0,4}cost\b",
-        r"\b(?:price|pricing) (?:list|quote)\b", r"\bsend (?:me |us )?a quote\b", r"\b(?:non-?profit|education|student|startup) discount\b",
-        r"\bcoupon code\b", r"\bprice[- ]match\b"),
+        r"\bsend (?:me |us )?a quote\b", r"\bcoupon code\b", r"\bprice[- ]match\b"),
     EscalationReason.EXPLICIT_HUMAN_REQUEST: _rx(
-        r"^\W*(?:a )?(?:human|agent|person|operator|representative|real person)(?: please)?\W*$",
-        r"\b(?:speak|talk|chat) (?:to|with) (?:a |an )?(?:real |actual |live )?(?:human|person|representative)\b",
-        r"\b(?:real|actual|live) (?:human|person)\b"),
+        r"^\W*(?:a )?(?:human|agent|person|operator|representative|real person)(?: please)?\W*$"),
 }
 _ROADMAP = _rx(r"\bwhen will (?:you|loomline) (?:add|support|release|launch|ship|offer|have|get)\b",
                r"\bis (?:it|this|that) on (?:your|the) roadmap\b", r"\bany plans? to (?:add|support|release|build|offer)\b")
