@@ -6,8 +6,8 @@ and the repeat-contact count takes a pasted reply for the same issue raised agai
 message keeps everything typed, for staff. An email's history was stripped when Gmail's copy was
 parsed (``channels_app.email_parsing``), but an email can reach the agent by other ways (an
 evaluation dataset, a message staff enter): it is read the same way, which changes nothing in one
-already parsed. WhatsApp has none ("thanks, that worked" over a quoted answer about a refund was
-answered with the quoted article).
+already parsed ("Thanks, that worked!" over a quoted answer about resetting a password was answered
+with the reset-password article). WhatsApp has none.
 """
 from __future__ import annotations
 
