@@ -227,12 +227,6 @@ MAX_UNITS = 6
 NOVELTY_WEIGHT = 0.3
 #: ...and gains this when it is the sentence just before or after a chosen one, in the same paragraph.
 ADJACENT_BONUS = 0.3
-#: A bullet under words that introduce a group of them ("Choose what happens to their open tasks:")
-#: is shown with those words and the whole group when that fits in this many words: one option
-#: alone reads as the only one ("Keep assigned", when "Reassign to…" is the other). No group in the
-#: Help Centre is longer. Fact when answered from the right article (bench/eval_compose.py): even half
-#: 0.927 -> 0.931, odd half 0.922 -> 0.924, 78 -> 79 words on average.
-OPTIONS_WORDS = 90
 #: The learned unit scorer: gradient-boosted trees (``judgement.boost``) over UNIT_FEATURES giving the
 #: probability that a unit states the fact a training question asks for, fitted on every answerable
 #: training line answered from the right article (``bench/eval_compose.py --fit-scorer`` writes it:
@@ -499,7 +493,9 @@ def _select(*, hits: list[dict[str, Any]], question: str, max_units: int = MAX_U
 def _texts(chosen: list[_Scored]) -> list[tuple[str, int]]:
     """The chosen units' texts, each with the order it was picked in; rows of one two-column table
     go on the first one's line ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather
-    than repeating the heading, picked when the first of them was."""
+    than repeating the heading, picked when the first of them was. A bullet of a group shows the
+    whole group (one option alone reads as the only one: "Keep assigned" without "Reassign to…");
+    ``_alone`` gives it back when the group does not fit the channel's budget."""
     out: list[tuple[str, int]] = []
     tables: dict[tuple[int, str], int] = {}
     for s in chosen:
@@ -512,9 +508,15 @@ def _texts(chosen: list[_Scored]) -> list[tuple[str, int]]:
             continue
         if unit.kind == "row":
             tables[table] = len(out)
-        shown = unit.options if unit.options and len(unit.options.split()) <= OPTIONS_WORDS else unit.text
-        out.append((shown, s.picked))
+        out.append((unit.options or unit.text, s.picked))
     return out
+
+
+def _alone(texts: list[str], chosen: list[_Scored], size: Any, room: int) -> list[str]:
+    """``texts`` (as ``_texts`` gives them) with each group that is larger than ``room`` (measured by
+    ``size``) shown as the bullet that was picked from it."""
+    bullets = {c.unit.options: c.unit.text for c in chosen if c.unit.options}
+    return [bullets[t] if t in bullets and size(t) > room else t for t in texts]
 
 
 def _best_that_fit(sizes: list[int], picked: list[int], budget: int) -> list[int]:
@@ -633,6 +635,11 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
         # Counted as the customer sees it: the channel's formatting drops the markdown.
         shown = [strip_markdown(u) for u in units]
         if shown:
+            room = budget - len(text) - 1
+            shown = [strip_markdown(u) for u in _alone(units, chosen, lambda t: len(strip_markdown(t)), room)]
+            # After the first unit, a group must fit in what is left, or its bullet stands alone.
+            shown[1:] = [strip_markdown(u) for u in _alone(units[1:], chosen, lambda t: len(strip_markdown(t)),
+                                                           room - len(shown[0]) - 1)]
             lines, relevance = shown[0].split("\n"), chosen[0].lines
             if len(lines) == len(relevance) and len(lines) > 1:
                 lines = _fit_lines(lines, relevance, budget - len(text) - 1, skip=not _HOW.search(question))
@@ -647,6 +654,9 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     budget = BODY_WORDS.get(channel, 150)
     parts = [p for p in ((opener + lead).strip(),) if p]
     left = budget - sum(len(p.split()) for p in parts)
+    units = _alone(units, chosen, lambda t: len(t.split()), left)
+    if units:
+        units[1:] = _alone(units[1:], chosen, lambda t: len(t.split()), left - len(units[0].split()))
     if units and len(units[0].split()) <= left:
         # The best unit always leads; the others are the best that fit after it.
         others = _best_that_fit([len(u.split()) for u in units[1:]], picked[1:], left - len(units[0].split()))

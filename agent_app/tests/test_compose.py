@@ -6,6 +6,9 @@ import pytest
 
 from agent_app.compose import (
     BODY_WORDS,
+    _alone,
+    _Scored,
+    _Unit,
     WHATSAPP_CHARS,
     _fit_lines,
     answer_order,
@@ -87,6 +90,15 @@ def test_an_option_is_shown_with_the_others_it_is_chosen_from(channel: str) -> N
                     channel)
     assert "Choose what happens to their open tasks:" in reply
     assert "Keep assigned" in reply and "Reassign to" in reply
+
+
+def test_a_group_that_does_not_fit_gives_back_the_bullet_picked_from_it() -> None:
+    group = "Choose what happens:\n- Keep assigned\n- Reassign to another member"
+    picked = _Scored(1.0, _Unit("bullet", "Choose what happens: Keep assigned", 0, 1, options=group), {}, (1.0,))
+    size = lambda t: len(t.split())  # noqa: E731
+    assert _alone([group, "Another sentence."], [picked], size, room=20) == [group, "Another sentence."]
+    assert _alone([group, "Another sentence."], [picked], size, room=8) == ["Choose what happens: Keep assigned",
+                                                                          "Another sentence."]
 
 
 @pytest.mark.django_db
