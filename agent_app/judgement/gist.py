@@ -3,8 +3,8 @@
 The intent layer, the knowledge search, the answerability gate, the composer and governance's patterns all
 read English: the bundled embedding model is English, and so are the Help Centre and most of the training
 corpus. A message in another language (``agent_app.language``) is read word by word through a glossary per
-language (``glossary/<lang>.tsv``: "quiero un reembolso" -> "want a refund"), longest phrase first, with
-accents folded; a word the glossary lacks stays as written (product names, English words, numbers). The
+language (``glossary/<lang>.tsv``: "quiero un reembolso" -> "want a refund"), longest phrase first, as
+typed when the glossary has it so (French "où" is "where", "ou" is "or"), else with accents folded; a word the glossary lacks stays as written (product names, English words, numbers). The
 result is crude English, but in the words the models know, so what they learned from thousands of English
 lines applies: out of fold, without it, the intent layer caught a third of the hard triggers written in
 these languages (docs/agent.md, "Languages").
@@ -28,6 +28,7 @@ GLOSSARY_DIR = Path(__file__).resolve().parent / "glossary"
 # other character, spaces and line breaks included, so the text keeps its lines and punctuation.
 _PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*(?:-[^\W\d_]+)*|\s|.", re.UNICODE)
 _UMLAUT_SPELLINGS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
+_UMLAUTS_SPELLED = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
 
 
 def fold(word: str, language: str) -> str:
@@ -40,25 +41,58 @@ def fold(word: str, language: str) -> str:
     return word
 
 
+def as_typed(word: str) -> str:
+    """How a word is looked up first: lower case with its accents and umlauts, so that words only they tell
+    apart ("würde"/"wurde", "où"/"ou", "sí"/"si") keep their own meanings when the customer typed them."""
+    return unicodedata.normalize("NFC", word.lower().replace("\u2019", "'"))
+
+
 @functools.cache
 def longest(language: str) -> int:
     """Words in the language's longest glossary phrase ("règlement général sur la protection des données")."""
     return max((key.count(" ") + 1 for key in glossary(language)), default=1)
 
 
-@functools.cache
-def glossary(language: str) -> dict[str, str]:
-    """Folded phrase -> English, from ``glossary/<language>.tsv`` (the first entry wins)."""
+def _entries(language: str) -> list[tuple[list[str], str]]:
     path = GLOSSARY_DIR / f"{language}.tsv"
     if not path.exists():
-        return {}
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [(source.split(), english.strip()) for source, _, english in (line.partition("\t") for line in lines)]
+
+
+@functools.cache
+def glossary(language: str) -> dict[str, str]:
+    """Folded phrase -> English, from ``glossary/<language>.tsv`` (of entries that fold alike, the first
+    wins: it is what a customer who leaves accents out most often means)."""
     table: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        source, _, english = line.partition("\t")
-        key = " ".join(fold(w, language) for w in source.split())
+    for words, english in _entries(language):
+        key = " ".join(fold(w, language) for w in words)
         if key and key not in table:
-            table[key] = english.strip()
+            table[key] = english
     return table
+
+
+@functools.cache
+def glossary_as_typed(language: str) -> dict[str, str]:
+    """Phrase as written (``as_typed``) -> English, for every entry, those that fold like another included."""
+    table: dict[str, str] = {}
+    for words, english in _entries(language):
+        key = " ".join(as_typed(w) for w in words)
+        if key and key not in table:
+            table[key] = english
+    return table
+
+
+def _look_up(words: list[str], language: str) -> str | None:
+    typed = " ".join(as_typed(w) for w in words)
+    keys = [typed]
+    if language == GERMAN:  # "wuerde" is "würde" spelled out, not "wurde"
+        keys.append(functools.reduce(lambda key, pair: key.replace(*pair), _UMLAUTS_SPELLED, typed))
+    for key in keys:
+        if (english := glossary_as_typed(language).get(key)) is not None:
+            return english
+    return glossary(language).get(" ".join(fold(w, language) for w in words))
 
 
 def _words_from(pieces: list[str], start: int, n: int) -> tuple[list[str], int] | None:
@@ -78,9 +112,10 @@ def _words_from(pieces: list[str], start: int, n: int) -> tuple[list[str], int] 
 
 
 def _word(word: str, table: dict[str, str], language: str) -> str:
+    found = _look_up([word], language)
+    if found is not None:
+        return found
     key = fold(word, language)
-    if key in table:
-        return table[key]
     if "-" in word:  # "Push-Benachrichtigungen" not in the glossary -> "Push" + "Benachrichtigungen"
         return " ".join(_word(part, table, language) for part in word.split("-") if part)
     if "'" in key:  # French elision: "j'ai" not in the glossary -> "j'" + "ai"
@@ -116,8 +151,8 @@ def to_english(text: str, language: str) -> str:
         negated = negated or (language == FRENCH and (folded in ("ne", "n") or folded.startswith("n'")))
         for n in range(longest(language), 1, -1):
             found = _words_from(pieces, i, n)
-            if found and (key := " ".join(fold(w, language) for w in found[0])) in table:
-                out.append(table[key])
+            if found and (english := _look_up(found[0], language)) is not None:
+                out.append(english)
                 i = found[1]
                 break
         else:

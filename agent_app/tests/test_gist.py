@@ -51,3 +51,14 @@ def test_french_ne_plus_keeps_its_negation():
 def test_german_spellings_fold_to_the_same_word():
     assert gist.fold("Grüße", "de") == gist.fold("gruesse", "de") == gist.fold("GRÜSSE", "de")
     assert gist.fold("contraseña", "es") == gist.fold("contrasena", "es")
+
+
+def test_a_word_typed_with_its_umlaut_or_accent_keeps_its_own_meaning():
+    # "würde" and "wurde" fold alike; before, "ich würde gerne kündigen" read "i was like to cancel".
+    assert "would" in gist.to_english("Ich würde gerne kündigen", "de")
+    assert "was" in gist.to_english("Das Passwort wurde geändert", "de")
+    assert "change" in gist.to_english("wie ich das Passwort ändere", "de")
+    assert "other" in gist.to_english("ein anderes Passwort", "de")
+    # Spelled out, an umlaut is still that umlaut; left out, the word reads as what it most often means.
+    assert gist.to_english("wuerde", "de") == gist.to_english("würde", "de") == "would"
+    assert gist.to_english("wurde", "de") == "was"
