@@ -38,6 +38,9 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 # greeting words are those a customer's greeting line starts with; the sign-offs are fewer, since
 # everything after one is cut (a customer's "--" or "BR" line is a sign-off, a model's may be a rule).
 _GREETING = re.compile(rf"^(?:{GREETING_WORDS})\b[^\n]*\n+", re.IGNORECASE)
+# A greeting said as a sentence of its own before the reply ("Hi! I'm Loomline's AI assistant", "¡Hola! Soy"):
+# under the channel's "Hi Ana," it would greet twice.
+_GREETING_SENTENCE = re.compile(rf"^¡?(?:{GREETING_WORDS})\b(?:[ ,]+[^\s.!?,]+){{0,2}} ?[!.]\s+(?=\S)", re.IGNORECASE)
 _SIGNOFF = re.compile(r"\n+(best( regards)?|kind regards|regards|cheers|thanks|thank you|viele gr(ü|ue)(ß|ss)e|"
                       r"mit freundlichen gr(ü|ue)(ß|ss)en|cordialement|bien (à|a) vous|un saludo|saludos|atentamente)"
                       r"[,!.]?\s*\n.*$", re.IGNORECASE | re.DOTALL)
@@ -128,7 +131,7 @@ def format_for_channel(
         reserve = 25  # greeting, signature, reference
         body = _truncate_words(body, style.max_words - reserve)
     greeting = wording.text("hi", language, first=first) if first else wording.text("hello", language)
-    lines = [greeting, "", body]
+    lines = [greeting, "", _GREETING_SENTENCE.sub("", body, count=1)]
     if style.signature and channel == Channel.EMAIL:
         if ticket_reference:
             lines += ["", wording.text("reference", language, reference=ticket_reference)]

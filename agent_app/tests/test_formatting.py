@@ -62,6 +62,20 @@ def test_models_own_greeting_and_signoff_are_replaced():
     assert text.count("Hi") == 1 and "Bot" not in text
 
 
+@pytest.mark.parametrize(("reply", "language", "opening"), [
+    ("Hi! I'm Loomline's AI assistant. How can I help you today?", "en", "Hi Ada,\n\nI'm Loomline's AI assistant."),
+    ("Bonjour ! Je suis l'assistant IA de Loomline.", "fr", "Bonjour Ada,\n\nJe suis l'assistant IA de Loomline."),
+    ("¡Hola! Soy el asistente de IA de Loomline.", "es", "Hola, Ada:\n\nSoy el asistente de IA de Loomline."),
+    ("Hi Ada! Here is how to export a project.", "en", "Hi Ada,\n\nHere is how to export a project."),
+])
+def test_a_reply_that_opens_by_greeting_is_not_greeted_twice(reply, language, opening):
+    assert format_for_channel(reply, channel="email", customer_name="Ada Lovelace", language=language).startswith(opening)
+    assert format_for_channel(reply, channel="whatsapp", language=language) == reply  # no greeting line of its own
+    # A sentence that only starts with a greeting word is the reply itself.
+    hello = "Hello world apps can't be connected. Use the API instead."
+    assert hello in format_for_channel(hello, channel="email", customer_name="Ada Lovelace")
+
+
 def test_unknown_channel_and_empty_text_are_errors():
     with pytest.raises(ValueError):
         format_for_channel("x", channel="fax")
