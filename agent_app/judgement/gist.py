@@ -75,11 +75,13 @@ def glossary(language: str) -> dict[str, str]:
 
 @functools.cache
 def glossary_as_typed(language: str) -> dict[str, str]:
-    """Phrase as written (``as_typed``) -> English, for every entry, those that fold like another included."""
+    """Phrase as written (``as_typed``) -> English, for the entries the folded look-up would read otherwise
+    (they fold like an earlier entry of another meaning): a few hundred, not every entry twice in memory."""
+    folded = glossary(language)
     table: dict[str, str] = {}
     for words, english in _entries(language):
         key = " ".join(as_typed(w) for w in words)
-        if key and key not in table:
+        if key and key not in table and folded.get(" ".join(fold(w, language) for w in words)) != english:
             table[key] = english
     return table
 
