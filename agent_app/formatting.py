@@ -40,7 +40,9 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _GREETING = re.compile(rf"^(?:{GREETING_WORDS})\b[^\n]*\n+", re.IGNORECASE)
 # A greeting said as a sentence of its own before the reply ("Hi! I'm Loomline's AI assistant", "¡Hola! Soy"):
 # under the channel's "Hi Ana," it would greet twice.
-_GREETING_SENTENCE = re.compile(rf"^¡?(?:{GREETING_WORDS})\b(?:[ ,]+[^\s.!?,]+){{0,2}} ?[!.]\s+(?=\S)", re.IGNORECASE)
+# Only a greeting and a name: "Hi, yes!" and "Hola, sí." answer, and "Hi Mr. Smith!" is not over at "Mr.".
+_GREETING_SENTENCE = re.compile(rf"^¡?(?i:{GREETING_WORDS})(?:[ ,]+(?:(?i:there|again|all)|(?!(?:Mr|Mrs|Ms|Dr|Prof)\b)"
+                                r"[A-ZÀ-Þ][\w'-]*)){0,2} ?[!.]\s+(?=\S)")
 _SIGNOFF = re.compile(r"\n+(best( regards)?|kind regards|regards|cheers|thanks|thank you|viele gr(ü|ue)(ß|ss)e|"
                       r"mit freundlichen gr(ü|ue)(ß|ss)en|cordialement|bien (à|a) vous|un saludo|saludos|atentamente)"
                       r"[,!.]?\s*\n.*$", re.IGNORECASE | re.DOTALL)

@@ -4,10 +4,11 @@ The intent layer, the knowledge search, the answerability gate, the composer and
 read English: the bundled embedding model is English, and so are the Help Centre and most of the training
 corpus. A message in another language (``agent_app.language``) is read word by word through a glossary per
 language (``glossary/<lang>.tsv``: "quiero un reembolso" -> "want a refund"), longest phrase first, as
-typed when the glossary has it so (French "où" is "where", "ou" is "or"), else with accents folded; a word the glossary lacks stays as written (product names, English words, numbers). The
-result is crude English, but in the words the models know, so what they learned from thousands of English
-lines applies: out of fold, without it, the intent layer caught a third of the hard triggers written in
-these languages (docs/agent.md, "Languages").
+typed when the glossary has it so (French "où" is "where", "ou" is "or"), else with accents folded; a word
+the glossary lacks stays as written (product names, English words, numbers). The result is crude English,
+but in the words the models know, so what they learned from thousands of English lines applies: out of
+fold, without it, the intent layer caught a third of the hard triggers written in these languages
+(docs/agent.md, "Languages").
 
 Only what the models read is translated; the customer's own words are stored, shown to staff and quoted
 as written, and the reply is in their language (``agent_app.wording``).
@@ -79,9 +80,13 @@ def glossary_as_typed(language: str) -> dict[str, str]:
     (they fold like an earlier entry of another meaning): a few hundred, not every entry twice in memory."""
     folded = glossary(language)
     table: dict[str, str] = {}
+    seen: set[str] = set()
     for words, english in _entries(language):
         key = " ".join(as_typed(w) for w in words)
-        if key and key not in table and folded.get(" ".join(fold(w, language) for w in words)) != english:
+        if key in seen:  # the first entry of a spelling is its meaning, as in the folded table
+            continue
+        seen.add(key)
+        if key and folded.get(" ".join(fold(w, language) for w in words)) != english:
             table[key] = english
     return table
 
@@ -113,17 +118,18 @@ def _words_from(pieces: list[str], start: int, n: int) -> tuple[list[str], int] 
     return words, i
 
 
-def _word(word: str, table: dict[str, str], language: str) -> str:
+def _word(word: str, language: str) -> str:
     found = _look_up([word], language)
     if found is not None:
         return found
-    key = fold(word, language)
     if "-" in word:  # "Push-Benachrichtigungen" not in the glossary -> "Push" + "Benachrichtigungen"
-        return " ".join(_word(part, table, language) for part in word.split("-") if part)
-    if "'" in key:  # French elision: "j'ai" not in the glossary -> "j'" + "ai"
-        head, _, tail = key.partition("'")
-        first = table.get(head + "'", table.get(head, head))
-        return f"{first} {table.get(tail, tail)}".strip()
+        return " ".join(_word(part, language) for part in word.split("-") if part)
+    if "'" in word:  # French elision: "j'ai" not in the glossary -> "j'" + "ai"
+        head, _, tail = word.partition("'")
+        first = next((e for e in (_look_up([head + "'"], language), _look_up([head], language)) if e is not None),
+                     fold(head, language))
+        second = _look_up([tail], language)  # as typed too: "j'achète" is "i buy", not "achete", "bought"
+        return f"{first} {fold(tail, language) if second is None else second}".strip()
     return word
 
 
@@ -158,7 +164,7 @@ def to_english(text: str, language: str) -> str:
                 i = found[1]
                 break
         else:
-            out.append(_word(piece, table, language))
+            out.append(_word(piece, language))
             i += 1
     # Dropped words leave runs of spaces; lines stay lines.
     return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n"))

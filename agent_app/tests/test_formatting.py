@@ -72,8 +72,9 @@ def test_a_reply_that_opens_by_greeting_is_not_greeted_twice(reply, language, op
     assert format_for_channel(reply, channel="email", customer_name="Ada Lovelace", language=language).startswith(opening)
     assert format_for_channel(reply, channel="whatsapp", language=language) == reply  # no greeting line of its own
     # A sentence that only starts with a greeting word is the reply itself.
-    hello = "Hello world apps can't be connected. Use the API instead."
-    assert hello in format_for_channel(hello, channel="email", customer_name="Ada Lovelace")
+    for kept in ("Hello world apps can't be connected. Use the API instead.", "Hi, yes! Go to Settings → Export.",
+                 "Hola, sí. Vaya a Ajustes.", "Hey, that's odd. Try again.", "Hi Mr. Smith! Here is how."):
+        assert kept in format_for_channel(kept, channel="email", customer_name="Ada Lovelace")
 
 
 def test_unknown_channel_and_empty_text_are_errors():

@@ -62,3 +62,20 @@ def test_a_word_typed_with_its_umlaut_or_accent_keeps_its_own_meaning():
     # Spelled out, an umlaut is still that umlaut; left out, the word reads as what it most often means.
     assert gist.to_english("wuerde", "de") == gist.to_english("würde", "de") == "would"
     assert gist.to_english("wurde", "de") == "was"
+
+
+def test_a_french_elision_reads_its_word_as_typed():
+    # "achète" (buy) folds like "acheté" (bought); the part after the apostrophe is looked up as typed too.
+    assert gist.to_english("j'achète", "fr") == "i buy"
+
+
+def test_the_first_entry_of_a_spelling_is_its_meaning(tmp_path, monkeypatch):
+    (tmp_path / "fr.tsv").write_text("ou\tor\nou\teither\noù\twhere\n", encoding="utf-8")
+    monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
+    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+        cached.cache_clear()
+    try:
+        assert gist.to_english("ou où", "fr") == "or where"
+    finally:
+        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+            cached.cache_clear()
