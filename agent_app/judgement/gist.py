@@ -28,24 +28,24 @@ GLOSSARY_DIR = Path(__file__).resolve().parent / "glossary"
 # A word (with an inner apostrophe or hyphens: "j'ai", "Zwei-Faktor-Authentifizierung"), or one
 # other character, spaces and line breaks included, so the text keeps its lines and punctuation.
 _PIECE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*(?:-[^\W\d_]+)*|\s|.", re.UNICODE)
-_UMLAUT_SPELLINGS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 _UMLAUTS_SPELLED = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
 
 
-def fold(word: str, language: str) -> str:
-    """How a word is looked up: lower case, no accents (customers often leave them out), and in
-    German "ß" as "ss" and "ae/oe/ue" as the umlaut they stand for."""
-    word = without_accents(word.lower().replace("\u2019", "'").replace("ß", "ss"))
+def as_typed(word: str, language: str) -> str:
+    """How a word is looked up first: lower case with its accents and umlauts, so that words only they tell
+    apart ("würde"/"wurde", "où"/"ou", "sí"/"si") keep their own meanings when the customer typed them. In
+    German "ae/oe/ue" is the umlaut it spells ("wuerde" is "würde", not "wurde")."""
+    word = unicodedata.normalize("NFC", word.lower().replace("\u2019", "'"))
     if language == GERMAN:
-        for spelled, letter in _UMLAUT_SPELLINGS:
+        for spelled, letter in _UMLAUTS_SPELLED:
             word = word.replace(spelled, letter)
     return word
 
 
-def as_typed(word: str) -> str:
-    """How a word is looked up first: lower case with its accents and umlauts, so that words only they tell
-    apart ("würde"/"wurde", "où"/"ou", "sí"/"si") keep their own meanings when the customer typed them."""
-    return unicodedata.normalize("NFC", word.lower().replace("\u2019", "'"))
+def fold(word: str, language: str) -> str:
+    """How a word is looked up when not as typed: without accents (customers often leave them out), and
+    in German "ß" as "ss"."""
+    return without_accents(as_typed(word, language).replace("ß", "ss"))
 
 
 @functools.cache
@@ -82,7 +82,7 @@ def glossary_as_typed(language: str) -> dict[str, str]:
     table: dict[str, str] = {}
     seen: set[str] = set()
     for words, english in _entries(language):
-        key = " ".join(as_typed(w) for w in words)
+        key = " ".join(as_typed(w, language) for w in words)
         if key in seen:  # the first entry of a spelling is its meaning, as in the folded table
             continue
         seen.add(key)
@@ -92,14 +92,8 @@ def glossary_as_typed(language: str) -> dict[str, str]:
 
 
 def _look_up(words: list[str], language: str) -> str | None:
-    typed = " ".join(as_typed(w) for w in words)
-    keys = [typed]
-    if language == GERMAN:  # "wuerde" is "würde" spelled out, not "wurde"
-        keys.append(functools.reduce(lambda key, pair: key.replace(*pair), _UMLAUTS_SPELLED, typed))
-    for key in keys:
-        if (english := glossary_as_typed(language).get(key)) is not None:
-            return english
-    return glossary(language).get(" ".join(fold(w, language) for w in words))
+    typed = glossary_as_typed(language).get(" ".join(as_typed(w, language) for w in words))
+    return typed if typed is not None else glossary(language).get(" ".join(fold(w, language) for w in words))
 
 
 def _words_from(pieces: list[str], start: int, n: int) -> tuple[list[str], int] | None:
