@@ -495,7 +495,7 @@ def _texts(chosen: list[_Scored]) -> list[tuple[str, int]]:
     go on the first one's line ("Maximum file size — Business: 250 MB; Enterprise: 500 MB.") rather
     than repeating the heading, picked when the first of them was. A bullet of a group shows the
     whole group (one option alone reads as the only one: "Keep assigned" without "Reassign to…");
-    ``_alone`` gives it back when the group does not fit the channel's budget."""
+    ``_groups_that_fit`` gives it back when the group does not fit the channel's budget."""
     out: list[tuple[str, int]] = []
     tables: dict[tuple[int, str], int] = {}
     for s in chosen:
@@ -512,11 +512,19 @@ def _texts(chosen: list[_Scored]) -> list[tuple[str, int]]:
     return out
 
 
-def _alone(texts: list[str], chosen: list[_Scored], size: Any, room: int) -> list[str]:
-    """``texts`` (as ``_texts`` gives them) with each group that is larger than ``room`` (measured by
-    ``size``) shown as the bullet that was picked from it."""
+def _groups_that_fit(texts: list[str], chosen: list[_Scored], size: Any, room: int, gap: int) -> list[str]:
+    """``texts`` (as ``_texts`` gives them) with a group shown as the bullet picked from it when it does
+    not fit (measured by ``size``): the first text in ``room``, the others in what the first leaves
+    (less ``gap`` between them)."""
     bullets = {c.unit.options: c.unit.text for c in chosen if c.unit.options}
-    return [bullets[t] if t in bullets and size(t) > room else t for t in texts]
+
+    def alone(text: str, left: int) -> str:
+        return bullets[text] if text in bullets and size(text) > left else text
+
+    if not texts:
+        return texts
+    first = alone(texts[0], room)
+    return [first, *(alone(t, room - size(first) - gap) for t in texts[1:])]
 
 
 def _best_that_fit(sizes: list[int], picked: list[int], budget: int) -> list[int]:
@@ -632,14 +640,10 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
         link = wording.text("whatsapp_link", language, url=article_url(top["slug"]))
         budget = WHATSAPP_CHARS
         text = (opener + lead).strip()
-        # Counted as the customer sees it: the channel's formatting drops the markdown.
-        shown = [strip_markdown(u) for u in units]
-        if shown:
-            room = budget - len(text) - 1
-            shown = [strip_markdown(u) for u in _alone(units, chosen, lambda t: len(strip_markdown(t)), room)]
-            # After the first unit, a group must fit in what is left, or its bullet stands alone.
-            shown[1:] = [strip_markdown(u) for u in _alone(units[1:], chosen, lambda t: len(strip_markdown(t)),
-                                                           room - len(shown[0]) - 1)]
+        if units:
+            # Counted as the customer sees it: the channel's formatting drops the markdown.
+            shown = [strip_markdown(u) for u in _groups_that_fit(
+                units, chosen, lambda t: len(strip_markdown(t)), budget - len(text) - 1, gap=1)]
             lines, relevance = shown[0].split("\n"), chosen[0].lines
             if len(lines) == len(relevance) and len(lines) > 1:
                 lines = _fit_lines(lines, relevance, budget - len(text) - 1, skip=not _HOW.search(question))
@@ -654,9 +658,7 @@ def compose_answer(*, hits: list[dict[str, Any]], question: str, channel: str, s
     budget = BODY_WORDS.get(channel, 150)
     parts = [p for p in ((opener + lead).strip(),) if p]
     left = budget - sum(len(p.split()) for p in parts)
-    units = _alone(units, chosen, lambda t: len(t.split()), left)
-    if units:
-        units[1:] = _alone(units[1:], chosen, lambda t: len(t.split()), left - len(units[0].split()))
+    units = _groups_that_fit(units, chosen, lambda t: len(t.split()), left, gap=0)
     if units and len(units[0].split()) <= left:
         # The best unit always leads; the others are the best that fit after it.
         others = _best_that_fit([len(u.split()) for u in units[1:]], picked[1:], left - len(units[0].split()))

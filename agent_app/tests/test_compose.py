@@ -6,7 +6,7 @@ import pytest
 
 from agent_app.compose import (
     BODY_WORDS,
-    _alone,
+    _groups_that_fit,
     _Scored,
     _Unit,
     WHATSAPP_CHARS,
@@ -96,9 +96,15 @@ def test_a_group_that_does_not_fit_gives_back_the_bullet_picked_from_it() -> Non
     group = "Choose what happens:\n- Keep assigned\n- Reassign to another member"
     picked = _Scored(1.0, _Unit("bullet", "Choose what happens: Keep assigned", 0, 1, options=group), {}, (1.0,))
     size = lambda t: len(t.split())  # noqa: E731
-    assert _alone([group, "Another sentence."], [picked], size, room=20) == [group, "Another sentence."]
-    assert _alone([group, "Another sentence."], [picked], size, room=8) == ["Choose what happens: Keep assigned",
-                                                                          "Another sentence."]
+    assert _groups_that_fit([group, "Another sentence."], [picked], size, room=20, gap=0) == [
+        group, "Another sentence."]
+    assert _groups_that_fit([group, "Another sentence."], [picked], size, room=8, gap=0) == [
+        "Choose what happens: Keep assigned", "Another sentence."]
+    # In second place a group has what the first text leaves: 20 - 2 words here.
+    assert _groups_that_fit(["Another sentence.", group], [picked], size, room=20, gap=0) == [
+        "Another sentence.", group]
+    assert _groups_that_fit(["Another sentence.", group], [picked], size, room=10, gap=0) == [
+        "Another sentence.", "Choose what happens: Keep assigned"]
 
 
 @pytest.mark.django_db
