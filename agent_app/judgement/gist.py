@@ -21,7 +21,7 @@ import unicodedata
 from pathlib import Path
 
 from agent_app.judgement import spelling
-from agent_app.language import ENGLISH, FRENCH, GERMAN, of_message, without_accents
+from agent_app.language import ENGLISH, FRENCH, GERMAN, SPANISH, of_message, without_accents
 
 GLOSSARY_DIR = Path(__file__).resolve().parent / "glossary"
 
@@ -112,9 +112,81 @@ def _words_from(pieces: list[str], start: int, n: int) -> tuple[list[str], int] 
     return words, i
 
 
-def _word(word: str, language: str) -> str:
+# Endings a glossary lists a word without: plural and feminine forms of nouns, adjectives and participles
+# ("terminées", "opciones", "zusätzlichen"), tried in this order and read as the form the glossary has
+# ("terminé"). Only for a word the glossary lacks, so no entry changes meaning, and only down to a stem of
+# four letters: shorter ones are other words ("Wien" is not "wie", "how"). Spanish changes gender only in
+# participles ("registrada"): in nouns it is often another word ("casa" is not "caso").
+_ENDINGS = {
+    FRENCH: (("ées", "é"), ("és", "é"), ("ée", "é"), ("aux", "al"), ("euses", "eux"), ("euse", "eux"),
+             ("ives", "if"), ("ive", "if"), ("elles", "el"), ("elle", "el"), ("iennes", "ien"), ("ienne", "ien"),
+             ("es", "e"), ("es", ""), ("s", ""), ("x", ""), ("e", "")),
+    SPANISH: (("ces", "z"), ("es", ""), ("s", ""), ("adas", "ado"), ("ada", "ado"), ("idas", "ido"), ("ida", "ido")),
+    GERMAN: (("en", ""), ("er", ""), ("es", ""), ("em", ""), ("e", ""), ("n", ""), ("s", "")),
+}
+
+
+# Spanish writes the pronouns after an infinitive or a gerund as one word ("dejarlo", "pasárselas").
+_CLITICS = ("selas", "selos", "sela", "selo", "las", "los", "les", "nos", "lo", "la", "le", "se", "me", "te")
+_VERB_BEFORE_CLITIC = ("ar", "er", "ir", "ando", "iendo")
+
+
+def _inflected(word: str, language: str) -> str | None:
+    """The English of ``word`` read as the glossary's form of it (``_ENDINGS``; in Spanish also without the
+    pronouns after an infinitive or gerund), if any."""
+    lower = word.lower()
+    for ending, base in _ENDINGS.get(language, ()):
+        if lower.endswith(ending) and len(lower) - len(ending) >= 4:
+            found = _look_up([lower[: -len(ending)] + base], language)
+            if found is not None:
+                return found
+    if language == SPANISH:
+        folded = fold(lower, language)
+        for clitic in _CLITICS:
+            verb = folded[: -len(clitic)]
+            if folded.endswith(clitic) and len(verb) >= 4 and verb.endswith(_VERB_BEFORE_CLITIC):
+                return _look_up([verb], language)
+    return None
+
+
+def _single(word: str, language: str) -> str | None:
     found = _look_up([word], language)
+    return found if found is not None else _inflected(word, language)
+
+
+# A German verb's prefix is a glossary word of its own ("über" about, "zurück" back), but "übernehmen" is
+# "take over", not "about take": a word that starts with one is not read as a compound.
+_VERB_PREFIXES = ("uber", "unter", "zuruck", "heraus", "herein", "herunter", "hinein", "hinaus", "hinunter", "durch",
+                  "wieder", "zusammen", "voll", "drauf", "darauf", "daruber", "weiter", "fort", "nach", "hinter",
+                  "entgegen", "gegenuber", "vorbei", "voran", "vorher", "auseinander", "dazu", "hinzu", "hervor")
+
+
+def _compound(word: str, language: str) -> str | None:
+    """A German compound the glossary lacks, read as its two parts ("Sicherheitseinstellungen": "security
+    settings"): the shortest last part the glossary has (in any form, ``_single``) after a first part it has
+    as written or with its linking "s" ("Jahres|ende", not "Jahre|sende"). Parts are four letters at least,
+    so short words inside longer ones don't split a word, and a word that starts with a verb prefix is none."""
+    lower = word.lower()
+    if fold(lower, language).startswith(_VERB_PREFIXES):
+        return None
+    for cut in range(len(lower) - 4, 3, -1):
+        head = _single(lower[cut:], language)
+        if head is None:
+            continue
+        first = lower[:cut]
+        modifier = _look_up([first], language)
+        if modifier is None and first.endswith("s") and len(first) > 4:
+            modifier = _look_up([first[:-1]], language)
+        if modifier is not None:
+            return f"{modifier} {head}".strip()
+    return None
+
+
+def _word(word: str, language: str) -> str:
+    found = _single(word, language)
     if found is not None:
+        return found
+    if language == GERMAN and "-" not in word and (found := _compound(word, language)) is not None:
         return found
     if "-" in word:  # "Push-Benachrichtigungen" not in the glossary -> "Push" + "Benachrichtigungen"
         return " ".join(_word(part, language) for part in word.split("-") if part)
@@ -122,7 +194,7 @@ def _word(word: str, language: str) -> str:
         head, _, tail = word.partition("'")
         first = next((e for e in (_look_up([head + "'"], language), _look_up([head], language)) if e is not None),
                      fold(head, language))
-        second = _look_up([tail], language)  # as typed too: "j'achète" is "i buy", not "achete", "bought"
+        second = _single(tail, language)  # as typed too: "j'achète" is "i buy", not "achete", "bought"
         return f"{first} {fold(tail, language) if second is None else second}".strip()
     return word
 

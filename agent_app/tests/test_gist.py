@@ -79,3 +79,40 @@ def test_the_first_entry_of_a_spelling_is_its_meaning(tmp_path, monkeypatch):
     finally:
         for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
             cached.cache_clear()
+
+
+def test_a_form_the_glossary_lacks_reads_as_the_form_it_has(tmp_path, monkeypatch):
+    (tmp_path / "fr.tsv").write_text("terminé\tfinished\ncarte\tcard\n", encoding="utf-8")
+    (tmp_path / "es.tsv").write_text("opción\toption\nregistrado\tregistered\ncaso\tcase\npasar\tmove\n",
+                                     encoding="utf-8")
+    (tmp_path / "de.tsv").write_text("zusätzlich\tadditional\nwie\thow\n", encoding="utf-8")
+    monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
+    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+        cached.cache_clear()
+    try:
+        assert gist.to_english("cartes terminées", "fr") == "card finished"
+        assert gist.to_english("opciones registradas", "es") == "option registered"
+        assert gist.to_english("zusätzlichen", "de") == "additional"
+        assert gist.to_english("pasárselas", "es") == "move"  # the pronouns after an infinitive
+        # Not down to a stem of three letters, and no gender change in a Spanish noun: other words.
+        assert gist.to_english("Wien", "de") == "Wien"
+        assert gist.to_english("casa", "es") == "casa"
+    finally:
+        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+            cached.cache_clear()
+
+
+def test_a_german_compound_the_glossary_lacks_reads_as_its_parts(tmp_path, monkeypatch):
+    (tmp_path / "de.tsv").write_text("sicherheit\tsecurity\neinstellungen\tsettings\njahre\tyears\nende\tend\n"
+                                     "sende\tsend\nüber\tabout\nnehmen\ttake\nsich\tthemselves\n", encoding="utf-8")
+    monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
+    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+        cached.cache_clear()
+    try:
+        assert gist.to_english("Sicherheitseinstellungen", "de") == "security settings"  # a linking "s"
+        assert gist.to_english("Jahresende", "de") == "years end"  # the shortest last part: not "Jahre|sende"
+        assert gist.to_english("übernehmen", "de") == "übernehmen"  # a verb prefix, not "about take"
+        assert gist.to_english("Sichtweise", "de") == "Sichtweise"  # no part the glossary has
+    finally:
+        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+            cached.cache_clear()
