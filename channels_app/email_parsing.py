@@ -145,7 +145,8 @@ def _bodies_and_attachments(msg: Message) -> tuple[str, str, list[dict[str, Any]
 _REPLY_HEADERS = [
     re.compile(r"^\s*On\b.{0,200}\bwrote:\s*$", re.IGNORECASE),  # Gmail, Apple Mail, Thunderbird
     re.compile(r"^\s*Am\b.{0,200}\bschrieb\b.{0,100}:\s*$", re.IGNORECASE),  # German clients
-    re.compile(r"^\s*Le\b.{0,200}\ba écrit\s*:\s*$", re.IGNORECASE),  # French clients
+    re.compile(r"^\s*Le\b.{0,200}\ba (?:é|e)crit\s*:\s*$", re.IGNORECASE),  # French clients
+    re.compile(r"^\s*El\b.{0,200}\bescribi(?:ó|o)\s*:\s*$", re.IGNORECASE),  # Spanish clients
 ]
 # ...and those after which the history follows unmarked.
 _OUTLOOK_RULE = re.compile(r"^\s*_{10,}\s*$")  # Outlook's rule above "From: … Sent: …"

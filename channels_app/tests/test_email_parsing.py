@@ -210,6 +210,16 @@ def test_a_pasted_gmail_thread_is_history() -> None:
     assert strip_pasted_history(text) == QUESTION
 
 
+@pytest.mark.parametrize("header", [
+    "Am 2. Dez. 2026 um 10:14 schrieb Loomline Support <support@loomline.example>:",
+    "Le 2 déc. 2026 à 10:14, Loomline Support <support@loomline.example> a écrit :",
+    "El lun, 2 dic 2026 a las 10:14, Loomline Support (<support@loomline.example>) escribió:",
+])
+def test_a_pasted_thread_in_another_language_is_history(header) -> None:  # type: ignore[no-untyped-def]
+    quoted = "\n".join(f"> {line}" if line else ">" for line in SUPPORT_REPLY.split("\n"))
+    assert strip_pasted_history(f"{QUESTION}\n\n{header}\n{quoted}") == QUESTION
+
+
 def test_a_pasted_thread_whose_header_was_quoted_too_is_history() -> None:
     text = f"{QUESTION}\n\n> On Tue, Loomline Support wrote:\n> To export a board, open it and choose Export."
     assert strip_pasted_history(text) == QUESTION
