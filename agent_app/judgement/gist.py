@@ -4,8 +4,11 @@ The intent layer, the knowledge search, the answerability gate, the composer and
 read English: the bundled embedding model is English, and so are the Help Centre and most of the training
 corpus. A message in another language (``agent_app.language``) is read word by word through a glossary per
 language (``glossary/<lang>.tsv``: "quiero un reembolso" -> "want a refund"), longest phrase first, as
-typed when the glossary has it so (French "où" is "where", "ou" is "or"), else with accents folded; a word
-the glossary lacks stays as written (product names, English words, numbers). The result is crude English,
+typed when the glossary has it so (French "où" is "where", "ou" is "or"), else with accents folded, else as
+the form the glossary has (a plural, a feminine, a German compound's parts); a word it still lacks stays as
+written when it is English or the Help Centre's (product names, English words; numbers stay too) and is left
+out otherwise: the English models can't read a name or an untranslated German word, and its unknown weight
+lowered the answerability gate's coverage of the question (docs/agent.md, 12-05d). The result is crude English,
 but in the words the models know, so what they learned from thousands of English lines applies: out of
 fold, without it, the intent layer caught a third of the hard triggers written in these languages
 (docs/agent.md, "Languages").
@@ -182,25 +185,29 @@ def _compound(word: str, language: str) -> str | None:
     return None
 
 
-def _word(word: str, language: str) -> str:
+def _word(word: str, language: str, keep_unread: bool = False) -> str:
     found = _single(word, language)
     if found is not None:
         return found
     if language == GERMAN and "-" not in word and (found := _compound(word, language)) is not None:
         return found
     if "-" in word:  # "Push-Benachrichtigungen" not in the glossary -> "Push" + "Benachrichtigungen"
-        return " ".join(_word(part, language) for part in word.split("-") if part)
+        return " ".join(_word(part, language, keep_unread) for part in word.split("-") if part)
     if "'" in word:  # French elision: "j'ai" not in the glossary -> "j'" + "ai"
         head, _, tail = word.partition("'")
         first = next((e for e in (_look_up([head + "'"], language), _look_up([head], language)) if e is not None),
                      fold(head, language))
         second = _single(tail, language)  # as typed too: "j'achète" is "i buy", not "achete", "bought"
         return f"{first} {fold(tail, language) if second is None else second}".strip()
-    return word
+    lower = word.lower()
+    readable = lower in spelling.help_centre_words() or spelling.english_counts([lower])[0] > 0
+    return word if readable or keep_unread else ""
 
 
-def to_english(text: str, language: str) -> str:
-    """``text`` read through ``language``'s glossary (unchanged for English or without a glossary)."""
+def to_english(text: str, language: str, *, keep_unread: bool = False) -> str:
+    """``text`` read through ``language``'s glossary (unchanged for English or without a glossary).
+    ``keep_unread``: a word the models can't read stays as written instead of being left out (the
+    grounding check, for which a claim made in words it can't read must not vanish)."""
     table = glossary(language) if language != ENGLISH else {}
     if not table or not text:
         return text
@@ -230,14 +237,15 @@ def to_english(text: str, language: str) -> str:
                 i = found[1]
                 break
         else:
-            out.append(_word(piece, language))
+            out.append(_word(piece, language, keep_unread))
             i += 1
     # Dropped words leave runs of spaces; lines stay lines.
     return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n"))
 
 
-def english(text: str, language: str | None = None) -> str:
+def english(text: str, language: str | None = None, *, keep_unread: bool = False) -> str:
     """What the models read of a customer's ``text`` (in ``language``, detected when not given):
-    itself with its typing slips mended when it is English (``spelling``), else its gist."""
+    itself with its typing slips mended when it is English (``spelling``), else its gist
+    (``to_english``)."""
     language = language or of_message(text)
-    return spelling.mend(text) if language == ENGLISH else to_english(text, language)
+    return spelling.mend(text) if language == ENGLISH else to_english(text, language, keep_unread=keep_unread)

@@ -38,7 +38,7 @@ def unsupported_sentences(reply: str, hits: list[dict[str, Any]]) -> list[str]:
         # A sentence is read as written and, in a reply in another language, as its gist too: the
         # English Help Centre sentences such a reply quotes must not be "translated" (German "an"
         # is "to"); the customer's-language ones must.
-        readings = [terms for r in dict.fromkeys([sentence, gist.english(sentence, language)])
+        readings = [terms for r in dict.fromkeys([sentence, gist.english(sentence, language, keep_unread=True)])
                     if len(terms := [t for t in answerability.key_terms(r) if t not in _CONVERSATIONAL]) >= 2]
         if readings and not any(_coverage(terms, passages, model) >= SUPPORTED for terms in readings):
             out.append(sentence)
