@@ -50,7 +50,7 @@ _HOW = re.compile(r"\bhow (?!long|many|much|often|big|large|old|soon|far)\w+|\b(
 # A question after a fact (a duration, a count, a size, a limit) wants the sentence that states it.
 _FACT = re.compile(r"\bhow (?:long|many|much|often|big|large|soon)\b|\b(?:limit|maximum|max|minimum|min|up to|"
                    r"biggest|largest|longest|smallest|shortest|"
-                   r"size|expire|expiry|valid|retention|retain|kept|days|hours|minutes)\b", re.IGNORECASE)
+                   r"size|expire|expiry|valid|retention|retain|kept|days|hours|minutes|weeks|months|years)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 # "Where do I…" wants the menu path ("Settings → Security → Two-factor").
 _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
