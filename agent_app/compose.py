@@ -54,6 +54,11 @@ _FACT = re.compile(r"\bhow (?:long|many|much|often|big|large|soon)\b|\b(?:limit|
 _NUMBER = re.compile(r"\d")
 # "Where do I…" wants the menu path ("Settings → Security → Two-factor").
 _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
+# "I don't have my recovery codes": of an article's sections headed "You have your recovery codes" and "No recovery
+# codes, and your workspace is on Business", the customer's situation is the second. A clause with a negation (in
+# gist English too: "recovery codes have i not") negates the terms next to it.
+_NEGATION = re.compile(r"\b(?:no|not|never|nowhere|none|without|cannot|\w+n't)\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.,;:!?()\n\u2013\u2014]+")
 _VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
                 "delete", "remove", "download", "update", "enforce", "cancel", "transfer", "mute", "install", "clear",
                 "restore", "verify", "check", "deactivate", "reactivate", "let", "use", "manage", "speed", "sync",
@@ -213,6 +218,8 @@ STEPS_FOR_HOW = 0.2     # a how-to question prefers a run of steps
 NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence with a number...
 STEPS_FOR_FACT = 0.2    # ...and not a run of steps
 PATH_FOR_WHERE = 0.2    # a "where" question prefers a unit with a menu path
+NEGATED_HEADING = 1.0   # a section headed with what the customer says they lack, over one headed as having it
+NEGATION_REACH = 4      # words on either side of a negation that it negates
 #: Units shown after the best one: those scoring at least this share of the best one's score (lower
 #: since the learned score widened the gap between the best unit and the others; chosen on the even half)...
 SUPPORT_SHARE = 0.3
@@ -274,6 +281,48 @@ UNIT_FEATURES = ("terms", "heading_terms", "meaning", "heading_meaning", "terms_
                  "nn_section", "nn_fact")
 
 
+def _negated_terms(text: str) -> set[str]:
+    """The key terms within NEGATION_REACH words of a negation in the same clause, on either side (in
+    gist English the negation often comes last)."""
+    from agent_app.judgement import answerability
+
+    out: set[str] = set()
+    for clause in _CLAUSE.split(text):
+        words = clause.split()
+        for i, word in enumerate(words):
+            if _NEGATION.fullmatch(word.strip("\"'")):
+                near = words[max(0, i - NEGATION_REACH):i] + words[i + 1:i + 1 + NEGATION_REACH]
+                out.update(answerability.key_terms(" ".join(near)))
+    return out
+
+
+def _heading_stands(question: str, passages: list[dict[str, Any]]) -> list[int]:
+    """Per passage, +1 when its heading negates what the question negates ("No recovery codes" for "I
+    don't have my recovery codes"), -1 when it names that without a negation ("You have your recovery
+    codes"), else 0; all 0 unless some heading negates it (the article draws the line). Two terms must
+    meet (one when the heading has one): "left" alone is not "The Owner has left and can't transfer"."""
+    from agent_app.judgement import answerability
+
+    negated = _negated_terms(question)
+    if not negated:
+        return [0] * len(passages)
+    stands = []
+    for h in passages:
+        heading = h.get("heading") or ""
+        if "\u203a" not in heading:  # the article's introduction, under its title
+            stands.append(0)
+            continue
+        heading = heading.rsplit("\u203a", 1)[-1]  # the section's own, not the article's title
+        says, lacks = set(answerability.key_terms(heading)), _negated_terms(heading)
+        if lacks and len(negated & lacks) >= min(2, len(lacks)):
+            stands.append(1)
+        elif says and len(negated & says) >= min(2, len(says)):
+            stands.append(-1)
+        else:
+            stands.append(0)
+    return stands if 1 in stands else [0] * len(passages)
+
+
 def _scored(question: str, passages: list[dict[str, Any]], *, with_learned: bool = True) -> list[_Scored]:
     """Every unit of ``passages`` (one article's: the retrieved ones first, then those only read,
     marked ``"retrieved": False``) with its score; a unit already seen in an earlier passage (the
@@ -326,6 +375,7 @@ def _scored(question: str, passages: list[dict[str, Any]], *, with_learned: bool
     meaning = [float(near.max()) for near in closeness]
     last_place = max(max(u.place for u, _ in units), 1)
     shapes = [(u.kind == "steps", bool(_NUMBER.search(u.text)), "\u2192" in u.text) for u, _ in units]
+    stands = _heading_stands(question, passages)
     hand = []
     for i, (unit, hit) in enumerate(units):
         steps, number, path = shapes[i]
@@ -335,7 +385,8 @@ def _scored(question: str, passages: list[dict[str, Any]], *, with_learned: bool
                     + (STEPS_FOR_HOW if how and steps else 0.0)
                     - (STEPS_FOR_FACT if fact and steps else 0.0)
                     + (NUMBER_FOR_FACT if fact and not steps and number else 0.0)
-                    + (PATH_FOR_WHERE if where and path else 0.0))
+                    + (PATH_FOR_WHERE if where and path else 0.0)
+                    + NEGATED_HEADING * stands[unit.section])
 
     def leaders(values: list[float]) -> list[float]:
         # 1 for the unit that leads on ``values``, falling to 0 for the third and later ones

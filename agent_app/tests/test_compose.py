@@ -352,3 +352,22 @@ def test_a_long_unit_early_in_the_article_does_not_crowd_out_a_better_one_after_
     assert _best_that_fit([8, 2, 3], [1, 3, 2], 10) == [0, 1]  # the one picked first is kept when it is first
     assert _best_that_fit([4, 4], [2, 1], 10) == [0, 1]  # all that fit are shown, in order
     assert _best_that_fit([11], [1], 10) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("help_centre")
+@pytest.mark.parametrize("question", [
+    "New phone, my authenticator is gone and I don't have my recovery codes. We're on Business, what now?",
+    "new phone, authenticator app empty. recovery codes have i not. we are in business plan",  # gist word order
+])
+def test_a_customer_who_lacks_something_gets_the_section_for_not_having_it(question: str) -> None:
+    answer = _answer(question, "web_form")
+    assert "Reset two-factor" in answer
+    assert "Use a recovery code" not in answer
+
+
+def test_a_negation_negates_only_the_words_next_to_it() -> None:
+    from agent_app.compose import _negated_terms
+
+    negated = _negated_terms("I started an ownership transfer but the new person hasn't accepted. How long?")
+    assert "accept" in " ".join(negated) and not any(t.startswith("transfer") for t in negated)
