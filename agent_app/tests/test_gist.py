@@ -69,52 +69,45 @@ def test_a_french_elision_reads_its_word_as_typed():
     assert gist.to_english("j'achète", "fr") == "i buy"
 
 
-def test_the_first_entry_of_a_spelling_is_its_meaning(tmp_path, monkeypatch):
-    (tmp_path / "fr.tsv").write_text("ou\tor\nou\teither\noù\twhere\n", encoding="utf-8")
-    monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
-    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
-        cached.cache_clear()
-    try:
-        assert gist.to_english("ou où", "fr") == "or where"
-    finally:
+@pytest.fixture
+def glossaries(tmp_path, monkeypatch):
+    """Glossaries written for a test (language -> its lines) in place of the real ones."""
+    def write(**files: str) -> None:
+        for language, text in files.items():
+            (tmp_path / f"{language}.tsv").write_text(text, encoding="utf-8")
         for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
             cached.cache_clear()
 
-
-def test_a_form_the_glossary_lacks_reads_as_the_form_it_has(tmp_path, monkeypatch):
-    (tmp_path / "fr.tsv").write_text("terminé\tfinished\ncarte\tcard\n", encoding="utf-8")
-    (tmp_path / "es.tsv").write_text("opción\toption\nregistrado\tregistered\ncaso\tcase\npasar\tmove\n",
-                                     encoding="utf-8")
-    (tmp_path / "de.tsv").write_text("zusätzlich\tadditional\nwie\thow\n", encoding="utf-8")
     monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
+    yield write
     for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
         cached.cache_clear()
-    try:
-        assert gist.to_english("cartes terminées", "fr") == "card finished"
-        assert gist.to_english("opciones registradas", "es") == "option registered"
-        assert gist.to_english("zusätzlichen", "de") == "additional"
-        assert gist.to_english("pasárselas", "es") == "move"  # the pronouns after an infinitive
-        # Not down to a stem of three letters, and no gender change in a Spanish noun: other words.
-        assert "how" not in gist.to_english("Wien", "de")
-        assert "case" not in gist.to_english("casa", "es")
-    finally:
-        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
-            cached.cache_clear()
 
 
-def test_a_german_compound_the_glossary_lacks_reads_as_its_parts(tmp_path, monkeypatch):
-    (tmp_path / "de.tsv").write_text("sicherheit\tsecurity\neinstellungen\tsettings\njahre\tyears\nende\tend\n"
-                                     "sende\tsend\nüber\tabout\nnehmen\ttake\nsich\tthemselves\n", encoding="utf-8")
-    monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
-    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
-        cached.cache_clear()
-    try:
-        assert gist.to_english("Sicherheitseinstellungen", "de") == "security settings"  # a linking "s"
-        assert gist.to_english("Jahresende", "de") == "years end"  # the shortest last part: not "Jahre|sende"
-        assert "about" not in gist.to_english("übernehmen", "de")  # a verb prefix, not "about take"
-    finally:
-        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
-            cached.cache_clear()
+def test_the_first_entry_of_a_spelling_is_its_meaning(glossaries):
+    glossaries(fr="ou\tor\nou\teither\noù\twhere\n")
+    assert gist.to_english("ou où", "fr") == "or where"
+
+
+def test_a_form_the_glossary_lacks_reads_as_the_form_it_has(glossaries):
+    glossaries(fr="terminé\tfinished\ncarte\tcard\n",
+               es="opción\toption\nregistrado\tregistered\ncaso\tcase\npasar\tmove\n",
+               de="zusätzlich\tadditional\nwie\thow\n")
+    assert gist.to_english("cartes terminées", "fr") == "card finished"
+    assert gist.to_english("opciones registradas", "es") == "option registered"
+    assert gist.to_english("zusätzlichen", "de") == "additional"
+    assert gist.to_english("pasárselas", "es") == "move"  # the pronouns after an infinitive
+    # Not down to a stem of three letters, and no gender change in a Spanish noun: other words.
+    assert "how" not in gist.to_english("Wien", "de")
+    assert "case" not in gist.to_english("casa", "es")
+
+
+def test_a_german_compound_the_glossary_lacks_reads_as_its_parts(glossaries):
+    glossaries(de="sicherheit\tsecurity\neinstellungen\tsettings\njahre\tyears\nende\tend\n"
+                  "sende\tsend\nüber\tabout\nnehmen\ttake\nsich\tthemselves\n")
+    assert gist.to_english("Sicherheitseinstellungen", "de") == "security settings"  # a linking "s"
+    assert gist.to_english("Jahresende", "de") == "years end"  # the shortest last part: not "Jahre|sende"
+    assert "about" not in gist.to_english("übernehmen", "de")  # a verb prefix, not "about take"
 
 
 def test_a_word_the_models_cannot_read_is_left_out():
