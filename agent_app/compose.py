@@ -57,7 +57,7 @@ _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
 # "I don't have my recovery codes": of an article's sections headed "You have your recovery codes" and "No recovery
 # codes, and your workspace is on Business", the customer's situation is the second. A clause with a negation (in
 # gist English too: "recovery codes have i not") negates the terms next to it.
-_NEGATION = re.compile(r"\b(?:no|not|never|nowhere|none|without|cannot|\w+n't)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"(?:no|not|never|nowhere|none|without|cannot|\w+n't)", re.IGNORECASE)
 _CLAUSE = re.compile(r"[.,;:!?()\n\u2013\u2014]+")
 _VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
                 "delete", "remove", "download", "update", "enforce", "cancel", "transfer", "mute", "install", "clear",
@@ -218,8 +218,12 @@ STEPS_FOR_HOW = 0.2     # a how-to question prefers a run of steps
 NUMBER_FOR_FACT = 0.2   # a "how long / how many" question prefers a sentence with a number...
 STEPS_FOR_FACT = 0.2    # ...and not a run of steps
 PATH_FOR_WHERE = 0.2    # a "where" question prefers a unit with a menu path
-NEGATED_HEADING = 1.0   # a section headed with what the customer says they lack, over one headed as having it
-NEGATION_REACH = 4      # words on either side of a negation that it negates
+# A section headed with what the customer says they lack, over one headed as having it: a heading that draws
+# that line is the article's own answer to "which case is mine", so it outweighs the shape and position bonuses
+# above (at 0.3, "I don't have my recovery codes" still got the recovery-code steps; eval_compose even / odd
+# unchanged at 1.0).
+NEGATED_HEADING = 1.0
+NEGATION_REACH = 3      # key terms on either side of a negation that it negates ("no recovery codes")
 #: Units shown after the best one: those scoring at least this share of the best one's score (lower
 #: since the learned score widened the gap between the best unit and the others; chosen on the even half)...
 SUPPORT_SHARE = 0.3
@@ -282,17 +286,20 @@ UNIT_FEATURES = ("terms", "heading_terms", "meaning", "heading_meaning", "terms_
 
 
 def _negated_terms(text: str) -> set[str]:
-    """The key terms within NEGATION_REACH words of a negation in the same clause, on either side (in
-    gist English the negation often comes last)."""
+    """The key terms among the NEGATION_REACH nearest on either side of a negation in the same clause (in
+    gist English the negation often comes last: "recovery codes have i not"); words that are no key term
+    ("my", "longer") don't count towards the reach."""
     from agent_app.judgement import answerability
 
     out: set[str] = set()
-    for clause in _CLAUSE.split(text):
-        words = clause.split()
+    for clause in _CLAUSE.split(text.replace("\u2019", "'")):
+        words = [w.strip("\"'") for w in clause.split()]
+        terms = [answerability.key_terms(w) for w in words]
         for i, word in enumerate(words):
-            if _NEGATION.fullmatch(word.strip("\"'")):
-                near = words[max(0, i - NEGATION_REACH):i] + words[i + 1:i + 1 + NEGATION_REACH]
-                out.update(answerability.key_terms(" ".join(near)))
+            if _NEGATION.fullmatch(word):
+                before = [t for ts in terms[:i] for t in ts][-NEGATION_REACH:]
+                after = [t for ts in terms[i + 1:] for t in ts][:NEGATION_REACH]
+                out.update(before + after)
     return out
 
 

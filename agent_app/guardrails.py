@@ -112,7 +112,9 @@ _published = _Published()
 def _gists(text: str) -> list[str]:
     """The reply's gist in German, French and Spanish, where the glossary changed it. Each language
     is tried rather than the detected one: a reply's short sentences may not tell."""
-    readings = (gist.to_english(text, language) for language in (GERMAN, FRENCH, SPANISH))
+    # Words the glossary can't read stay (``keep_unread``): left out, they would put words side by side that the
+    # reply keeps apart, and a rule could match across them.
+    readings = (gist.to_english(text, language, keep_unread=True) for language in (GERMAN, FRENCH, SPANISH))
     return [r for r in dict.fromkeys(readings) if r != text]
 
 

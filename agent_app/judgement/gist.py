@@ -138,6 +138,8 @@ def _inflected(word: str, language: str) -> str | None:
     """The English of ``word`` read as the glossary's form of it (``_ENDINGS``; in Spanish also without the
     pronouns after an infinitive or gerund), if any."""
     lower = word.lower()
+    if language == GERMAN and word[:1].isupper():
+        return None  # a German noun's plural is the glossary's own; a capitalised "Müller" is a name, not "Müll"
     for ending, base in _ENDINGS.get(language, ()):
         if lower.endswith(ending) and len(lower) - len(ending) >= 4:
             found = _look_up([lower[: -len(ending)] + base], language)
@@ -158,25 +160,32 @@ def _single(word: str, language: str) -> str | None:
 
 
 # A German verb's prefix is a glossary word of its own ("über" about, "zurück" back), but "übernehmen" is
-# "take over", not "about take": a word that starts with one is not read as a compound.
+# "take over", not "about take": a first part that is one (or one with a letter or two, "übers") is no
+# compound's, while "Nachrichten|verlauf" is.
 _VERB_PREFIXES = ("uber", "unter", "zuruck", "heraus", "herein", "herunter", "hinein", "hinaus", "hinunter", "durch",
                   "wieder", "zusammen", "voll", "drauf", "darauf", "daruber", "weiter", "fort", "nach", "hinter",
                   "entgegen", "gegenuber", "vorbei", "voran", "vorher", "auseinander", "dazu", "hinzu", "hervor")
+
+
+COMPOUND_LETTERS = 40
 
 
 def _compound(word: str, language: str) -> str | None:
     """A German compound the glossary lacks, read as its two parts ("Sicherheitseinstellungen": "security
     settings"): the shortest last part the glossary has (in any form, ``_single``) after a first part it has
     as written or with its linking "s" ("Jahres|ende", not "Jahre|sende"). Parts are four letters at least,
-    so short words inside longer ones don't split a word, and a word that starts with a verb prefix is none."""
+    so short words inside longer ones don't split a word, and no first part is a verb's prefix. A word longer
+    than COMPOUND_LETTERS is no compound (the cuts cost a look-up each: a pasted key or hash stays cheap)."""
     lower = word.lower()
-    if fold(lower, language).startswith(_VERB_PREFIXES):
+    if len(lower) > COMPOUND_LETTERS:
         return None
     for cut in range(len(lower) - 4, 3, -1):
         head = _single(lower[cut:], language)
         if head is None:
             continue
         first = lower[:cut]
+        if any(fold(first, language)[:end] in _VERB_PREFIXES for end in (None, -1, -2)):
+            continue
         modifier = _look_up([first], language)
         if modifier is None and first.endswith("s") and len(first) > 4:
             modifier = _look_up([first[:-1]], language)
@@ -185,8 +194,25 @@ def _compound(word: str, language: str) -> str | None:
     return None
 
 
+def _readable(word: str, *, common: bool = False) -> bool:
+    """Whether the English models can read ``word`` as written: a Help Centre word, an English one (with
+    ``common``, one seen at least ``spelling.COMMON_COUNT`` times), or an acronym or a CamelCase name ("ERP",
+    "HubSpot")."""
+    lower = word.lower()
+    if lower in spelling.help_centre_words() or (word.isupper() and len(word) > 1) or (
+            word[:1].isupper() and any(c.isupper() for c in word[1:]) and not word.isupper()):
+        return True
+    count = spelling.english_counts([lower])[0]
+    return count >= spelling.COMMON_COUNT if common else count > 0
+
+
 def _word(word: str, language: str, keep_unread: bool = False) -> str:
-    found = _single(word, language)
+    found = _look_up([word], language)
+    if found is not None:
+        return found
+    if "-" not in word and "'" not in word and _readable(word, common=True):
+        return word  # an English word in a French message ("comments") is not a French plural ("comment", how)
+    found = _inflected(word, language)
     if found is not None:
         return found
     if language == GERMAN and "-" not in word and (found := _compound(word, language)) is not None:
@@ -198,10 +224,10 @@ def _word(word: str, language: str, keep_unread: bool = False) -> str:
         first = next((e for e in (_look_up([head + "'"], language), _look_up([head], language)) if e is not None),
                      fold(head, language))
         second = _single(tail, language)  # as typed too: "j'achète" is "i buy", not "achete", "bought"
-        return f"{first} {fold(tail, language) if second is None else second}".strip()
-    lower = word.lower()
-    readable = lower in spelling.help_centre_words() or spelling.english_counts([lower])[0] > 0
-    return word if readable or keep_unread else ""
+        if second is None:
+            second = fold(tail, language) if keep_unread or _readable(tail) else ""
+        return f"{first} {second}".strip()
+    return word if keep_unread or _readable(word) else ""
 
 
 def to_english(text: str, language: str, *, keep_unread: bool = False) -> str:

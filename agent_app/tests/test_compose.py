@@ -366,8 +366,16 @@ def test_a_customer_who_lacks_something_gets_the_section_for_not_having_it(quest
     assert "Use a recovery code" not in answer
 
 
-def test_a_negation_negates_only_the_words_next_to_it() -> None:
-    from agent_app.compose import _negated_terms
+def test_a_heading_takes_a_side_only_when_two_negated_terms_meet() -> None:
+    from agent_app.compose import _heading_stands, _negated_terms
 
-    negated = _negated_terms("I started an ownership transfer but the new person hasn't accepted. How long?")
-    assert "accept" in " ".join(negated) and not any(t.startswith("transfer") for t in negated)
+    passages = [{"heading": "Transfer workspace ownership \u203a The Owner has left and can't transfer"},
+                {"heading": "Transfer workspace ownership \u203a Transfer ownership"}]
+    question = "I started an ownership transfer but the new person hasn't accepted. How long do they have?"
+    assert _heading_stands(question, passages) == [0, 0]  # "transfer" alone meets the heading
+    lacking = [{"heading": "Lost your device \u203a You have your recovery codes"},
+               {"heading": "Lost your device \u203a No recovery codes, and your workspace is on Business"}]
+    assert _heading_stands("recovery codes have i not", lacking) == [-1, 1]
+    # Typed on a phone (a curly apostrophe), and past words that are no key term ("no longer have my").
+    for said in ("I don\u2019t have my recovery codes", "i no longer have my recovery codes"):
+        assert {"recover", "code"} <= _negated_terms(said)

@@ -108,6 +108,9 @@ def test_a_german_compound_the_glossary_lacks_reads_as_its_parts(glossaries):
     assert gist.to_english("Sicherheitseinstellungen", "de") == "security settings"  # a linking "s"
     assert gist.to_english("Jahresende", "de") == "years end"  # the shortest last part: not "Jahre|sende"
     assert "about" not in gist.to_english("übernehmen", "de")  # a verb prefix, not "about take"
+    glossaries(de="nachrichten\tmessages\nverlauf\thistory\nnach\tafter\n")
+    assert gist.to_english("Nachrichtenverlauf", "de") == "messages history"  # starts like "nach", is no verb
+    assert gist.to_english("x" * (gist.COMPOUND_LETTERS + 1), "de") == ""  # no look-up per cut of a pasted key
 
 
 def test_a_word_the_models_cannot_read_is_left_out():
@@ -115,5 +118,10 @@ def test_a_word_the_models_cannot_read_is_left_out():
     english = gist.to_english("Frau Pichler nutzt Zapier und Slack für das ERP-Zeugs", "de")
     assert "Zapier" in english and "Slack" in english
     assert "Pichler" not in english and "Zeugs" not in english
+    assert "ERP" in english and "HubSpot" in gist.to_english("mit HubSpot", "de")  # an acronym, a CamelCase name
+    # An English word in a French message stays English: "comments" is no plural of "comment" (how).
+    assert gist.to_english("les comments", "fr") == "comments"
+    assert "trash" not in gist.to_english("Frau Müller", "de")  # a capitalised name, not "Müll" with an ending
+    assert gist.to_english("qu'Xyzzy", "fr") == "that"  # after an elision too
     # The grounding check keeps them: a claim in words it can't read must not vanish from a reply.
     assert "Zeugs" in gist.to_english("das ERP-Zeugs", "de", keep_unread=True)

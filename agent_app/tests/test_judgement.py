@@ -107,6 +107,12 @@ def test_grounding_flags_sentences_no_passage_supports():
     assert grounding.unsupported_sentences(supported, hits) == []
     made_up = "Passwords expire automatically every 30 days and admins can extend them in the billing console."
     assert grounding.unsupported_sentences(made_up, hits) == [made_up]
+    # In another language, a claim in words no glossary holds is read as written, not left out of the gist
+    # (where "Puede restablecer su contraseña con el…" would be all that is left, and supported).
+    spanish = ("Hola. Puede restablecer su contraseña desde la página de inicio de sesión. "
+               "También puede restablecer su contraseña con el Zwiebelturbo Quantenmodus.")
+    assert grounding.unsupported_sentences(spanish, hits) == [
+        "También puede restablecer su contraseña con el Zwiebelturbo Quantenmodus."]
 
 
 def test_boosted_trees_are_deterministic_and_learn_an_interaction():

@@ -214,6 +214,8 @@ def test_a_pasted_gmail_thread_is_history() -> None:
     "Am 2. Dez. 2026 um 10:14 schrieb Loomline Support <support@loomline.example>:",
     "Le 2 déc. 2026 à 10:14, Loomline Support <support@loomline.example> a écrit :",
     "El lun, 2 dic 2026 a las 10:14, Loomline Support (<support@loomline.example>) escribió:",
+    "Le 2 dec. 2026 a 10:14, Loomline Support a ecrit :",  # typed without accents
+    "El lun, 2 dic 2026, Loomline Support escribio:",
 ])
 def test_a_pasted_thread_in_another_language_is_history(header) -> None:  # type: ignore[no-untyped-def]
     quoted = "\n".join(f"> {line}" if line else ">" for line in SUPPORT_REPLY.split("\n"))
