@@ -22,6 +22,7 @@ from agent_app import wording
 from agent_app.formatting import strip_markdown
 from agent_app.judgement.intents import MODEL_DIR, ModelMissing
 from agent_app.language import ENGLISH
+from agent_app.plain_text import NEGATION_WORDS
 from crm.models import EscalationReason
 
 # Words budgets for the answer body, below the channel limits so the channel's
@@ -57,7 +58,7 @@ _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
 # "I don't have my recovery codes": of an article's sections headed "You have your recovery codes" and "No recovery
 # codes, and your workspace is on Business", the customer's situation is the second. A clause with a negation (in
 # gist English too: "recovery codes have i not") negates the terms next to it.
-_NEGATION = re.compile(r"(?:no|not|never|nowhere|none|without|cannot|\w+n't)", re.IGNORECASE)
+_NEGATION = re.compile(rf"(?:{NEGATION_WORDS}|nowhere|none|cannot|\w+n't)", re.IGNORECASE)
 _CLAUSE = re.compile(r"[.,;:!?()\n\u2013\u2014]+")
 _VERB_TITLES = {"turn", "add", "set", "change", "invite", "request", "reset", "export", "import", "connect", "create",
                 "delete", "remove", "download", "update", "enforce", "cancel", "transfer", "mute", "install", "clear",

@@ -17,6 +17,10 @@ import unicodedata
 #: then the same text, so the local embedder has the vector already and a message costs one run.
 MESSAGE_CHARS = 400
 
+#: The words that negate what follows or precedes them, for governance's "not asking for a refund" and the
+#: composer's "I don't have my recovery codes" ("n't" is written with the word it negates).
+NEGATION_WORDS = "not|no|never|nor|without"
+
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 

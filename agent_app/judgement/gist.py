@@ -184,7 +184,8 @@ def _compound(word: str, language: str) -> str | None:
         if head is None:
             continue
         first = lower[:cut]
-        if any(fold(first, language)[:end] in _VERB_PREFIXES for end in (None, -1, -2)):
+        folded = fold(first, language)
+        if any(folded[:end] in _VERB_PREFIXES for end in (None, -1, -2)):
             continue
         modifier = _look_up([first], language)
         if modifier is None and first.endswith("s") and len(first) > 4:
