@@ -19,6 +19,7 @@ as written, and the reply is in their language (``agent_app.wording``).
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from pathlib import Path
@@ -195,23 +196,23 @@ def _compound(word: str, language: str) -> str | None:
     return None
 
 
-def _readable(word: str, *, common: bool = False) -> bool:
-    """Whether the English models can read ``word`` as written: a Help Centre word, an English one (with
-    ``common``, one seen at least ``spelling.COMMON_COUNT`` times), or an acronym or a CamelCase name ("ERP",
-    "HubSpot")."""
+def _readability(word: str) -> float:
+    """How well the English models read ``word`` as written: without limit for a Help Centre word, an
+    acronym or a CamelCase name ("ERP", "HubSpot"), else how often it occurs in English (0: unreadable).
+    One number, so a word is looked up once whether it is asked to be common or only known."""
     lower = word.lower()
     if lower in spelling.help_centre_words() or (word.isupper() and len(word) > 1) or (
             word[:1].isupper() and any(c.isupper() for c in word[1:]) and not word.isupper()):
-        return True
-    count = spelling.english_counts([lower])[0]
-    return count >= spelling.COMMON_COUNT if common else count > 0
+        return math.inf
+    return spelling.english_counts([lower])[0]
 
 
 def _word(word: str, language: str, keep_unread: bool = False) -> str:
     found = _look_up([word], language)
     if found is not None:
         return found
-    if "-" not in word and "'" not in word and _readable(word, common=True):
+    readability = _readability(word) if "-" not in word and "'" not in word else 0
+    if readability >= spelling.COMMON_COUNT:
         return word  # an English word in a French message ("comments") is not a French plural ("comment", how)
     found = _inflected(word, language)
     if found is not None:
@@ -226,9 +227,9 @@ def _word(word: str, language: str, keep_unread: bool = False) -> str:
                      fold(head, language))
         second = _single(tail, language)  # as typed too: "j'achète" is "i buy", not "achete", "bought"
         if second is None:
-            second = fold(tail, language) if keep_unread or _readable(tail) else ""
+            second = fold(tail, language) if keep_unread or _readability(tail) > 0 else ""
         return f"{first} {second}".strip()
-    return word if keep_unread or _readable(word) else ""
+    return word if keep_unread or readability > 0 else ""
 
 
 def to_english(text: str, language: str, *, keep_unread: bool = False) -> str:
@@ -270,6 +271,9 @@ def to_english(text: str, language: str, *, keep_unread: bool = False) -> str:
     return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n"))
 
 
+# One message's text is read by governance, the intent layer, the search and the gate in turn: the
+# last few readings are kept rather than computed four times (the glossaries never change in a process).
+@functools.lru_cache(maxsize=256)
 def english(text: str, language: str | None = None, *, keep_unread: bool = False) -> str:
     """What the models read of a customer's ``text`` (in ``language``, detected when not given):
     itself with its typing slips mended when it is English (``spelling``), else its gist
