@@ -20,7 +20,7 @@ DOCS = HERE.parent / "product-docs.md"
 LABELS = {"none", "unanswerable", "thanks", "greeting", "still_failing", "injection", "not_helpful", "knowledge_not_found"}
 CHANNELS = {"email", "whatsapp", "web_form"}
 TAGS = {"short", "long", "typo", "non_native", "negation", "indirect", "signature",
-        "near_miss", "documented_no", "injection_with_question", *KNF_KINDS}
+        "near_miss", "documented_no", "injection_with_question", "off_product", "named_tool", *KNF_KINDS}
 MINIMUM = {"none": 650, "unanswerable": 300, "thanks": 120, "greeting": 100,
            "still_failing": 120, "injection": 100, "not_helpful": 80}
 MIN_NONE_PER_ARTICLE = 12
@@ -89,6 +89,10 @@ def main():
             errors.append(f"line {n}: knowledge_not_found, and only it, needs exactly one of {KNF_KINDS}")
         if "near_miss" in row["tags"] and (label != "unanswerable" or art is None):
             errors.append(f"line {n}: near_miss needs label unanswerable and an article")
+        if "off_product" in row["tags"] and label != "unanswerable":
+            errors.append(f"line {n}: off_product here needs label unanswerable (how to do it in another product)")
+        if "named_tool" in row["tags"] and label != "none":
+            errors.append(f"line {n}: named_tool needs label none (a Loomline question naming another tool)")
         if "injection_with_question" in row["tags"] and label != "none":
             errors.append(f"line {n}: injection_with_question must be label none")
         labels[label] += 1
