@@ -13,8 +13,8 @@ regex overrides), the search, ``answerability.decide`` (for every message, altho
 offline model skips it for escalations and conversation acts) and, when it answers, the
 assessment and decision governance repeats before the reply goes out (``governance_again``;
 both are remembered from the first time, so this is two look-ups). Each measurement starts cold for that
-message (the intent scores, the recent answerability decisions and the local embedder's
-cache of recent query vectors are cleared), so the judgement's embedding is paid once and the search gets it from the
+message (the intent scores, the recent answerability decisions, the recent readings of
+``gist.english`` and the local embedder's cache of recent query vectors are cleared), so the judgement's embedding is paid once and the search gets it from the
 embedder's cache when the texts agree; the two measurements alternate in order.
 ``added_by_judgement`` is the paired difference. Each is the fastest of ``--repeat``
 tries (3): on a shared machine other processes' bursts otherwise make the tail, and they are
@@ -62,7 +62,7 @@ def main() -> None:
 
     from agent_app import policy
     from agent_app.embeddings import get_embedder
-    from agent_app.judgement import answerability, intents
+    from agent_app.judgement import answerability, gist, intents
     from agent_app.judgement.corpus import load_corpus
     from bench.eval_compose import tool_hits
     from bench.timing import latency, report
@@ -79,6 +79,7 @@ def main() -> None:
 
     def cold() -> None:
         intents.reset_cache()
+        gist.english.cache_clear()
         local.clear_cache()
         answerability.forget_decisions()
 
