@@ -31,16 +31,18 @@ _WORDS = {
         haben habe hab warum wo wird werden schon noch auch aber oder wenn dass bei von zu den dem
         nur kein keine geht gehts nichts mehr mir mich uns ihr ihre ihnen hier jetzt immer sich
         sehr wurde wurden soll muss gruesse grusse gruss freundlichen vielen dank geehrte damen herren
-        guten leider trotzdem funktioniert moechte mochte brauche""",
+        guten leider trotzdem funktioniert moechte mochte brauche etwas heute alles gerne ganz viel
+        hatte dann denn weil sondern""",
     FRENCH: """le les et est pas je nous mon ma mes notre peux peut pouvez avec pour sur une
         des du au aux merci bonjour svp stp il elle vous qui quoi ou ce cette ne dans mais tres
         sont avons avez j qu fait faire cordialement salut bonsoir aussi comme encore toujours rien
-        quand pourquoi veux voudrais besoin depuis alors donc chez leur leurs sans deja moi toi suis crois""",
+        quand pourquoi veux voudrais besoin depuis alors donc chez leur leurs sans deja moi toi suis crois
+        beaucoup ca oui tout tous votre vos cela ici etre avoir fois apres peu""",
     SPANISH: """el los las y es mi mis nuestro nuestra nuestros como puedo puede puedes con para por una
         unos unas del al gracias hola lo pero muy esta estoy tengo tenemos hay cuando donde
         porque quiero necesito saludos buenos buenas dias tardes favor ya tambien todo nada desde
         hacer hace ayuda cuenta ahora sin mas eso esto usted ustedes cual creo sigue hice quisiera podria
-        tiene""",
+        tiene muchas muchos mucho pues aqui estan somos otra otro nuestras""",
 }
 # A support message of one or two words often has no function word ("humano", "MITARBEITER"): the
 # everyday words of a support request, which are not English words, count as well.
@@ -87,7 +89,10 @@ def detect(text: str) -> str:
     One word of evidence decides only a line of up to four words ("Danke!", "top danke dir"); in a
     longer one it is as likely a name or a letter ("Los Angeles office locked out", "Y axis labels missing").
     On our training lines: four words keep 712 of the 743 German, French and Spanish lines (one word
-    everywhere, 728; two, 702) and call 85 of the 8,107 others foreign, nearly all truly so."""
+    everywhere, 728; two, 702) and call 85 of the 8,107 others foreign, nearly all truly so. With the
+    words added at 12-05e ("beaucoup", "votre", "muchas", "etwas"...; none an English word, none written
+    by two of the languages): 720 of those 743 (987 of all 1,013, two more), and 88 of the
+    9,627 others (one more: a French line that goes on in English)."""
     evidence = scores(text)
     best = max((GERMAN, FRENCH, SPANISH), key=lambda lang: evidence[lang])
     lead = evidence[best]
