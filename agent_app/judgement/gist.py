@@ -271,8 +271,10 @@ def to_english(text: str, language: str, *, keep_unread: bool = False) -> str:
     return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n"))
 
 
-# One message's text is read by governance, the intent layer, the search and the gate in turn: the
-# last few readings are kept rather than computed four times (the glossaries never change in a process).
+# The offline model, governance and the pipeline each ask for the same question's reading
+# (``policy.question_text``) and every assessment reads the subject again: the last few readings are
+# kept. Whoever swaps a glossary or the English word list clears this too (the glossary fixture,
+# ``train_intents``).
 @functools.lru_cache(maxsize=256)
 def english(text: str, language: str | None = None, *, keep_unread: bool = False) -> str:
     """What the models read of a customer's ``text`` (in ``language``, detected when not given):

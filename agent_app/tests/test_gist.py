@@ -75,12 +75,12 @@ def glossaries(tmp_path, monkeypatch):
     def write(**files: str) -> None:
         for language, text in files.items():
             (tmp_path / f"{language}.tsv").write_text(text, encoding="utf-8")
-        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest, gist.english):
             cached.cache_clear()
 
     monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
     yield write
-    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest):
+    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest, gist.english):
         cached.cache_clear()
 
 

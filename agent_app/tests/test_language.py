@@ -48,6 +48,7 @@ DUE = "2026-01-05T14:00:00+00:00"  # a Monday
     # English words that other languages also write stay English.
     ("our bin labels print wrong", "en"),
     ("Red Hat login broken, what can I do?", "en"),
+    ("CA certificate rejected", "en"),
 ])
 def test_the_language_a_customer_wrote_in(text, language):
     assert detect(text) == language

@@ -90,7 +90,7 @@ def main():
         if "near_miss" in row["tags"] and (label != "unanswerable" or art is None):
             errors.append(f"line {n}: near_miss needs label unanswerable and an article")
         if "off_product" in row["tags"] and label != "unanswerable":
-            errors.append(f"line {n}: off_product here needs label unanswerable (how to do it in another product)")
+            errors.append(f"line {n}: off_product needs label unanswerable (how to do something in another product)")
         if "named_tool" in row["tags"] and label != "none":
             errors.append(f"line {n}: named_tool needs label none (a Loomline question naming another tool)")
         if "injection_with_question" in row["tags"] and label != "none":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from agent_app.judgement import answerability, intents, spelling, training
+from agent_app.judgement import answerability, gist, intents, spelling, training
 from agent_app.judgement.corpus import load_corpus
 
 
@@ -26,6 +26,7 @@ class Command(BaseCommand):
                **options) -> None:
         # Training reads English lines with their slips mended, so the word list comes first.
         words = spelling.write_english_words()
+        gist.english.cache_clear()  # a reading mended with the old list must not be reused
         self.stdout.write(f"{words} English words and their counts written to {spelling.ENGLISH_WORDS.name}")
         examples = load_corpus()
         gate_only = sum(not e.intents for e in examples)
