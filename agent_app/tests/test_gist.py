@@ -69,19 +69,23 @@ def test_a_french_elision_reads_its_word_as_typed():
     assert gist.to_english("j'achète", "fr") == "i buy"
 
 
+def _clear_glossary_caches() -> None:
+    # Everything read from the glossaries, the readings of whole messages included.
+    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest, gist.english):
+        cached.cache_clear()
+
+
 @pytest.fixture
 def glossaries(tmp_path, monkeypatch):
     """Glossaries written for a test (language -> its lines) in place of the real ones."""
     def write(**files: str) -> None:
         for language, text in files.items():
             (tmp_path / f"{language}.tsv").write_text(text, encoding="utf-8")
-        for cached in (gist.glossary, gist.glossary_as_typed, gist.longest, gist.english):
-            cached.cache_clear()
+        _clear_glossary_caches()
 
     monkeypatch.setattr(gist, "GLOSSARY_DIR", tmp_path)
     yield write
-    for cached in (gist.glossary, gist.glossary_as_typed, gist.longest, gist.english):
-        cached.cache_clear()
+    _clear_glossary_caches()
 
 
 def test_the_first_entry_of_a_spelling_is_its_meaning(glossaries):
